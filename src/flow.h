@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * One event from the kernel, whatever its source: a conntrack NEW or DESTROY,
+ * or a packet logged through NFLOG. Fixed size; filled in place by the input
+ * modules, never allocated per event.
+ */
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define FLOW_PREFIX_MAX 128             /* NFLOG prefixes are at most 64 bytes in the kernel */
+
+enum flow_action {
+        FLOW_CONNECTION_NEW,
+        FLOW_CONNECTION_END,
+        FLOW_PACKET_LOGGED,
+};
+
+union flow_addr {
+        struct in_addr in;
+        struct in6_addr in6;
+        uint8_t bytes[16];
+};
+
+struct flow {
+        enum flow_action action;
+        int family;                     /* AF_INET, AF_INET6 */
+        uint8_t l4proto;                /* IPPROTO_TCP, IPPROTO_UDP */
+
+        /* original direction, ports in host order */
+        union flow_addr src, dst;
+        uint16_t src_port, dst_port;
+
+        /* source NAT: the reply tuple's destination, when it differs */
+        bool has_snat;
+        union flow_addr snat;
+        uint16_t snat_port;
+
+        /* conntrack */
+        bool has_ct;
+        uint32_t ct_id, ct_mark;
+        uint16_t ct_zone;
+        bool has_counters;              /* kernel accounting (nf_conntrack_acct) */
+        uint64_t orig_packets, orig_bytes, reply_packets, reply_bytes;
+        bool has_timestamps;            /* nf_conntrack_timestamp */
+        uint64_t start_ns, stop_ns;
+
+        /* NFLOG */
+        bool has_nflog;
+        uint16_t nflog_group;
+        char nflog_prefix[FLOW_PREFIX_MAX];
+        char in_interface[IF_NAMESIZE];
+        char out_interface[IF_NAMESIZE];
+};
