@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "stats.h"
+
+static uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ull + (uint64_t) ts.tv_nsec / 1000;
+}
+
+int stats_new(struct stats **ret, const struct catalog *c) {
+        _cleanup_(stats_freep) struct stats *s = NULL;
+
+        if (!ret || !c)
+                return -EINVAL;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+
+        s->catalog = c;
+        s->n_entries = c->n_entries;
+        s->n_products = c->n_products;
+        /* calloc(0) may return NULL; one spare element keeps the pointers valid. */
+        s->entries = calloc(s->n_entries + 1, sizeof(*s->entries));
+        s->products = calloc(s->n_products + 1, sizeof(*s->products));
+        if (!s->entries || !s->products)
+                return -ENOMEM;
+
+        s->started_usec = now_usec(CLOCK_MONOTONIC);
+        s->started_realtime_usec = now_usec(CLOCK_REALTIME);
+
+        *ret = s;
+        s = NULL;
+        return 0;
+}
+
+struct stats *stats_free(struct stats *s) {
+        if (!s)
+                return NULL;
+        sd_event_source_disable_unref(s->timer);
+        free(s->entries);
+        free(s->products);
+        free(s);
+        return NULL;
+}
+
+int stats_reload(struct stats *s, const struct catalog *c) {
+        _cleanup_free_ struct stats_item *entries = NULL, *products = NULL;
+        ssize_t k;
+
+        entries = calloc(c->n_entries + 1, sizeof(*entries));
+        products = calloc(c->n_products + 1, sizeof(*products));
+        if (!entries || !products)
+                return -ENOMEM;
+
+        /* O(n·m) over catalogues of a few hundred entries, once per reload. */
+        for (size_t i = 0; i < c->n_entries; i++) {
+                k = catalog_find_entry(s->catalog, c->entries[i].id);
+                if (k >= 0 && (size_t) k < s->n_entries)
+                        entries[i] = s->entries[k];
+                entries[i].stamp = 0;
+        }
+        for (size_t i = 0; i < c->n_products; i++) {
+                k = catalog_find_product(s->catalog, c->products[i].name);
+                if (k >= 0 && (size_t) k < s->n_products)
+                        products[i] = s->products[k];
+                products[i].stamp = 0;
+        }
+
+        free(s->entries);
+        free(s->products);
+        s->entries = entries;
+        s->products = products;
+        entries = products = NULL;
+        s->n_entries = c->n_entries;
+        s->n_products = c->n_products;
+        s->catalog = c;
+        s->stamp = 0;
+        return 0;
+}
+
+static void item_add(struct stats_item *i, const struct flow *f) {
+        switch (f->action) {
+        case FLOW_CONNECTION_NEW:
+                i->total.connections++;
+                break;
+        case FLOW_CONNECTION_END:
+                if (f->has_counters) {
+                        i->total.bytes += f->orig_bytes + f->reply_bytes;
+                        i->total.packets += f->orig_packets + f->reply_packets;
+                }
+                break;
+        case FLOW_PACKET_LOGGED:
+                i->total.blocked++;
+                break;
+        }
+}
+
+static void count_products(struct stats *s, const struct flow *f, size_t entry) {
+        const struct catalog_entry *e = &s->catalog->entries[entry];
+
+        for (unsigned j = 0; j < e->n_products && j < CATALOG_ENTRY_PRODUCTS_MAX; j++) {
+                struct stats_item *p;
+
+                if (e->products[j] >= s->n_products)
+                        continue;
+                p = &s->products[e->products[j]];
+                if (p->stamp == s->stamp)
+                        continue;       /* already counted for this event */
+                p->stamp = s->stamp;
+                item_add(p, f);
+        }
+}
+
+void stats_count_unmatched(struct stats *s, const struct flow *f) {
+        if (f->action == FLOW_CONNECTION_NEW)
+                s->unmatched_connections++;
+        else if (f->action == FLOW_PACKET_LOGGED)
+                s->unmatched_packets++;
+}
+
+void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t) {
+        if (t->confidence == CONFIDENCE_NONE || t->entry >= s->n_entries) {
+                stats_count_unmatched(s, f);
+                return;
+        }
+
+        s->stamp++;
+        item_add(&s->entries[t->entry], f);
+        count_products(s, f, t->entry);
+        for (unsigned m = 0; m < t->matches.n; m++)
+                if (t->matches.entries[m] < s->n_entries)
+                        count_products(s, f, t->matches.entries[m]);
+}
+
+static const uint64_t *rated_total(const struct stats_item *i, enum stats_rated r) {
+        return r == STATS_RATED_CONNECTIONS ? &i->total.connections : &i->total.blocked;
+}
+
+static void item_tick(struct stats_item *i, uint64_t n_fast, uint64_t n_slow) {
+        for (enum stats_rated r = 0; r < _STATS_RATED_MAX; r++) {
+                uint64_t total = *rated_total(i, r);
+
+                if (n_fast > 0) {
+                        i->rate[r][RATE_WINDOW_10S] = rate_advance(i->rate[r][RATE_WINDOW_10S],
+                                                                   RATE_WINDOW_10S, n_fast,
+                                                                   total - i->mark_fast[r]);
+                        i->mark_fast[r] = total;
+                }
+                if (n_slow > 0) {
+                        for (enum rate_window w = RATE_WINDOW_1M; w < _RATE_WINDOW_MAX; w++)
+                                i->rate[r][w] = rate_advance(i->rate[r][w], w, n_slow,
+                                                             total - i->mark_slow[r]);
+                        i->mark_slow[r] = total;
+                }
+        }
+}
+
+void stats_tick(struct stats *s, uint64_t now) {
+        uint64_t n_fast = 0, n_slow = 0;
+
+        if (s->fast_tick_usec == 0) {
+                s->fast_tick_usec = s->slow_tick_usec = now;
+                return;
+        }
+        if (now > s->fast_tick_usec) {
+                n_fast = (now - s->fast_tick_usec) / RATE_FAST_TICK_USEC;
+                s->fast_tick_usec += n_fast * RATE_FAST_TICK_USEC;
+        }
+        if (now > s->slow_tick_usec) {
+                n_slow = (now - s->slow_tick_usec) / RATE_SLOW_TICK_USEC;
+                s->slow_tick_usec += n_slow * RATE_SLOW_TICK_USEC;
+        }
+        if (n_fast == 0 && n_slow == 0)
+                return;
+
+        for (size_t i = 0; i < s->n_entries; i++)
+                item_tick(&s->entries[i], n_fast, n_slow);
+        for (size_t i = 0; i < s->n_products; i++)
+                item_tick(&s->products[i], n_fast, n_slow);
+}
+
+static void item_reset_marks(struct stats_item *i) {
+        for (enum stats_rated r = 0; r < _STATS_RATED_MAX; r++)
+                i->mark_fast[r] = i->mark_slow[r] = *rated_total(i, r);
+        i->summary_mark = i->total;
+}
+
+void stats_reset_marks(struct stats *s) {
+        for (size_t i = 0; i < s->n_entries; i++)
+                item_reset_marks(&s->entries[i]);
+        for (size_t i = 0; i < s->n_products; i++)
+                item_reset_marks(&s->products[i]);
+}
+
+void stats_set_refresh(struct stats *s, stats_refresh_t cb, void *userdata) {
+        s->refresh = cb;
+        s->refresh_userdata = userdata;
+}
+
+void stats_refresh(struct stats *s) {
+        if (s->refresh)
+                s->refresh(s, &s->daemon, s->refresh_userdata);
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        struct stats *s = userdata;
+        int r;
+
+        stats_refresh(s);
+        stats_tick(s, usec);
+
+        /* Next tick on the next whole second after the previous target, so
+         * that a late wakeup does not drift the schedule. */
+        r = sd_event_source_set_time(source, usec + RATE_FAST_TICK_USEC);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(source, SD_EVENT_ON);
+}
+
+int stats_attach_event(struct stats *s, sd_event *e) {
+        uint64_t now;
+        int r;
+
+        if (s->timer)
+                return -EBUSY;
+
+        r = sd_event_now(e, CLOCK_MONOTONIC, &now);
+        if (r < 0)
+                return r;
+        stats_tick(s, now);
+
+        r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, now + RATE_FAST_TICK_USEC,
+                              100000 /* accuracy: 100 ms */, on_timer, s);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(s->timer, "stats-tick");
+        return 0;
+}
+
+const char *stats_source_to_string(enum stats_source src) {
+        static const char *const names[_STATS_SOURCE_MAX] = {
+                [STATS_SOURCE_CONNTRACK] = "conntrack",
+                [STATS_SOURCE_NFLOG] = "nflog",
+        };
+        return (unsigned) src < _STATS_SOURCE_MAX ? names[src] : NULL;
+}
+
+const char *stats_rated_to_string(enum stats_rated r) {
+        static const char *const names[_STATS_RATED_MAX] = {
+                [STATS_RATED_CONNECTIONS] = "connections",
+                [STATS_RATED_BLOCKED] = "blocked",
+        };
+        return (unsigned) r < _STATS_RATED_MAX ? names[r] : NULL;
+}
+
+bool stats_item_active(const struct stats_item *i) {
+        if (i->total.connections || i->total.blocked || i->total.bytes || i->total.packets)
+                return true;
+        for (enum stats_rated r = 0; r < _STATS_RATED_MAX; r++)
+                for (enum rate_window w = 0; w < _RATE_WINDOW_MAX; w++)
+                        if (i->rate[r][w] > 0)
+                                return true;
+        return false;
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Per-service statistics: for every catalogue entry and every product, totals
+ * (connections, blocked packets, bytes, packets) and exponentially weighted
+ * rates of connections and blocked packets (rate.h), plus the daemon's own
+ * counters. Fixed memory sized from the catalogue; counting touches only
+ * these arrays, never allocates, takes no lock.
+ *
+ * What counts where: a tagged connection (conntrack NEW) counts once for its
+ * primary entry (tag.entry), so the per-service figures add up to the tagged
+ * total, and once for every product of any entry that matched (tag.matches,
+ * each product at most once per event), so "FaceTime" counts every connection
+ * on a port FaceTime uses. Bytes and packets come from connection ends with
+ * kernel accounting (both directions); blocked packets from NFLOG.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "catalog.h"
+#include "flow.h"
+#include "macro.h"
+#include "rate.h"
+#include "tagger.h"
+
+enum stats_source {
+        STATS_SOURCE_CONNTRACK,
+        STATS_SOURCE_NFLOG,
+        _STATS_SOURCE_MAX,
+};
+
+/* The rated quantities. */
+enum stats_rated {
+        STATS_RATED_CONNECTIONS,
+        STATS_RATED_BLOCKED,
+        _STATS_RATED_MAX,
+};
+
+/* The daemon's own counters, filled by the daemon (see stats_set_refresh). */
+struct stats_daemon {
+        uint64_t events_received[_STATS_SOURCE_MAX];
+        uint64_t events_lost[_STATS_SOURCE_MAX];        /* ENOBUFS reports from the kernel */
+        uint64_t malformed;                             /* packets or messages that did not parse */
+        uint64_t entries_written;
+        uint64_t entries_dropped;                       /* ring full */
+        uint64_t journal_errors;
+        uint64_t below_threshold;                       /* matched, counted, not logged */
+};
+
+struct stats_counters {
+        uint64_t connections;
+        uint64_t blocked;
+        uint64_t bytes;
+        uint64_t packets;
+};
+
+struct stats_item {
+        struct stats_counters total;                    /* persisted across restarts */
+        struct stats_counters summary_mark;             /* total at the last summary */
+        double rate[_STATS_RATED_MAX][_RATE_WINDOW_MAX];/* events per second */
+        uint64_t mark_fast[_STATS_RATED_MAX];           /* total at the last 1 s tick */
+        uint64_t mark_slow[_STATS_RATED_MAX];           /* total at the last 5 s tick */
+        uint64_t stamp;                                 /* last event counted, for products */
+};
+
+struct stats;
+typedef void (*stats_refresh_t)(struct stats *s, struct stats_daemon *d, void *userdata);
+
+struct stats {
+        const struct catalog *catalog;
+        struct stats_item *entries;                     /* catalog->n_entries */
+        size_t n_entries;
+        struct stats_item *products;                    /* catalog->n_products */
+        size_t n_products;
+
+        struct stats_daemon daemon;
+        uint64_t unmatched_connections;                 /* NEW events no entry matched */
+        uint64_t unmatched_packets;                     /* NFLOG packets no entry matched */
+
+        uint64_t stamp;
+        uint64_t started_usec;                          /* CLOCK_MONOTONIC */
+        uint64_t started_realtime_usec;
+        uint64_t fast_tick_usec, slow_tick_usec;        /* last ticks; 0 before the first */
+
+        stats_refresh_t refresh;
+        void *refresh_userdata;
+        sd_event_source *timer;
+};
+
+/* Sized for c, which must outlive s (or until stats_reload with another). */
+int stats_new(struct stats **ret, const struct catalog *c);
+struct stats *stats_free(struct stats *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct stats *, stats_free);
+
+/* Swap in a new catalogue: counters and rates carried over by entry id and
+ * product name. On failure (-ENOMEM) s is unchanged and keeps the old one.
+ * Call before freeing the old catalogue. */
+int stats_reload(struct stats *s, const struct catalog *c);
+
+/* One call per event, tagged or not (confidence NONE counts as unmatched).
+ * The hot path: no allocation, no system call. */
+void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t);
+void stats_count_unmatched(struct stats *s, const struct flow *f);
+
+/* Advance the rates to now (CLOCK_MONOTONIC, µs). Any interval works: missed
+ * ticks are caught up in closed form. The first call only sets the clock. */
+void stats_tick(struct stats *s, uint64_t now_usec);
+
+/* Called before every reader (control reply, Prometheus file, summary,
+ * state file) and every tick, so that the daemon can copy counters kept
+ * elsewhere (the writer thread's) into *d. */
+void stats_set_refresh(struct stats *s, stats_refresh_t cb, void *userdata);
+void stats_refresh(struct stats *s);
+
+/* Tick every second on e's CLOCK_MONOTONIC. */
+int stats_attach_event(struct stats *s, sd_event *e);
+
+/* Set every tick mark to the current totals, so a jump in the totals (a
+ * loaded state file) does not show up as a burst in the rates. */
+void stats_reset_marks(struct stats *s);
+
+const char *stats_source_to_string(enum stats_source src);       /* "conntrack", "nflog" */
+const char *stats_rated_to_string(enum stats_rated r);          /* "connections", "blocked" */
+bool stats_item_active(const struct stats_item *i);
