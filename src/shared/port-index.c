@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Builds the dense port → match-set tables. Ports between two consecutive
+ * range boundaries share one match set, so the covering entries are worked
+ * out once per segment; identical sets are stored once (hash table).
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "port-index.h"
+
+#define SETS_MAX 65536                  /* slots are uint16_t */
+#define HASH_SIZE (2 * SETS_MAX)        /* power of two, load at most 1/2 */
+
+struct candidate {
+        uint32_t width;                 /* of the range that covers the port */
+        uint16_t entry;
+};
+
+struct builder {
+        struct port_index *idx;
+        size_t sets_allocated, members_allocated;
+        uint32_t *hash;                 /* set number + 1, 0 = free */
+};
+
+static int candidate_compare(const void *a, const void *b) {
+        const struct candidate *x = a, *y = b;
+
+        if (x->width != y->width)
+                return x->width < y->width ? -1 : 1;
+        return (int) x->entry - (int) y->entry;
+}
+
+static uint32_t hash_members(const uint16_t *m, size_t n) {
+        uint32_t h = 2166136261u;
+
+        for (size_t i = 0; i < n; i++) {
+                h = (h ^ (m[i] & 0xff)) * 16777619u;
+                h = (h ^ (m[i] >> 8)) * 16777619u;
+        }
+        return h;
+}
+
+static int grow(void **p, size_t *allocated, size_t need, size_t size) {
+        size_t n;
+        void *q;
+
+        if (need <= *allocated)
+                return 0;
+        n = MAX(need, *allocated * 2);
+        n = MAX(n, (size_t) 64);
+        q = realloc(*p, n * size);
+        if (!q)
+                return -ENOMEM;
+        *p = q;
+        *allocated = n;
+        return 0;
+}
+
+/* Returns the number of the set holding exactly m[0..n), adding it if new. */
+static int intern_set(struct builder *b, const uint16_t *m, size_t n, uint16_t *ret) {
+        struct port_index *idx = b->idx;
+        uint32_t h;
+        int r;
+
+        if (n == 0) {
+                *ret = 0;
+                return 0;
+        }
+        for (h = hash_members(m, n) & (HASH_SIZE - 1);; h = (h + 1) & (HASH_SIZE - 1)) {
+                const struct port_index_set *s;
+
+                if (b->hash[h] == 0)
+                        break;
+                s = &idx->sets[b->hash[h] - 1];
+                if (s->n == n && memcmp(idx->members + s->offset, m, n * sizeof(*m)) == 0) {
+                        *ret = (uint16_t) (b->hash[h] - 1);
+                        return 0;
+                }
+        }
+        if (idx->n_sets >= SETS_MAX || idx->n_members + n > UINT32_MAX)
+                return -E2BIG;
+        r = grow((void **) &idx->sets, &b->sets_allocated, idx->n_sets + 1, sizeof(*idx->sets));
+        if (r < 0)
+                return r;
+        r = grow((void **) &idx->members, &b->members_allocated, idx->n_members + n, sizeof(*idx->members));
+        if (r < 0)
+                return r;
+        memcpy(idx->members + idx->n_members, m, n * sizeof(*m));
+        idx->sets[idx->n_sets] = (struct port_index_set) { .offset = (uint32_t) idx->n_members, .n = (uint32_t) n };
+        idx->n_members += n;
+        b->hash[h] = (uint32_t) ++idx->n_sets;
+        *ret = (uint16_t) (idx->n_sets - 1);
+        return 0;
+}
+
+static int build_transport(struct builder *b, const struct catalog *c, unsigned transport,
+                           uint8_t *boundary, struct candidate *cand, uint16_t *members) {
+        uint16_t *slot = b->idx->slot[transport == TRANSPORT_UDP];
+        unsigned start = 0;
+
+        memset(boundary, 0, 65537);
+        for (size_t i = 0; i < c->n_entries; i++) {
+                const struct catalog_entry *e = &c->entries[i];
+                if (!(e->transports & transport))
+                        continue;
+                for (unsigned k = 0; k < e->n_ports; k++) {
+                        boundary[e->ports[k].lo] = 1;
+                        boundary[(unsigned) e->ports[k].hi + 1] = 1;
+                }
+        }
+
+        /* Each segment [start, end) is covered by the same ranges. */
+        while (start < 65536) {
+                unsigned end = start + 1;
+                size_t n = 0;
+                uint16_t set;
+                int r;
+
+                while (end < 65536 && !boundary[end])
+                        end++;
+                for (size_t i = 0; i < c->n_entries; i++) {
+                        const struct catalog_entry *e = &c->entries[i];
+                        uint32_t width = UINT32_MAX;
+
+                        if (!(e->transports & transport))
+                                continue;
+                        /* The narrowest covering range, should the loader ever allow overlaps. */
+                        for (unsigned k = 0; k < e->n_ports; k++)
+                                if (e->ports[k].lo <= start && start <= e->ports[k].hi)
+                                        width = MIN(width, (uint32_t) e->ports[k].hi - e->ports[k].lo + 1);
+                        if (width != UINT32_MAX)
+                                cand[n++] = (struct candidate) { .width = width, .entry = (uint16_t) i };
+                }
+                qsort(cand, n, sizeof(*cand), candidate_compare);
+                for (size_t i = 0; i < n; i++)
+                        members[i] = cand[i].entry;
+                r = intern_set(b, members, n, &set);
+                if (r < 0)
+                        return r;
+                for (unsigned p = start; p < end; p++)
+                        slot[p] = set;
+                start = end;
+        }
+        return 0;
+}
+
+int port_index_build(const struct catalog *c, struct port_index **ret) {
+        struct builder b = {};
+        _cleanup_free_ uint8_t *boundary = NULL;
+        _cleanup_free_ struct candidate *cand = NULL;
+        _cleanup_free_ uint16_t *members = NULL;
+        _cleanup_free_ uint32_t *hash = NULL;
+        _cleanup_(port_index_freep) struct port_index *idx = NULL;
+        int r;
+
+        if (c->n_entries > UINT16_MAX)
+                return -E2BIG;
+        idx = calloc(1, sizeof(*idx));
+        boundary = malloc(65537);
+        cand = malloc(MAX(c->n_entries, (size_t) 1) * sizeof(*cand));
+        members = malloc(MAX(c->n_entries, (size_t) 1) * sizeof(*members));
+        hash = calloc(HASH_SIZE, sizeof(*hash));
+        if (!idx || !boundary || !cand || !members || !hash)
+                return -ENOMEM;
+        b.idx = idx;
+        b.hash = hash;
+
+        /* Set 0 is the empty set, so a zeroed slot means "nothing". */
+        r = grow((void **) &idx->sets, &b.sets_allocated, 1, sizeof(*idx->sets));
+        if (r < 0)
+                return r;
+        /* Never NULL, so a lookup of the empty set does no arithmetic on NULL. */
+        r = grow((void **) &idx->members, &b.members_allocated, 1, sizeof(*idx->members));
+        if (r < 0)
+                return r;
+        idx->sets[0] = (struct port_index_set) {};
+        idx->n_sets = 1;
+
+        r = build_transport(&b, c, TRANSPORT_TCP, boundary, cand, members);
+        if (r < 0)
+                return r;
+        r = build_transport(&b, c, TRANSPORT_UDP, boundary, cand, members);
+        if (r < 0)
+                return r;
+
+        *ret = idx;
+        idx = NULL;
+        return 0;
+}
+
+struct port_index *port_index_free(struct port_index *idx) {
+        if (!idx)
+                return NULL;
+        free(idx->sets);
+        free(idx->members);
+        free(idx);
+        return NULL;
+}
