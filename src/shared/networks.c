@@ -195,7 +195,7 @@ int networks_load_buffer(const char *name, const char *buf, size_t len, struct n
                 size_t l = (size_t) ((nl ? nl : end) - s);
                 const char *t = s, *hash;
                 struct prefix p;
-                int family;
+                int family = AF_UNSPEC;
 
                 line++;
                 if (l > 0 && s[l - 1] == '\r')
