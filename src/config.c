@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Configuration file parsing. inih splits the text into sections and
+ * key=value pairs; every key is looked up by name in a table, every value is
+ * checked, and the first problem is reported as "file:line: reason".
+ */
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+
+#define CONFIG_FILE_MAX (1024 * 1024)
+
+int config_new(struct config **ret) {
+        struct config *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+
+        c->conntrack = true;
+        c->families = CONFIG_FAMILY_IPV4 | CONFIG_FAMILY_IPV6;
+        c->receive_buffer = 4u * 1024 * 1024;
+        c->receive_buffer_max = 64u * 1024 * 1024;
+        c->log_min_confidence = CONFIDENCE_MEDIUM;
+        c->log_connection_end = true;
+        c->output = OUTPUT_AUTO;
+        c->queue_size = 16384;
+        c->prometheus_interval = 15;
+        c->summary_interval = 300;
+        c->save_interval = 300;
+        c->state_directory = strdup("/var/lib/appleflowd");
+        c->control_socket = strdup("/run/appleflowd/control");
+        if (!c->state_directory || !c->control_socket) {
+                config_free(c);
+                return -ENOMEM;
+        }
+        *ret = c;
+        return 0;
+}
+
+struct config *config_free(struct config *c) {
+        if (!c)
+                return NULL;
+        free(c->source);
+        free(c->catalog);
+        free(c->networks);
+        free(c->state_directory);
+        free(c->control_socket);
+        free(c->control_group);
+        free(c->prometheus_file);
+        free(c->user);
+        free(c);
+        return NULL;
+}
+
+static const char *const output_mode_table[_OUTPUT_MODE_MAX] = {
+        [OUTPUT_AUTO] = "auto",
+        [OUTPUT_JOURNAL] = "journal",
+        [OUTPUT_CONSOLE] = "console",
+        [OUTPUT_JSON] = "json",
+};
+
+const char *output_mode_to_string(enum output_mode m) {
+        return (unsigned) m < _OUTPUT_MODE_MAX ? output_mode_table[m] : NULL;
+}
+
+int output_mode_from_string(const char *s, enum output_mode *ret) {
+        for (unsigned i = 0; i < _OUTPUT_MODE_MAX; i++)
+                if (strcmp(s, output_mode_table[i]) == 0) {
+                        *ret = i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+int config_parse_bool(const char *s, bool *ret) {
+        static const char *const yes[] = { "yes", "true", "on", "1" };
+        static const char *const no[] = { "no", "false", "off", "0" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(s, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcasecmp(s, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+/* Decimal digits only: strtoul would accept signs, spaces and hex. */
+static int parse_decimal(const char **s, uint64_t max, uint64_t *ret) {
+        const char *p = *s;
+        uint64_t v = 0;
+
+        if (!isdigit((unsigned char) *p))
+                return -EINVAL;
+        for (; isdigit((unsigned char) *p); p++) {
+                v = v * 10 + (uint64_t) (*p - '0');
+                if (v > max)
+                        return -ERANGE;
+        }
+        *s = p;
+        *ret = v;
+        return 0;
+}
+
+int config_parse_size(const char *s, uint32_t min, uint32_t max, uint32_t *ret) {
+        uint64_t v, factor = 1;
+        int r;
+
+        r = parse_decimal(&s, UINT32_MAX, &v);
+        if (r < 0)
+                return -EINVAL;
+        switch (*s) {
+        case '\0':
+                break;
+        case 'K': case 'k':
+                factor = 1024;
+                break;
+        case 'M': case 'm':
+                factor = 1024 * 1024;
+                break;
+        case 'G': case 'g':
+                factor = 1024 * 1024 * 1024;
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (*s && s[1] != '\0')
+                return -EINVAL;
+        v *= factor;
+        if (v < min || v > max)
+                return -ERANGE;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+int config_parse_seconds(const char *s, uint32_t max, uint32_t *ret) {
+        uint64_t v, factor = 1;
+        int r;
+
+        r = parse_decimal(&s, UINT32_MAX, &v);
+        if (r < 0)
+                return -EINVAL;
+        if (strcmp(s, "") == 0 || strcmp(s, "s") == 0)
+                factor = 1;
+        else if (strcmp(s, "min") == 0 || strcmp(s, "m") == 0)
+                factor = 60;
+        else if (strcmp(s, "h") == 0)
+                factor = 3600;
+        else
+                return -EINVAL;
+        v *= factor;
+        if (v > max)
+                return -ERANGE;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+int config_parse_nflog_group(const char *s, uint16_t *ret) {
+        uint64_t v;
+
+        if (parse_decimal(&s, UINT16_MAX, &v) < 0 || *s != '\0')
+                return -EINVAL;
+        *ret = (uint16_t) v;
+        return 0;
+}
+
+int config_add_nflog_group(struct config *c, uint16_t group) {
+        for (unsigned i = 0; i < c->n_nflog_groups; i++)
+                if (c->nflog_groups[i] == group)
+                        return -EEXIST;
+        if (c->n_nflog_groups >= CONFIG_NFLOG_GROUPS_MAX)
+                return -E2BIG;
+        c->nflog_groups[c->n_nflog_groups++] = group;
+        return 0;
+}
+
+/* Splits s at spaces and tabs into a caller-provided buffer. */
+static const char *next_word(const char **s, char *buf, size_t size) {
+        const char *p = *s + strspn(*s, " \t");
+        size_t n = strcspn(p, " \t");
+
+        if (n == 0)
+                return NULL;
+        if (n >= size)
+                n = size - 1;   /* too long to be valid anyway: the parser rejects it */
+        memcpy(buf, p, n);
+        buf[n] = '\0';
+        *s = p + strcspn(p, " \t");
+        return buf;
+}
+
+int config_parse_families(const char *s, unsigned *ret) {
+        char word[16];
+        unsigned mask = 0;
+
+        while (next_word(&s, word, sizeof(word))) {
+                if (strcmp(word, "ipv4") == 0)
+                        mask |= CONFIG_FAMILY_IPV4;
+                else if (strcmp(word, "ipv6") == 0)
+                        mask |= CONFIG_FAMILY_IPV6;
+                else
+                        return -EINVAL;
+        }
+        if (mask == 0)
+                return -EINVAL;
+        *ret = mask;
+        return 0;
+}
+
+int config_set_string(char **field, const char *value) {
+        char *copy = NULL;
+
+        if (value && *value) {
+                copy = strdup(value);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+/* The parse state: inih calls the reader per line, then the handler for the
+ * key on that line, so the reader's line count is the handler's line. */
+struct parse_state {
+        struct config *config;
+        const char *name;
+        const char *text;
+        size_t len, pos;
+        unsigned line;
+        bool failed;
+        char *err;
+        size_t errlen;
+};
+
+_printf_(2, 3)
+static void parse_error(struct parse_state *s, const char *fmt, ...) {
+        va_list ap;
+        int n;
+
+        if (s->failed)
+                return;         /* keep the first error: inih goes on to the end */
+        s->failed = true;
+        n = snprintf(s->err, s->errlen, "%s:%u: ", s->name, s->line);
+        if (n < 0 || (size_t) n >= s->errlen)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(s->err + n, s->errlen - (size_t) n, fmt, ap);
+        va_end(ap);
+}
+
+static const char *const sections[] = { "input", "tagging", "output", "stats", "daemon" };
+
+static void check_section_line(struct parse_state *s, const char *line, size_t n) {
+        const char *end;
+        size_t len;
+
+        while (n > 0 && isspace((unsigned char) *line)) {
+                line++;
+                n--;
+        }
+        if (n == 0 || *line != '[')
+                return;
+        end = memchr(line, ']', n);
+        if (!end)
+                return;         /* inih reports the syntax error */
+        len = (size_t) (end - line - 1);
+        for (size_t i = 0; i < ELEMENTSOF(sections); i++)
+                if (strlen(sections[i]) == len && memcmp(line + 1, sections[i], len) == 0)
+                        return;
+        parse_error(s, "unknown section [%.*s]", (int) MIN(len, 64), line + 1);
+}
+
+static char *reader(char *str, int num, void *stream) {
+        struct parse_state *s = stream;
+        const char *start, *nl;
+        size_t n, room;
+
+        if (s->pos >= s->len || num < 2)
+                return NULL;
+        start = s->text + s->pos;
+        nl = memchr(start, '\n', s->len - s->pos);
+        n = nl ? (size_t) (nl - start) + 1 : s->len - s->pos;
+        s->pos += n;
+        s->line++;
+
+        if (memchr(start, '\0', n)) {
+                parse_error(s, "NUL byte in line");
+                n = 0;
+        }
+        /* Hand inih whole lines only: a line cut in two would shift every
+         * line number after it and let the tail pass as a line of its own. */
+        room = (size_t) num - 1;
+        if (n > room) {
+                parse_error(s, "line longer than %zu bytes", room > 2 ? room - 2 : 0);
+                n = 0;
+        }
+        check_section_line(s, start, n);
+        memcpy(str, start, n);
+        str[n] = '\0';
+        return str;
+}
+
+enum key_type {
+        KEY_BOOL,
+        KEY_SIZE,
+        KEY_SECONDS,
+        KEY_PATH,
+        KEY_STRING,
+        KEY_FAMILIES,
+        KEY_GROUPS,
+        KEY_CONFIDENCE,
+        KEY_OUTPUT,
+        KEY_QUEUE,
+};
+
+struct key {
+        const char *section;
+        const char *name;
+        enum key_type type;
+        size_t offset;
+        uint32_t min, max;
+};
+
+#define K(sec, n, t, field, lo, hi) { sec, n, t, offsetof(struct config, field), lo, hi }
+
+static const struct key keys[] = {
+        K("input", "conntrack", KEY_BOOL, conntrack, 0, 0),
+        K("input", "families", KEY_FAMILIES, families, 0, 0),
+        K("input", "nflog_groups", KEY_GROUPS, nflog_groups, 0, 0),
+        K("input", "receive_buffer", KEY_SIZE, receive_buffer,
+          CONFIG_RECEIVE_BUFFER_MIN, CONFIG_RECEIVE_BUFFER_LIMIT),
+        K("input", "receive_buffer_max", KEY_SIZE, receive_buffer_max,
+          CONFIG_RECEIVE_BUFFER_MIN, CONFIG_RECEIVE_BUFFER_LIMIT),
+        K("tagging", "catalog", KEY_PATH, catalog, 0, 0),
+        K("tagging", "networks", KEY_PATH, networks, 0, 0),
+        K("tagging", "log_min_confidence", KEY_CONFIDENCE, log_min_confidence, 0, 0),
+        K("tagging", "log_connection_end", KEY_BOOL, log_connection_end, 0, 0),
+        K("output", "mode", KEY_OUTPUT, output, 0, 0),
+        K("output", "queue_size", KEY_QUEUE, queue_size, CONFIG_QUEUE_SIZE_MIN, CONFIG_QUEUE_SIZE_MAX),
+        K("stats", "state_directory", KEY_PATH, state_directory, 0, 0),
+        K("stats", "control_socket", KEY_PATH, control_socket, 0, 0),
+        K("stats", "control_group", KEY_STRING, control_group, 0, 0),
+        K("stats", "prometheus_file", KEY_PATH, prometheus_file, 0, 0),
+        K("stats", "prometheus_interval", KEY_SECONDS, prometheus_interval, 1, CONFIG_INTERVAL_MAX),
+        K("stats", "summary_interval", KEY_SECONDS, summary_interval, 0, CONFIG_INTERVAL_MAX),
+        K("stats", "save_interval", KEY_SECONDS, save_interval, 0, CONFIG_INTERVAL_MAX),
+        K("daemon", "user", KEY_STRING, user, 0, 0),
+};
+
+static int parse_groups(struct parse_state *s, const char *value) {
+        struct config *c = s->config;
+        char word[16];
+        uint16_t g;
+        int r;
+
+        c->n_nflog_groups = 0;          /* the key replaces earlier settings */
+        while (next_word(&value, word, sizeof(word))) {
+                if (config_parse_nflog_group(word, &g) < 0) {
+                        parse_error(s, "invalid NFLOG group '%s' (0-65535)", word);
+                        return 0;
+                }
+                r = config_add_nflog_group(c, g);
+                if (r == -EEXIST) {
+                        parse_error(s, "NFLOG group %u listed twice", g);
+                        return 0;
+                }
+                if (r == -E2BIG) {
+                        parse_error(s, "too many NFLOG groups (at most %d)", CONFIG_NFLOG_GROUPS_MAX);
+                        return 0;
+                }
+        }
+        return 1;
+}
+
+static int parse_key(struct parse_state *s, const struct key *k, const char *value) {
+        void *field = (uint8_t *) s->config + k->offset;
+        int r;
+
+        switch (k->type) {
+        case KEY_BOOL:
+                if (config_parse_bool(value, field) < 0)
+                        parse_error(s, "invalid boolean '%s' for %s (yes, no)", value, k->name);
+                break;
+        case KEY_SIZE:
+                r = config_parse_size(value, k->min, k->max, field);
+                if (r == -ERANGE)
+                        parse_error(s, "%s '%s' out of range (%uK-%uM)", k->name, value,
+                                    k->min / 1024, k->max / (1024 * 1024));
+                else if (r < 0)
+                        parse_error(s, "invalid size '%s' for %s (a number with K, M or G)",
+                                    value, k->name);
+                break;
+        case KEY_QUEUE:
+        case KEY_SECONDS: {
+                uint32_t v;
+
+                if (k->type == KEY_QUEUE)
+                        r = config_parse_size(value, k->min, k->max, &v);
+                else {
+                        r = config_parse_seconds(value, k->max, &v);
+                        if (r == 0 && v < k->min)
+                                r = -ERANGE;
+                }
+                if (r == -ERANGE)
+                        parse_error(s, "%s '%s' out of range (%u-%u)", k->name, value, k->min, k->max);
+                else if (r < 0)
+                        parse_error(s, "invalid %s '%s' for %s", k->type == KEY_QUEUE ? "number" : "duration",
+                                    value, k->name);
+                else
+                        *(uint32_t *) field = v;
+                break;
+        }
+        case KEY_PATH:
+        case KEY_STRING:
+                if (strlen(value) >= PATH_MAX) {
+                        parse_error(s, "%s too long", k->name);
+                        break;
+                }
+                if (config_set_string(field, value) < 0)
+                        return -ENOMEM;
+                break;
+        case KEY_FAMILIES:
+                if (config_parse_families(value, field) < 0)
+                        parse_error(s, "invalid families '%s' (ipv4, ipv6 or both)", value);
+                break;
+        case KEY_GROUPS:
+                parse_groups(s, value);
+                break;
+        case KEY_CONFIDENCE: {
+                enum confidence conf;
+
+                if (confidence_from_string(value, &conf) < 0 || conf == CONFIDENCE_NONE)
+                        parse_error(s, "invalid confidence '%s' for %s (low, medium, high)", value, k->name);
+                else
+                        *(enum confidence *) field = conf;
+                break;
+        }
+        case KEY_OUTPUT:
+                if (output_mode_from_string(value, field) < 0)
+                        parse_error(s, "invalid output mode '%s' (auto, journal, console, json)", value);
+                break;
+        }
+        return 0;
+}
+
+static int handler(void *userdata, const char *section, const char *name, const char *value) {
+        struct parse_state *s = userdata;
+
+        if (s->failed)
+                return 1;
+        if (!*section) {
+                parse_error(s, "key '%s' outside of any section", name);
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                if (strcmp(keys[i].section, section) != 0 || strcmp(keys[i].name, name) != 0)
+                        continue;
+                if (parse_key(s, &keys[i], value) < 0) {
+                        parse_error(s, "out of memory");
+                        return 0;
+                }
+                return !s->failed;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(sections); i++)
+                if (strcmp(sections[i], section) == 0) {
+                        parse_error(s, "unknown key '%s' in section [%s]", name, section);
+                        return 0;
+                }
+        parse_error(s, "unknown section [%s]", section);
+        return 0;
+}
+
+int config_load_string(struct config *c, const char *name, const char *text, size_t len,
+                       char *err, size_t errlen) {
+        struct parse_state s = {
+                .config = c, .name = name, .text = text, .len = len,
+                .err = err, .errlen = errlen,
+        };
+        int r;
+
+        if (len > CONFIG_FILE_MAX) {
+                snprintf(err, errlen, "%s: larger than %d bytes", name, CONFIG_FILE_MAX);
+                return -EFBIG;
+        }
+        r = ini_parse_stream(reader, &s, handler, &s);
+        if (s.failed)
+                return -EINVAL;
+        if (r > 0) {
+                snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)", name, r);
+                return -EINVAL;
+        }
+        if (r < 0) {
+                snprintf(err, errlen, "%s: out of memory", name);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int config_load_file(struct config *c, const char *path, bool must_exist, char *err, size_t errlen) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t n;
+        int r;
+
+        f = fopen(path, "re");
+        if (!f) {
+                r = -errno;
+                if (r == -ENOENT && !must_exist)
+                        return 0;
+                snprintf(err, errlen, "%s: %s", path, strerror(-r));
+                return r;
+        }
+        if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+                snprintf(err, errlen, "%s: not a regular file", path);
+                return -EINVAL;
+        }
+        buf = malloc(CONFIG_FILE_MAX + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
+        if (ferror(f)) {
+                snprintf(err, errlen, "%s: read error", path);
+                return -EIO;
+        }
+        r = config_load_string(c, path, buf, n, err, errlen);
+        if (r < 0)
+                return r;
+        return config_set_string(&c->source, path);
+}
+
+int config_validate(const struct config *c, char *err, size_t errlen) {
+        const char *name = c->source ?: "configuration";
+
+        if (c->receive_buffer > c->receive_buffer_max) {
+                snprintf(err, errlen, "%s: receive_buffer (%u) is larger than receive_buffer_max (%u)",
+                         name, c->receive_buffer, c->receive_buffer_max);
+                return -EINVAL;
+        }
+        if (!c->conntrack && c->n_nflog_groups == 0) {
+                snprintf(err, errlen, "%s: no input: conntrack is off and no nflog_groups are set", name);
+                return -EINVAL;
+        }
+        if (!c->state_directory || c->state_directory[0] != '/') {
+                snprintf(err, errlen, "%s: state_directory must be an absolute path", name);
+                return -EINVAL;
+        }
+        if (!c->control_socket || c->control_socket[0] != '/') {
+                snprintf(err, errlen, "%s: control_socket must be an absolute path", name);
+                return -EINVAL;
+        }
+        /* sockaddr_un.sun_path holds 108 bytes including the NUL */
+        if (strlen(c->control_socket) > 107) {
+                snprintf(err, errlen, "%s: control_socket longer than 107 bytes", name);
+                return -EINVAL;
+        }
+        if (c->prometheus_file && c->prometheus_file[0] != '/') {
+                snprintf(err, errlen, "%s: prometheus_file must be an absolute path", name);
+                return -EINVAL;
+        }
+        return 0;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The daemon's configuration: /etc/appleflowd/appleflowd.conf (INI, parsed
+ * with inih), then the command line on top. A struct config is immutable once
+ * validated; a reload parses into a new one and swaps it in only when valid.
+ * There is no global configuration.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macro.h"
+#include "tagger.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/appleflowd/appleflowd.conf"
+#define CONFIG_NFLOG_GROUPS_MAX 32
+#define CONFIG_ERROR_MAX 512
+#define CONFIG_RECEIVE_BUFFER_MIN (64u * 1024)
+#define CONFIG_RECEIVE_BUFFER_LIMIT (1024u * 1024 * 1024)  /* SO_RCVBUF takes an int, doubled */
+#define CONFIG_QUEUE_SIZE_MIN 64
+#define CONFIG_QUEUE_SIZE_MAX (1u << 22)
+#define CONFIG_INTERVAL_MAX (7 * 24 * 3600)
+
+enum config_family {
+        CONFIG_FAMILY_IPV4 = 1u << 0,
+        CONFIG_FAMILY_IPV6 = 1u << 1,
+};
+
+enum output_mode {
+        OUTPUT_AUTO,            /* journal when /run/systemd/journal/socket exists, else console */
+        OUTPUT_JOURNAL,
+        OUTPUT_CONSOLE,
+        OUTPUT_JSON,
+        _OUTPUT_MODE_MAX,
+};
+
+struct config {
+        char *source;                   /* the file read, or NULL when only defaults apply */
+
+        /* [input] */
+        bool conntrack;
+        unsigned families;              /* CONFIG_FAMILY_* mask, never 0 */
+        uint16_t nflog_groups[CONFIG_NFLOG_GROUPS_MAX];
+        unsigned n_nflog_groups;
+        uint32_t receive_buffer, receive_buffer_max;    /* bytes */
+
+        /* [tagging] */
+        char *catalog;                  /* NULL: the built-in catalogue */
+        char *networks;                 /* NULL: the built-in list of Apple's networks */
+        enum confidence log_min_confidence;
+        bool log_connection_end;
+
+        /* [output] */
+        enum output_mode output;
+        uint32_t queue_size;            /* entries in the writer ring */
+
+        /* [stats] */
+        char *state_directory;
+        char *control_socket;
+        char *control_group;            /* NULL: root only */
+        char *prometheus_file;          /* NULL: off */
+        uint32_t prometheus_interval;   /* seconds */
+        uint32_t summary_interval;      /* seconds, 0 = off */
+        uint32_t save_interval;         /* seconds, 0 = only at stop */
+
+        /* [daemon] */
+        char *user;                     /* NULL: keep the user we were started as */
+};
+
+/* A configuration holding every default. */
+int config_new(struct config **ret);
+struct config *config_free(struct config *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_free);
+
+/* Parse INI text into c, on top of what it holds. name is used in errors,
+ * which read "name:line: reason". Returns 0 or a negative errno (-EINVAL for
+ * bad input) with err filled. */
+int config_load_string(struct config *c, const char *name, const char *text, size_t len,
+                       char *err, size_t errlen);
+/* Parse a file. When must_exist is false, a missing file leaves c as is. */
+int config_load_file(struct config *c, const char *path, bool must_exist, char *err, size_t errlen);
+
+/* Checks that need every key (sizes against each other, paths). */
+int config_validate(const struct config *c, char *err, size_t errlen);
+
+/* Value parsers, shared with the command line. Return 0 or -EINVAL. */
+int config_parse_bool(const char *s, bool *ret);
+int config_parse_size(const char *s, uint32_t min, uint32_t max, uint32_t *ret);
+int config_parse_seconds(const char *s, uint32_t max, uint32_t *ret);
+int config_parse_nflog_group(const char *s, uint16_t *ret);
+int config_parse_families(const char *s, unsigned *ret);
+int config_add_nflog_group(struct config *c, uint16_t group);  /* -EEXIST, -E2BIG */
+int config_set_string(char **field, const char *value);        /* "" sets NULL */
+
+const char *output_mode_to_string(enum output_mode m);
+int output_mode_from_string(const char *s, enum output_mode *ret);
