@@ -1,0 +1,432 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# The end-to-end harness, sourced by every scenario in tests/e2e/.
+#
+# A scenario runs as root against the real kernel and a real journald, all of
+# it private to the test:
+#
+#   - its own mount namespace: tmpfs over /run/systemd/journal, /run/log/journal,
+#     /var/log/journal and /run/netns, so journald, its files and the network
+#     namespace names never touch the host;
+#   - its own PID namespace whose init is the scenario itself: when the
+#     scenario ends, however it ends, the kernel kills every process it started;
+#   - three network namespaces:
+#
+#       lan (client)            router (appleflowd, journald)        inet ("internet")
+#       192.168.77.2/24  eth0 -- lan0  192.168.77.1/24
+#       fd77::2/64                     fd77::1/64
+#                                      198.51.100.1/24  wan0 -- eth0  198.51.100.2/24
+#                                      2001:db8:1::1/64               2001:db8:1::2/64
+#                                      (masquerade, NFLOG drop rule)  lo: 17.1.2.3 (Apple)
+#                                                                         2620:149::1 (Apple)
+#                                                                         203.0.113.10, 2001:db8:99::10
+#
+# Usage in a scenario:
+#
+#   source "$(dirname "$0")/lib.sh"
+#   e2e_begin "$@"                  # re-executes itself in the namespaces; skips (77) when it cannot run
+#   e2e_servers tcp:5223 udp:16385  # listeners in inet, on every address
+#   e2e_daemon_start [ARGS...]      # appleflowd in the router namespace, waits for READY=1
+#   e2e_client tcp 17.1.2.3 5223 --sport 21001
+#   e2e_expect 1 EVENT_ACTION=connection-new DESTINATION_PORT=5223 -- APPLE_SERVICE=apns ...
+#   e2e_pass
+#
+# Arguments of every scenario: APPLEFLOWD APPLEFLOWCTL (paths to the built programs).
+# E2E_KEEP=1 keeps the temporary directory; E2E_VERBOSE=1 traces the script.
+
+set -euo pipefail
+
+E2E_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_TOPDIR=$(cd "$E2E_SRCDIR/../.." && pwd)
+E2E_NAME=$(basename "${0%.sh}")
+E2E_PYTHON=${E2E_PYTHON:-$(command -v /usr/bin/python3 || command -v python3 || true)}
+E2E_JOURNALD=${E2E_JOURNALD:-/lib/systemd/systemd-journald}
+
+# Addresses, fixed so that the assertions can name them.
+LAN_IP4=192.168.77.2 LAN_IP6=fd77::2
+RTR_LAN_IP4=192.168.77.1 RTR_LAN_IP6=fd77::1
+RTR_WAN_IP4=198.51.100.1 RTR_WAN_IP6=2001:db8:1::1
+INET_WAN_IP4=198.51.100.2 INET_WAN_IP6=2001:db8:1::2
+APPLE_IP4=17.1.2.3 APPLE_IP6=2620:149::1
+OTHER_IP4=203.0.113.10 OTHER_IP6=2001:db8:99::10
+
+e2e_log() { printf '%s: %s\n' "$E2E_NAME" "$*" >&2; }
+
+e2e_skip() {
+        printf '%s: SKIP: %s\n' "$E2E_NAME" "$*" >&2
+        exit 77
+}
+
+# Prints what the test saw, then fails the scenario.
+e2e_fail() {
+        printf '%s: FAIL: %s\n' "$E2E_NAME" "$*" >&2
+        E2E_FAILED=1
+        exit 1
+}
+
+# e2e_wait TIMEOUT_SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.1 s.
+e2e_wait() {
+        local timeout=$1 what=$2; shift 2
+        local deadline=$((SECONDS + timeout))
+        until "$@" >/dev/null 2>&1; do
+                if ((SECONDS >= deadline)); then
+                        e2e_fail "timed out after ${timeout}s waiting for $what"
+                fi
+                sleep 0.1
+        done
+}
+
+# nsenter, not "ip netns exec": that one remounts /sys without /sys/fs/cgroup,
+# which systemd-journald needs. Only the network namespace changes.
+in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
+in_lan() { in_ns "$E2E_LAN" "$@"; }
+in_rtr() { in_ns "$E2E_RTR" "$@"; }
+in_inet() { in_ns "$E2E_INET" "$@"; }
+
+# ---------------------------------------------------------------------------
+# Start: checks, then the private namespaces.
+
+e2e_begin() {
+        E2E_APPLEFLOWD=${1:-${APPLEFLOWD:-}}
+        E2E_APPLEFLOWCTL=${2:-${APPLEFLOWCTL:-}}
+
+        if [[ -z ${E2E_INSIDE:-} ]]; then
+                [[ $(id -u) -eq 0 ]] || e2e_skip "needs root (network namespaces, netfilter, journald)"
+                local tool
+                for tool in ip nft conntrack unshare nsenter journalctl systemd-cat sysctl mount; do
+                        command -v "$tool" >/dev/null || e2e_skip "'$tool' is not installed (scripts/install-deps.sh)"
+                done
+                [[ -x $E2E_JOURNALD ]] || e2e_skip "$E2E_JOURNALD is not installed (package systemd)"
+                [[ -n $E2E_PYTHON ]] || e2e_skip "python3 is not installed"
+                ip netns list >/dev/null 2>&1 || e2e_skip "'ip netns' does not work here"
+                unshare --mount --pid --fork true 2>/dev/null ||
+                        e2e_skip "cannot create mount and PID namespaces here"
+
+                # The scenario becomes PID 1 of a new PID namespace: if it dies,
+                # even by SIGKILL, the kernel kills everything it started, and
+                # the network namespaces and mounts vanish with the last process.
+                export E2E_INSIDE=1 E2E_ID=$$
+                exec unshare --mount --propagation private --pid --fork --kill-child --mount-proc \
+                        bash "$0" "$E2E_APPLEFLOWD" "$E2E_APPLEFLOWCTL"
+        fi
+
+        [[ -n ${E2E_VERBOSE:-} ]] && set -x
+        [[ -n $E2E_APPLEFLOWD ]] && E2E_APPLEFLOWD=$(realpath "$E2E_APPLEFLOWD")
+        [[ -n $E2E_APPLEFLOWCTL ]] && E2E_APPLEFLOWCTL=$(realpath "$E2E_APPLEFLOWCTL")
+        E2E_LAN=afe2e-lan-$E2E_ID
+        E2E_RTR=afe2e-rtr-$E2E_ID
+        E2E_INET=afe2e-inet-$E2E_ID
+        E2E_TMP=$(mktemp -d "/tmp/afe2e-$E2E_NAME.XXXXXX")
+        E2E_FAILED=0
+        E2E_DAEMON_PID=
+        E2E_PIDS=()
+        trap e2e_cleanup EXIT
+        trap 'e2e_fail "interrupted"' INT TERM HUP
+
+        e2e_journald_start
+        e2e_topology_up
+}
+
+e2e_cleanup() {
+        local rc=$?
+        set +e +x
+        trap - EXIT INT TERM HUP
+        if ((rc != 0 && rc != 77)) || ((E2E_FAILED)); then
+                e2e_dump
+        fi
+        if [[ -n $E2E_DAEMON_PID ]] && kill -0 "$E2E_DAEMON_PID" 2>/dev/null; then
+                kill -TERM "$E2E_DAEMON_PID" 2>/dev/null
+                e2e_reap "$E2E_DAEMON_PID" 5
+        fi
+        local pid
+        for pid in "${E2E_PIDS[@]}"; do
+                kill -TERM "$pid" 2>/dev/null
+        done
+        for pid in "${E2E_PIDS[@]}"; do
+                e2e_reap "$pid" 3
+        done
+        local ns
+        for ns in "$E2E_LAN" "$E2E_RTR" "$E2E_INET"; do
+                ip netns del "$ns" 2>/dev/null
+        done
+        if [[ -z ${E2E_KEEP:-} ]]; then
+                rm -rf "$E2E_TMP"
+        else
+                e2e_log "kept $E2E_TMP"
+        fi
+        exit "$rc"
+}
+
+# e2e_reap PID SECONDS: waits for PID, SIGKILL after SECONDS.
+e2e_reap() {
+        local pid=$1 i
+        for ((i = 0; i < $2 * 10; i++)); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        return 0
+}
+
+# On failure: everything needed to see why, on stderr (meson keeps it).
+e2e_dump() {
+        local f
+        e2e_log "----- temporary directory $E2E_TMP"
+        for f in daemon.out daemon.err notify.log servers.log journald.err; do
+                [[ -s $E2E_TMP/$f ]] || continue
+                e2e_log "----- $f"
+                tail -n 100 "$E2E_TMP/$f" >&2
+        done
+        e2e_log "----- journal (appleflowd, last 200 entries)"
+        journalctl --no-pager -o verbose SYSLOG_IDENTIFIER=appleflowd -n 200 2>&1 |
+                grep -vE '^    (_|__)' >&2
+        e2e_log "----- journal (everything else, last 30 lines)"
+        journalctl --no-pager -n 30 >&2 2>&1
+        if [[ -n ${E2E_RTR:-} ]]; then
+                e2e_log "----- conntrack table in the router"
+                in_rtr conntrack -L >&2 2>&1
+                e2e_log "----- nft ruleset in the router"
+                in_rtr nft list ruleset >&2 2>&1
+        fi
+}
+
+# ---------------------------------------------------------------------------
+# A private systemd-journald.
+
+e2e_journald_start() {
+        local d
+        for d in /run/systemd/journal /run/log/journal /var/log/journal /run/netns; do
+                mkdir -p "$d"
+                mount -t tmpfs -o mode=0755 tmpfs "$d"
+        done
+        # No kernel messages, no rate limit: only what the test writes, all of it.
+        cat >"$E2E_TMP/journald.conf" <<-'EOF'
+	[Journal]
+	Storage=volatile
+	ReadKMsg=no
+	RateLimitIntervalSec=0
+	RateLimitBurst=0
+	ForwardToSyslog=no
+	ForwardToWall=no
+	ForwardToConsole=no
+	RuntimeMaxUse=256M
+	EOF
+        mount --bind "$E2E_TMP/journald.conf" /etc/systemd/journald.conf
+        if [[ -d /etc/systemd/journald.conf.d ]]; then
+                mount -t tmpfs tmpfs /etc/systemd/journald.conf.d
+        fi
+}
+
+# journald runs in the router's network namespace, beside the daemon as on a
+# real router. The datagram queue of its socket (net.unix.max_dgram_qlen) is
+# taken from the namespace it is created in; systemd raises it from 10 to 512
+# at boot, so the router namespace gets 512 before journald starts.
+e2e_journald_run() {
+        in_rtr sysctl -qw net.unix.max_dgram_qlen=512
+        in_rtr "$E2E_JOURNALD" >"$E2E_TMP/journald.err" 2>&1 &
+        E2E_JOURNALD_PID=$!
+        E2E_PIDS+=("$E2E_JOURNALD_PID")
+        e2e_wait 10 "systemd-journald's socket" test -S /run/systemd/journal/socket
+        # Proves the journal is written and readable before the daemon relies on it.
+        echo "e2e-journal-ready-$E2E_ID" | systemd-cat -t afe2e
+        e2e_wait 10 "the private journal to be readable" \
+                e2e_journal_has SYSLOG_IDENTIFIER=afe2e "MESSAGE=e2e-journal-ready-$E2E_ID"
+}
+
+e2e_journal_has() {
+        [[ -n $(journalctl --no-pager -q -o cat "$@" 2>/dev/null) ]]
+}
+
+# ---------------------------------------------------------------------------
+# Network namespaces.
+
+e2e_topology_up() {
+        local ns
+        for ns in "$E2E_LAN" "$E2E_RTR" "$E2E_INET"; do
+                ip netns add "$ns"
+                ip -n "$ns" link set lo up
+        done
+
+        ip -n "$E2E_RTR" link add lan0 type veth peer name eth0 netns "$E2E_LAN"
+        ip -n "$E2E_RTR" link add wan0 type veth peer name eth0 netns "$E2E_INET"
+        for ns in "$E2E_LAN" "$E2E_RTR" "$E2E_INET"; do
+                in_ns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+                        net.ipv6.conf.default.accept_dad=0
+        done
+
+        ip -n "$E2E_LAN" addr add "$LAN_IP4/24" dev eth0
+        ip -n "$E2E_LAN" addr add "$LAN_IP6/64" dev eth0 nodad
+        ip -n "$E2E_LAN" link set eth0 up
+        ip -n "$E2E_LAN" route add default via "$RTR_LAN_IP4"
+        ip -n "$E2E_LAN" -6 route add default via "$RTR_LAN_IP6"
+
+        ip -n "$E2E_RTR" addr add "$RTR_LAN_IP4/24" dev lan0
+        ip -n "$E2E_RTR" addr add "$RTR_LAN_IP6/64" dev lan0 nodad
+        ip -n "$E2E_RTR" addr add "$RTR_WAN_IP4/24" dev wan0
+        ip -n "$E2E_RTR" addr add "$RTR_WAN_IP6/64" dev wan0 nodad
+        ip -n "$E2E_RTR" link set lan0 up
+        ip -n "$E2E_RTR" link set wan0 up
+        ip -n "$E2E_RTR" route add default via "$INET_WAN_IP4"
+        ip -n "$E2E_RTR" -6 route add default via "$INET_WAN_IP6"
+
+        # The internet knows no route to the LAN: replies reach it only
+        # through the router's masquerade.
+        ip -n "$E2E_INET" addr add "$INET_WAN_IP4/24" dev eth0
+        ip -n "$E2E_INET" addr add "$INET_WAN_IP6/64" dev eth0 nodad
+        ip -n "$E2E_INET" link set eth0 up
+        ip -n "$E2E_INET" addr add "$APPLE_IP4/32" dev lo
+        ip -n "$E2E_INET" addr add "$APPLE_IP6/128" dev lo
+        ip -n "$E2E_INET" addr add "$OTHER_IP4/32" dev lo
+        ip -n "$E2E_INET" addr add "$OTHER_IP6/128" dev lo
+
+        in_rtr sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+        in_rtr nft -f - <<-'EOF'
+	table inet afe2e {
+		chain forward {
+			type filter hook forward priority filter; policy accept;
+			ct state established,related accept
+			udp dport 4398 counter log group 2 prefix "drop" drop
+		}
+		chain postrouting {
+			type nat hook postrouting priority srcnat; policy accept;
+			oifname "wan0" counter masquerade
+		}
+	}
+	EOF
+        # The conntrack sysctls exist in a namespace once conntrack is in use
+        # there, which the ruleset above arranges.
+        in_rtr sysctl -qw net.netfilter.nf_conntrack_acct=1 \
+                net.netfilter.nf_conntrack_timestamp=1 \
+                net.netfilter.nf_conntrack_events=1
+
+        e2e_journald_run
+}
+
+# ---------------------------------------------------------------------------
+# Traffic: tests/e2e/peer.py serves in inet and connects from lan.
+
+# e2e_servers SPEC...: SPEC is tcp:PORT or udp:PORT; listens on the Apple and
+# the other address, IPv4 and IPv6.
+e2e_servers() {
+        rm -f "$E2E_TMP/servers.ready"
+        in_inet "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" serve --ready "$E2E_TMP/servers.ready" \
+                --address "$APPLE_IP4" --address "$APPLE_IP6" \
+                --address "$OTHER_IP4" --address "$OTHER_IP6" "$@" \
+                >>"$E2E_TMP/servers.log" 2>&1 &
+        E2E_PIDS+=("$!")
+        e2e_wait 10 "the servers in the internet namespace" test -e "$E2E_TMP/servers.ready"
+}
+
+# e2e_client tcp|udp ADDRESS PORT [--sport N] [--send BYTES] [--no-reply]
+e2e_client() {
+        in_lan "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect "$@" ||
+                e2e_fail "client failed: $*"
+}
+
+# ---------------------------------------------------------------------------
+# The daemon.
+
+# e2e_daemon_start [ARGS...]: appleflowd in the router namespace, journal
+# output, NFLOG group 2, state and control socket in the temporary directory.
+# Waits for READY=1 on its notify socket.
+e2e_daemon_start() {
+        [[ -n $E2E_APPLEFLOWD && -x $E2E_APPLEFLOWD ]] ||
+                e2e_fail "appleflowd not found: '$E2E_APPLEFLOWD' (arguments: APPLEFLOWD APPLEFLOWCTL)"
+        mkdir -p "$E2E_TMP/state"
+        E2E_CTL_SOCKET=$E2E_TMP/control.sock
+        E2E_NOTIFY_SOCKET=$E2E_TMP/notify.sock
+        if [[ -z ${E2E_NOTIFY_PID:-} ]]; then
+                "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" notify "$E2E_NOTIFY_SOCKET" \
+                        >>"$E2E_TMP/notify.log" 2>&1 &
+                E2E_NOTIFY_PID=$!
+                E2E_PIDS+=("$E2E_NOTIFY_PID")
+                e2e_wait 5 "the notify listener" test -S "$E2E_NOTIFY_SOCKET"
+        fi
+        : >"$E2E_TMP/notify.log"
+        in_rtr env NOTIFY_SOCKET="$E2E_NOTIFY_SOCKET" "$E2E_APPLEFLOWD" \
+                --output journal --nflog-group 2 \
+                --state-directory "$E2E_TMP/state" --control-socket "$E2E_CTL_SOCKET" \
+                "$@" >>"$E2E_TMP/daemon.out" 2>>"$E2E_TMP/daemon.err" &
+        E2E_DAEMON_PID=$!
+        local deadline=$((SECONDS + 15))
+        until grep -qx 'READY=1' "$E2E_TMP/notify.log"; do
+                kill -0 "$E2E_DAEMON_PID" 2>/dev/null || {
+                        wait "$E2E_DAEMON_PID" && rc=0 || rc=$?
+                        E2E_DAEMON_PID=
+                        e2e_fail "appleflowd exited with status $rc before it was ready"
+                }
+                ((SECONDS < deadline)) || e2e_fail "appleflowd sent no READY=1 within 15s"
+                sleep 0.1
+        done
+}
+
+# e2e_daemon_stop [SECONDS]: SIGTERM; fails unless it exits 0 within SECONDS.
+e2e_daemon_stop() {
+        local timeout=${1:-5} pid=$E2E_DAEMON_PID i rc
+        kill -TERM "$pid"
+        for ((i = 0; i < timeout * 10; i++)); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+                e2e_fail "appleflowd still runs ${timeout}s after SIGTERM"
+        fi
+        wait "$pid" && rc=0 || rc=$?
+        E2E_DAEMON_PID=
+        ((rc == 0)) || e2e_fail "appleflowd exited with status $rc after SIGTERM"
+}
+
+e2e_ctl() {
+        "$E2E_APPLEFLOWCTL" "$@"
+}
+
+# ---------------------------------------------------------------------------
+# The journal.
+
+# e2e_entries MATCH...: appleflowd's entries matching every MATCH (journalctl
+# FIELD=VALUE syntax), one JSON object per line.
+e2e_entries() {
+        journalctl --no-pager -q --all -o json SYSLOG_IDENTIFIER=appleflowd "$@"
+}
+
+# e2e_expect COUNT MATCH... [-- CHECK...]: waits up to E2E_TIMEOUT (10) seconds
+# for exactly COUNT entries matching, then checks every CHECK on each entry
+# (tests/e2e/check.py: FIELD=VALUE, FIELD~REGEX, FIELD[]=A|B, !FIELD).
+# An extra entry arriving later is caught by the totals checked at the end.
+e2e_expect() {
+        local count=$1; shift
+        local matches=() checks=()
+        while (($#)); do
+                if [[ $1 == -- ]]; then
+                        shift
+                        checks=("$@")
+                        break
+                fi
+                matches+=("$1")
+                shift
+        done
+        local deadline=$((SECONDS + ${E2E_TIMEOUT:-10})) n
+        while :; do
+                n=$(e2e_entries "${matches[@]}" | wc -l)
+                ((n >= count)) && break
+                ((SECONDS < deadline)) || break
+                sleep 0.2
+        done
+        e2e_entries "${matches[@]}" >"$E2E_TMP/last.json"
+        "$E2E_PYTHON" "$E2E_SRCDIR/check.py" --count "$count" --what "${matches[*]}" \
+                "${checks[@]}" <"$E2E_TMP/last.json" ||
+                e2e_fail "journal entries ${matches[*]}: see above"
+}
+
+# e2e_field FIELD MATCH...: the value of FIELD in the single entry matching.
+e2e_field() {
+        local field=$1; shift
+        e2e_entries "$@" | "$E2E_PYTHON" "$E2E_SRCDIR/check.py" --print "$field"
+}
+
+e2e_pass() {
+        e2e_log "PASS"
+        exit 0
+}

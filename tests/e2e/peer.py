@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Traffic and notification helpers for the end-to-end tests.
+
+  peer.py serve --ready FILE --address ADDR... tcp:PORT udp:PORT ...
+      Listens on every ADDRESS (IPv4 or IPv6). TCP: reads
+      until the client shuts down its side, answers with REPLY_BYTES bytes,
+      closes. UDP: answers every datagram with REPLY_BYTES bytes. Creates
+      FILE once every socket is bound.
+
+  peer.py connect tcp|udp ADDRESS PORT [--sport N] [--send N] [--no-reply] [--count N]
+      One TCP connection (send N bytes, shut down, read the answer to the
+      end) or COUNT UDP datagrams from one socket (each answered, unless
+      --no-reply). Fails when the answer does not come within 5 seconds.
+
+  peer.py notify SOCKET
+      A sd_notify(3) receiver: prints every message, one assignment a line.
+
+The byte counts are fixed so that the tests can check the kernel's
+accounting: a UDP datagram with N payload bytes is N + 28 bytes on IPv4 and
+N + 48 on IPv6.
+"""
+
+import argparse
+import os
+import selectors
+import socket
+import sys
+
+REPLY_BYTES = 100
+
+
+def listeners(spec, addresses):
+    proto, port = spec.split(":")
+    port = int(port)
+    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+    socks = []
+    # One socket per address: a UDP answer then leaves from the address the
+    # question went to, as a NAT expects.
+    for addr in addresses:
+        family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        s = socket.socket(family, kind)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((addr, port))
+        if kind == socket.SOCK_STREAM:
+            s.listen(64)
+        s.setblocking(False)
+        socks.append((proto, s))
+    return socks
+
+
+def serve(args):
+    sel = selectors.DefaultSelector()
+    for spec in args.specs:
+        for proto, s in listeners(spec, args.address):
+            sel.register(s, selectors.EVENT_READ, ("listen-" + proto, None))
+    with open(args.ready, "w"):
+        pass
+    reply = b"r" * REPLY_BYTES
+    while True:
+        for key, _ in sel.select():
+            role, _ = key.data
+            s = key.fileobj
+            if role == "listen-tcp":
+                try:
+                    c, _ = s.accept()
+                except BlockingIOError:
+                    continue
+                c.setblocking(False)
+                sel.register(c, selectors.EVENT_READ, ("conn", None))
+            elif role == "listen-udp":
+                try:
+                    data, peer = s.recvfrom(65535)
+                except BlockingIOError:
+                    continue
+                s.sendto(reply, peer)
+            else:
+                try:
+                    data = s.recv(65536)
+                except (BlockingIOError, ConnectionError):
+                    data = None
+                if data:
+                    continue
+                sel.unregister(s)
+                if data == b"":
+                    s.setblocking(True)
+                    s.settimeout(5)
+                    try:
+                        s.sendall(reply)
+                    except OSError:
+                        pass
+                s.close()
+
+
+def connect(args):
+    family = socket.AF_INET6 if ":" in args.address else socket.AF_INET
+    kind = socket.SOCK_STREAM if args.proto == "tcp" else socket.SOCK_DGRAM
+    s = socket.socket(family, kind)
+    s.settimeout(5)
+    if args.sport:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", args.sport))
+    payload = b"s" * args.send
+    if kind == socket.SOCK_STREAM:
+        s.connect((args.address, args.port))
+        s.sendall(payload)
+        s.shutdown(socket.SHUT_WR)
+        got = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        if len(got) != REPLY_BYTES:
+            sys.exit(f"tcp {args.address} {args.port}: got {len(got)} bytes, expected {REPLY_BYTES}")
+    else:
+        for _ in range(args.count):
+            s.sendto(payload, (args.address, args.port))
+            if args.no_reply:
+                continue
+            got, _ = s.recvfrom(65535)
+            if len(got) != REPLY_BYTES:
+                sys.exit(f"udp {args.address} {args.port}: got {len(got)} bytes, expected {REPLY_BYTES}")
+    s.close()
+
+
+def notify(args):
+    try:
+        os.unlink(args.socket)
+    except FileNotFoundError:
+        pass
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(args.socket)
+    os.chmod(args.socket, 0o777)
+    while True:
+        data = s.recv(65536)
+        for line in data.decode(errors="replace").splitlines():
+            print(line, flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    ps = sub.add_parser("serve")
+    ps.add_argument("--ready", required=True)
+    ps.add_argument("--address", action="append", required=True)
+    ps.add_argument("specs", nargs="+")
+    pc = sub.add_parser("connect")
+    pc.add_argument("proto", choices=("tcp", "udp"))
+    pc.add_argument("address")
+    pc.add_argument("port", type=int)
+    pc.add_argument("--sport", type=int, default=0)
+    pc.add_argument("--send", type=int, default=10)
+    pc.add_argument("--count", type=int, default=1)
+    pc.add_argument("--no-reply", action="store_true")
+    pn = sub.add_parser("notify")
+    pn.add_argument("socket")
+    args = p.parse_args()
+    try:
+        {"serve": serve, "connect": connect, "notify": notify}[args.cmd](args)
+    except (OSError, socket.timeout) as e:
+        sys.exit(f"peer.py {args.cmd}: {e}")
+
+
+if __name__ == "__main__":
+    main()
