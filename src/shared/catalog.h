@@ -52,6 +52,7 @@ struct catalog_product {
         unsigned n_aliases;
 };
 
+/* Text columns given as "-" (none) are stored as "". */
 struct catalog_entry {
         char id[CATALOG_ID_MAX];
         struct port_range ports[CATALOG_PORT_RANGES_MAX];
@@ -92,7 +93,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct catalog *, catalog_free);
 
 /* Index of the entry with this id, or -ENOENT. */
 ssize_t catalog_find_entry(const struct catalog *c, const char *id);
-/* Index of the product whose canonical name or alias equals name
+/* Index of the product whose canonical name or one of its aliases equals name
  * (ASCII case-insensitive), or -ENOENT. */
 ssize_t catalog_find_product(const struct catalog *c, const char *name);
 bool catalog_entry_has_product(const struct catalog_entry *e, size_t product);

@@ -37,7 +37,9 @@ struct tag {
         bool by_source_port;            /* matched on the source port (a LAN service answering) */
         uint16_t port;                  /* the port that matched */
         struct match_set matches;       /* all entries for that port; may be empty for apple-other */
-        size_t entry;                   /* primary entry: matches.entries[0] or catalog.apple_other */
+        size_t entry;                   /* primary entry: the first of matches with the highest
+                                         * tagger_entry_confidence(), or catalog.apple_other when
+                                         * matches is empty (also for CONFIDENCE_NONE) */
 };
 
 struct tagger {
@@ -46,11 +48,14 @@ struct tagger {
         const struct networks *networks;  /* may be NULL */
 };
 
-/* Destination port first, then source port. Confidence: high when either
- * address is Apple's, medium for narrow apple-scope entries, low otherwise.
- * An Apple address on an unlisted port gives catalog.apple_other, high. */
+/* Destination port first, then source port (only when the destination port
+ * matches nothing). Confidence: high when either address is Apple's, else the
+ * highest tagger_entry_confidence() among the matches. An Apple address on an
+ * unlisted port gives catalog.apple_other, high; nothing at all gives NONE. */
 void tagger_tag(const struct tagger *t, const struct tag_input *in, struct tag *ret);
 
+/* medium: scope apple and at most TAGGER_BROAD_RANGE ports in all its ranges;
+ * low: scope shared or broader; high: the port-less synthetic apple-other. */
 enum confidence tagger_entry_confidence(const struct catalog_entry *e);
 const char *confidence_to_string(enum confidence c);       /* "none", "low", "medium", "high" */
 int confidence_from_string(const char *s, enum confidence *ret);
