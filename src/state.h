@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The statistics' totals across restarts: <state_directory>/stats.state,
+ * written atomically (temporary file, fsync, rename) on stop and every few
+ * minutes, read at start. Only totals are kept, keyed by entry id and
+ * product name, so a file survives catalogue changes; rates start from zero.
+ *
+ * Format, integers little-endian:
+ *   8 bytes  magic "AFDSTATS"
+ *   u32      version (1)
+ *   u32      number of entry records, at most CATALOG_ENTRIES_MAX
+ *   u32      number of product records, at most CATALOG_PRODUCTS_MAX
+ *   records  u8 key length (1..47), key (no NUL), u64 connections, blocked,
+ *            bytes, packets; the entries, then the products
+ *   u32      CRC-32 (IEEE) of every byte before it
+ * Anything else (short, long, foreign, another version, bad checksum, bad
+ * key) is refused as a whole and the statistics are left untouched.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+#include "stats.h"
+
+#define STATE_FILE_NAME "stats.state"
+#define STATE_MAGIC "AFDSTATS"
+#define STATE_VERSION 1u
+#define STATE_KEY_MAX 47u
+#define STATE_RECORD_MAX (1 + STATE_KEY_MAX + 4 * 8)
+#define STATE_FILE_MAX (20 + (CATALOG_ENTRIES_MAX + CATALOG_PRODUCTS_MAX) * STATE_RECORD_MAX + 4)
+#define STATE_ERROR_MAX 512
+
+struct state {
+        struct stats *stats;
+        char *path;
+        char *directory;
+        sd_event_source *timer;
+        uint64_t interval_usec;
+        int last_error;                 /* of the periodic save, to log changes only */
+};
+
+/* The state of s in directory (created when missing, mode 0750). */
+int state_new(struct state **ret, struct stats *s, const char *directory);
+struct state *state_free(struct state *st);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct state *, state_free);
+
+/* At start, before counting: apply the saved totals to the statistics.
+ * -ENOENT when there is no file (a first start); any other error is written
+ * to err as "path: reason" for the daemon to log, and the statistics stay at
+ * zero. Returns the number of records applied otherwise. */
+int state_load(struct state *st, char *err, size_t errlen);
+/* On stop (and from the timer). */
+int state_save(struct state *st, char *err, size_t errlen);
+/* Save every interval_usec on e's CLOCK_MONOTONIC; 0: only at stop. */
+int state_attach_event(struct state *st, sd_event *e, uint64_t interval_usec);
+
+/* The parts, for tests and the fuzzer. */
+int state_format(const struct stats *s, char **ret, size_t *ret_len);
+int state_parse(struct stats *s, const char *name, const void *buf, size_t len,
+                char *err, size_t errlen);
+uint32_t state_crc32(const void *buf, size_t len);
+
+/* Write buf to path atomically: a temporary file in the same directory,
+ * fsync, rename, then fsync of the directory. */
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
