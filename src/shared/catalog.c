@@ -217,6 +217,8 @@ static int parse_product(struct parser *p, struct catalog_entry *e, const char *
         trim(&s, &len);
         if (len == 0)
                 return parse_error(p, "empty product name");
+        if (e->n_products >= CATALOG_ENTRY_PRODUCTS_MAX)
+                return parse_error(p, "too many products in entry (max %d)", CATALOG_ENTRY_PRODUCTS_MAX);
         paren = memchr(s, '(', len);
         if (paren) {
                 const char *a = paren + 1, *end = s + len - 1;
@@ -290,8 +292,6 @@ static int parse_product(struct parser *p, struct catalog_entry *e, const char *
         for (unsigned i = 0; i < e->n_products; i++)
                 if (e->products[i] == (uint16_t) idx)
                         return parse_error(p, "product '%s' listed twice", p->c->products[idx].name);
-        if (e->n_products >= CATALOG_ENTRY_PRODUCTS_MAX)
-                return parse_error(p, "too many products in entry (max %d)", CATALOG_ENTRY_PRODUCTS_MAX);
         e->products[e->n_products++] = (uint16_t) idx;
         return 0;
 }
