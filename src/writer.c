@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
+#include "writer.h"
+
+struct writer {
+        struct ring *ring;
+        enum output_mode mode;
+        FILE *out;
+        int efd;
+
+        pthread_t thread;
+        bool running;
+        atomic_bool stop;               /* write what is left, then exit */
+        atomic_bool abort;              /* the stop timed out: write nothing more */
+
+        /* Entries the sink refused since the last report; consumer side only. */
+        uint64_t unreported;
+        struct entry report;            /* the "not written" report, formatted here */
+
+        _Atomic uint64_t written, errors, discarded;
+};
+
+static const char *const output_mode_names[_OUTPUT_MODE_MAX] = {
+        [OUTPUT_AUTO] = "auto",
+        [OUTPUT_JOURNAL] = "journal",
+        [OUTPUT_CONSOLE] = "console",
+        [OUTPUT_JSON] = "json",
+};
+
+int output_mode_from_string(const char *s, enum output_mode *ret) {
+        for (unsigned i = 0; i < _OUTPUT_MODE_MAX; i++)
+                if (strcmp(s, output_mode_names[i]) == 0) {
+                        *ret = (enum output_mode) i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+const char *output_mode_to_string(enum output_mode m) {
+        return (unsigned) m < _OUTPUT_MODE_MAX ? output_mode_names[m] : NULL;
+}
+
+enum output_mode output_mode_resolve(enum output_mode m) {
+        if (m != OUTPUT_AUTO)
+                return m;
+        return access(WRITER_JOURNAL_SOCKET, F_OK) == 0 ? OUTPUT_JOURNAL : OUTPUT_CONSOLE;
+}
+
+int writer_new(struct writer **ret, struct ring *ring, enum output_mode mode, FILE *out) {
+        struct writer *w;
+
+        if ((unsigned) mode >= _OUTPUT_MODE_MAX)
+                return -EINVAL;
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        w->efd = eventfd(0, EFD_CLOEXEC);
+        if (w->efd < 0) {
+                int r = -errno;
+                free(w);
+                return r;
+        }
+        w->ring = ring;
+        w->mode = output_mode_resolve(mode);
+        w->out = out ?: stdout;
+        atomic_init(&w->stop, false);
+        atomic_init(&w->abort, false);
+        atomic_init(&w->written, 0);
+        atomic_init(&w->errors, 0);
+        atomic_init(&w->discarded, 0);
+        *ret = w;
+        return 0;
+}
+
+struct writer *writer_free(struct writer *w) {
+        if (!w)
+                return NULL;
+        (void) writer_stop(w, WRITER_STOP_TIMEOUT_USEC);
+        closep(&w->efd);
+        free(w);
+        return NULL;
+}
+
+enum output_mode writer_mode(const struct writer *w) {
+        return w->mode;
+}
+
+/* ---- console and JSON ---- */
+
+static const char *priority_name(unsigned p) {
+        static const char *const names[8] = {
+                "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+        };
+        return p < 8 ? names[p] : "info";
+}
+
+static void put_u64(FILE *f, uint64_t v) {
+        char tmp[20];
+        size_t i = sizeof(tmp);
+
+        do {
+                tmp[--i] = (char) ('0' + v % 10);
+                v /= 10;
+        } while (v > 0);
+        fwrite_unlocked(tmp + i, 1, sizeof(tmp) - i, f);
+}
+
+/* One line stays one line. */
+static void put_line_safe(FILE *f, const char *p, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char) p[i];
+                putc_unlocked(c < 0x20 || c == 0x7f ? ' ' : (char) c, f);
+        }
+}
+
+static void write_console(struct writer *w, const struct entry *e) {
+        FILE *f = w->out;
+        struct tm tm;
+        time_t t = (time_t) (e->realtime_usec / 1000000u);
+        char stamp[32];
+        const char *msg = entry_get(e, "MESSAGE");
+        bool flow = e->kind <= ENTRY_PACKET_LOGGED, open = false;
+
+        if (!gmtime_r(&t, &tm) || strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+                strcpy(stamp, "-");
+        fprintf(f, "%s.%03uZ %s: ", stamp, (unsigned) (e->realtime_usec / 1000u % 1000u),
+                priority_name(e->priority));
+        if (msg)
+                put_line_safe(f, msg, strlen(msg));
+
+        /* Flows say everything in MESSAGE but the service and the confidence;
+         * the daemon's own entries show all their extra fields. */
+        for (unsigned i = 0; i < e->n_fields; i++) {
+                const char *p = entry_field_str(e, i);
+                size_t n = entry_field_name_len(e, i);
+                bool show;
+
+#define IS(name) (n == sizeof(name) - 1 && memcmp(p, name, n) == 0)
+                if (flow)
+                        show = IS("APPLE_SERVICE") || IS("APPLE_CONFIDENCE");
+                else
+                        show = !IS("MESSAGE_ID") && !IS("MESSAGE") && !IS("PRIORITY") &&
+                               !IS("SYSLOG_IDENTIFIER") && !IS("EVENT_ACTION");
+#undef IS
+                if (!show)
+                        continue;
+                fputs(open ? " " : " [", f);
+                open = true;
+                put_line_safe(f, p, e->field[i].len);
+        }
+        fputs(open ? "]\n" : "\n", f);
+}
+
+/* Length of the valid UTF-8 sequence at p, 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n) {
+        unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+        size_t len;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf)
+                len = 2;
+        else if (c >= 0xe0 && c <= 0xef) {
+                len = 3;
+                if (c == 0xe0)
+                        lo = 0xa0;
+                else if (c == 0xed)
+                        hi = 0x9f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+                len = 4;
+                if (c == 0xf0)
+                        lo = 0x90;
+                else if (c == 0xf4)
+                        hi = 0x8f;
+        } else
+                return 0;
+        if (n < len || p[1] < lo || p[1] > hi)
+                return 0;
+        for (size_t i = 2; i < len; i++)
+                if (p[i] < 0x80 || p[i] > 0xbf)
+                        return 0;
+        return len;
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped,
+ * invalid UTF-8 replaced by U+FFFD. */
+static void put_json_string(FILE *f, const char *s, size_t n) {
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *p = (const unsigned char *) s;
+
+        putc_unlocked('"', f);
+        for (size_t i = 0; i < n;) {
+                unsigned char c = p[i];
+                size_t len;
+
+                if (c == '"' || c == '\\') {
+                        putc_unlocked('\\', f);
+                        putc_unlocked((char) c, f);
+                        i++;
+                } else if (c == '\n') {
+                        fputs("\\n", f);
+                        i++;
+                } else if (c == '\t') {
+                        fputs("\\t", f);
+                        i++;
+                } else if (c < 0x20 || c == 0x7f) {
+                        fputs("\\u00", f);
+                        putc_unlocked(hex[c >> 4], f);
+                        putc_unlocked(hex[c & 15], f);
+                        i++;
+                } else if ((len = utf8_len(p + i, n - i)) == 0) {
+                        fputs("\\ufffd", f);
+                        i++;
+                } else {
+                        fwrite_unlocked(p + i, 1, len, f);
+                        i += len;
+                }
+        }
+        putc_unlocked('"', f);
+}
+
+static bool same_name(const struct entry *e, unsigned i, unsigned j) {
+        size_t n = entry_field_name_len(e, i);
+
+        return entry_field_name_len(e, j) == n &&
+               memcmp(entry_field_str(e, i), entry_field_str(e, j), n) == 0;
+}
+
+/* The field names as keys, values as strings (like journalctl -o json);
+ * a name that occurs more than once becomes an array, in entry order. */
+static void write_json(struct writer *w, const struct entry *e) {
+        FILE *f = w->out;
+
+        fputs("{\"__REALTIME_TIMESTAMP\":\"", f);
+        put_u64(f, e->realtime_usec);
+        putc_unlocked('"', f);
+
+        for (unsigned i = 0; i < e->n_fields; i++) {
+                size_t n = entry_field_name_len(e, i);
+                bool seen = false, repeated = false;
+
+                for (unsigned j = 0; j < i && !seen; j++)
+                        seen = same_name(e, i, j);
+                if (seen)
+                        continue;
+                for (unsigned j = i + 1; j < e->n_fields && !repeated; j++)
+                        repeated = same_name(e, i, j);
+
+                putc_unlocked(',', f);
+                put_json_string(f, entry_field_str(e, i), n);
+                putc_unlocked(':', f);
+                if (repeated)
+                        putc_unlocked('[', f);
+                for (unsigned j = i; j < e->n_fields; j++) {
+                        if (j != i && !same_name(e, i, j))
+                                continue;
+                        if (j != i)
+                                putc_unlocked(',', f);
+                        put_json_string(f, entry_field_str(e, j) + n + 1, e->field[j].len - n - 1);
+                        if (!repeated)
+                                break;
+                }
+                if (repeated)
+                        putc_unlocked(']', f);
+        }
+        fputs("}\n", f);
+}
+
+/* ---- writing ---- */
+
+static int write_journal(const struct entry *e) {
+        struct iovec iov[ENTRY_FIELDS_MAX];
+        unsigned n = entry_to_iovec(e, iov);
+        int r, old;
+
+        /* The only place a stop that timed out may cancel the thread. */
+        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+        r = sd_journal_sendv(iov, (int) n);
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+        return r;
+}
+
+static void report_unwritten(struct writer *w) {
+        if (w->unreported == 0 || entry_format_not_written(&w->report, w->unreported) < 0)
+                return;
+        if (write_journal(&w->report) >= 0)
+                w->unreported = 0;
+}
+
+/* Console and JSON go through stdio and are flushed once per batch; a failed
+ * flush counts the whole batch as not written. */
+static size_t drain_stdio(struct writer *w) {
+        size_t n = 0;
+        struct entry *e;
+
+        flockfile(w->out);
+        while (!atomic_load_explicit(&w->abort, memory_order_relaxed) && (e = ring_peek(w->ring))) {
+                if (w->mode == OUTPUT_JSON)
+                        write_json(w, e);
+                else
+                        write_console(w, e);
+                ring_release(w->ring);
+                n++;
+        }
+        if (n > 0 && w->unreported > 0 && entry_format_not_written(&w->report, w->unreported) >= 0) {
+                if (w->mode == OUTPUT_JSON)
+                        write_json(w, &w->report);
+                else
+                        write_console(w, &w->report);
+        }
+        funlockfile(w->out);
+
+        if (n == 0)
+                return 0;
+        if (fflush(w->out) == EOF || ferror(w->out)) {
+                clearerr(w->out);
+                w->unreported += n;
+                atomic_fetch_add_explicit(&w->errors, n, memory_order_relaxed);
+        } else {
+                w->unreported = 0;
+                atomic_fetch_add_explicit(&w->written, n, memory_order_relaxed);
+        }
+        return n;
+}
+
+static size_t drain_journal(struct writer *w) {
+        size_t n = 0;
+        struct entry *e;
+
+        while (!atomic_load_explicit(&w->abort, memory_order_relaxed) && (e = ring_peek(w->ring))) {
+                if (write_journal(e) < 0) {
+                        w->unreported++;
+                        atomic_fetch_add_explicit(&w->errors, 1, memory_order_relaxed);
+                } else {
+                        atomic_fetch_add_explicit(&w->written, 1, memory_order_relaxed);
+                        report_unwritten(w);
+                }
+                ring_release(w->ring);
+                n++;
+        }
+        return n;
+}
+
+static size_t drain(struct writer *w) {
+        return w->mode == OUTPUT_JOURNAL ? drain_journal(w) : drain_stdio(w);
+}
+
+size_t writer_drain(struct writer *w) {
+        if (w->running)
+                return 0;
+        return drain(w);
+}
+
+static void *writer_thread(void *userdata) {
+        struct writer *w = userdata;
+        int old;
+
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+        for (;;) {
+                bool stopping = atomic_load_explicit(&w->stop, memory_order_acquire);
+                uint64_t v;
+
+                drain(w);
+                if (stopping)
+                        break;
+                /* Wakes are coalesced by the eventfd counter; EINTR just loops. */
+                (void) read(w->efd, &v, sizeof(v));
+        }
+        return NULL;
+}
+
+int writer_start(struct writer *w) {
+        int r;
+
+        if (w->running)
+                return -EBUSY;
+        atomic_store(&w->stop, false);
+        atomic_store(&w->abort, false);
+        r = pthread_create(&w->thread, NULL, writer_thread, w);
+        if (r != 0)
+                return -r;
+        w->running = true;
+        return 0;
+}
+
+void writer_wake(struct writer *w) {
+        uint64_t one = 1;
+
+        (void) write(w->efd, &one, sizeof(one));
+}
+
+int writer_stop(struct writer *w, uint64_t timeout_usec) {
+        struct timespec deadline;
+        uint64_t left = 0;
+        int r;
+
+        if (!w->running)
+                return 0;
+
+        atomic_store_explicit(&w->stop, true, memory_order_release);
+        writer_wake(w);
+
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += (time_t) (timeout_usec / 1000000u);
+        deadline.tv_nsec += (long) (timeout_usec % 1000000u) * 1000;
+        if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+        }
+        r = pthread_timedjoin_np(w->thread, NULL, &deadline);
+        if (r == ETIMEDOUT) {
+                /* Stop after the entry being written; a write blocked in
+                 * journald is a cancellation point. */
+                atomic_store(&w->abort, true);
+                pthread_cancel(w->thread);
+                pthread_join(w->thread, NULL);
+        }
+        w->running = false;
+
+        while (ring_peek(w->ring)) {
+                ring_release(w->ring);
+                left++;
+        }
+        atomic_fetch_add_explicit(&w->discarded, left, memory_order_relaxed);
+        return left > 0 ? -ETIMEDOUT : 0;
+}
+
+void writer_get_stats(const struct writer *w, struct writer_stats *ret) {
+        *ret = (struct writer_stats) {
+                .written = atomic_load_explicit(&w->written, memory_order_relaxed),
+                .errors = atomic_load_explicit(&w->errors, memory_order_relaxed),
+                .discarded = atomic_load_explicit(&w->discarded, memory_order_relaxed),
+        };
+}
