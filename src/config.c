@@ -240,6 +240,7 @@ struct parse_state {
         size_t len, pos;
         unsigned line;
         bool failed;
+        unsigned error_line;
         char *err;
         size_t errlen;
 };
@@ -252,6 +253,7 @@ static void parse_error(struct parse_state *s, const char *fmt, ...) {
         if (s->failed)
                 return;         /* keep the first error: inih goes on to the end */
         s->failed = true;
+        s->error_line = s->line;
         n = snprintf(s->err, s->errlen, "%s:%u: ", s->name, s->line);
         if (n < 0 || (size_t) n >= s->errlen)
                 return;
@@ -495,7 +497,8 @@ int config_load_string(struct config *c, const char *name, const char *text, siz
                 return -EFBIG;
         }
         r = ini_parse_stream(reader, &s, handler, &s);
-        if (s.failed)
+        /* inih's syntax errors are known only now; the earlier line wins. */
+        if (s.failed && !(r > 0 && (unsigned) r < s.error_line))
                 return -EINVAL;
         if (r > 0) {
                 snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)", name, r);

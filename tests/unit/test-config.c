@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "options.h"
+
+static char err[CONFIG_ERROR_MAX];
+
+static struct config *load(const char *text, int expect) {
+        struct config *c = NULL;
+
+        assert_int_equal(config_new(&c), 0);
+        err[0] = '\0';
+        assert_int_equal(config_load_string(c, "t.conf", text, strlen(text), err, sizeof(err)), expect);
+        return c;
+}
+
+static void expect_error(const char *text, const char *message) {
+        struct config *c = load(text, -EINVAL);
+
+        assert_string_equal(err, message);
+        config_free(c);
+}
+
+static void test_defaults(void **state) {
+        struct config *c = load("", 0);
+
+        assert_true(c->conntrack);
+        assert_int_equal(c->families, CONFIG_FAMILY_IPV4 | CONFIG_FAMILY_IPV6);
+        assert_int_equal(c->n_nflog_groups, 0);
+        assert_int_equal(c->receive_buffer, 4 * 1024 * 1024);
+        assert_int_equal(c->receive_buffer_max, 64 * 1024 * 1024);
+        assert_null(c->catalog);
+        assert_null(c->networks);
+        assert_int_equal(c->log_min_confidence, CONFIDENCE_MEDIUM);
+        assert_true(c->log_connection_end);
+        assert_int_equal(c->output, OUTPUT_AUTO);
+        assert_int_equal(c->queue_size, 16384);
+        assert_string_equal(c->state_directory, "/var/lib/appleflowd");
+        assert_string_equal(c->control_socket, "/run/appleflowd/control");
+        assert_null(c->control_group);
+        assert_null(c->prometheus_file);
+        assert_int_equal(c->prometheus_interval, 15);
+        assert_int_equal(c->summary_interval, 300);
+        assert_int_equal(c->save_interval, 300);
+        assert_null(c->user);
+        assert_int_equal(config_validate(c, err, sizeof(err)), 0);
+        config_free(c);
+}
+
+static void test_every_key(void **state) {
+        struct config *c = load(
+                "; a comment\n"
+                "# another\n"
+                "[input]\n"
+                "conntrack = no\n"
+                "families = ipv6\n"
+                "nflog_groups = 2  5\t7\n"
+                "receive_buffer = 512K\n"
+                "receive_buffer_max = 1G\n"
+                "\n"
+                "[tagging]\n"
+                "catalog = /etc/appleflowd/ports.tsv\n"
+                "networks = /etc/appleflowd/networks.txt\n"
+                "log_min_confidence = low\n"
+                "log_connection_end = false\n"
+                "[output]\n"
+                "mode = json\n"
+                "queue_size = 4K\n"
+                "[stats]\n"
+                "state_directory = /tmp/state\n"
+                "control_socket = /tmp/control\n"
+                "control_group = adm\n"
+                "prometheus_file = /tmp/appleflowd.prom\n"
+                "prometheus_interval = 1min\n"
+                "summary_interval = 0\n"
+                "save_interval = 1h\n"
+                "[daemon]\n"
+                "user = nobody\n", 0);
+
+        assert_false(c->conntrack);
+        assert_int_equal(c->families, CONFIG_FAMILY_IPV6);
+        assert_int_equal(c->n_nflog_groups, 3);
+        assert_int_equal(c->nflog_groups[0], 2);
+        assert_int_equal(c->nflog_groups[1], 5);
+        assert_int_equal(c->nflog_groups[2], 7);
+        assert_int_equal(c->receive_buffer, 512 * 1024);
+        assert_int_equal(c->receive_buffer_max, 1024 * 1024 * 1024);
+        assert_string_equal(c->catalog, "/etc/appleflowd/ports.tsv");
+        assert_string_equal(c->networks, "/etc/appleflowd/networks.txt");
+        assert_int_equal(c->log_min_confidence, CONFIDENCE_LOW);
+        assert_false(c->log_connection_end);
+        assert_int_equal(c->output, OUTPUT_JSON);
+        assert_int_equal(c->queue_size, 4096);
+        assert_string_equal(c->state_directory, "/tmp/state");
+        assert_string_equal(c->control_socket, "/tmp/control");
+        assert_string_equal(c->control_group, "adm");
+        assert_string_equal(c->prometheus_file, "/tmp/appleflowd.prom");
+        assert_int_equal(c->prometheus_interval, 60);
+        assert_int_equal(c->summary_interval, 0);
+        assert_int_equal(c->save_interval, 3600);
+        assert_string_equal(c->user, "nobody");
+        assert_int_equal(config_validate(c, err, sizeof(err)), 0);
+        config_free(c);
+}
+
+static void test_empty_value_means_builtin(void **state) {
+        struct config *c = load("[tagging]\ncatalog = /x\ncatalog =\n", 0);
+
+        assert_null(c->catalog);
+        config_free(c);
+}
+
+static void test_errors(void **state) {
+        expect_error("[input]\nconntrack = yes\n[bogus]\n", "t.conf:3: unknown section [bogus]");
+        expect_error("[bogus]\nkey = 1\n", "t.conf:1: unknown section [bogus]");
+        expect_error("[input]\nconntrak = yes\n", "t.conf:2: unknown key 'conntrak' in section [input]");
+        expect_error("[tagging]\nconntrack = yes\n", "t.conf:2: unknown key 'conntrack' in section [tagging]");
+        expect_error("conntrack = yes\n", "t.conf:1: key 'conntrack' outside of any section");
+        expect_error("[input]\nconntrack = maybe\n", "t.conf:2: invalid boolean 'maybe' for conntrack (yes, no)");
+        expect_error("[tagging]\nlog_connection_end =\n",
+                     "t.conf:2: invalid boolean '' for log_connection_end (yes, no)");
+        expect_error("[input]\nreceive_buffer = 4X\n",
+                     "t.conf:2: invalid size '4X' for receive_buffer (a number with K, M or G)");
+        expect_error("[input]\nreceive_buffer = -4M\n",
+                     "t.conf:2: invalid size '-4M' for receive_buffer (a number with K, M or G)");
+        expect_error("[input]\nreceive_buffer = 4MB\n",
+                     "t.conf:2: invalid size '4MB' for receive_buffer (a number with K, M or G)");
+        expect_error("[input]\nreceive_buffer = 1K\n", "t.conf:2: receive_buffer '1K' out of range (64K-1024M)");
+        expect_error("[input]\nreceive_buffer_max = 2G\n",
+                     "t.conf:2: receive_buffer_max '2G' out of range (64K-1024M)");
+        expect_error("[input]\nreceive_buffer = 99999999999999999999\n",
+                     "t.conf:2: invalid size '99999999999999999999' for receive_buffer (a number with K, M or G)");
+        expect_error("[input]\nnflog_groups = 2 70000\n", "t.conf:2: invalid NFLOG group '70000' (0-65535)");
+        expect_error("[input]\nnflog_groups = 0x2\n", "t.conf:2: invalid NFLOG group '0x2' (0-65535)");
+        expect_error("[input]\nnflog_groups = 2 3 2\n", "t.conf:2: NFLOG group 2 listed twice");
+        expect_error("[input]\nfamilies = ipv4 ipx\n", "t.conf:2: invalid families 'ipv4 ipx' (ipv4, ipv6 or both)");
+        expect_error("[input]\nfamilies =\n", "t.conf:2: invalid families '' (ipv4, ipv6 or both)");
+        expect_error("[tagging]\nlog_min_confidence = sure\n",
+                     "t.conf:2: invalid confidence 'sure' for log_min_confidence (low, medium, high)");
+        expect_error("[tagging]\nlog_min_confidence = none\n",
+                     "t.conf:2: invalid confidence 'none' for log_min_confidence (low, medium, high)");
+        expect_error("[output]\nmode = syslog\n",
+                     "t.conf:2: invalid output mode 'syslog' (auto, journal, console, json)");
+        expect_error("[output]\nqueue_size = 10\n", "t.conf:2: queue_size '10' out of range (64-4194304)");
+        expect_error("[stats]\nsummary_interval = 5 min\n", "t.conf:2: invalid duration '5 min' for summary_interval");
+        expect_error("[stats]\nprometheus_interval = 0\n", "t.conf:2: prometheus_interval '0' out of range (1-604800)");
+        expect_error("[input]\nthis line has no equals sign\n",
+                     "t.conf:2: syntax error (expected [section] or key = value)");
+        expect_error("[input\nconntrack = yes\n", "t.conf:1: syntax error (expected [section] or key = value)");
+}
+
+static void test_too_many_groups(void **state) {
+        char text[512] = "[input]\n\n\nnflog_groups =";
+
+        for (int i = 0; i < CONFIG_NFLOG_GROUPS_MAX; i++)
+                snprintf(text + strlen(text), sizeof(text) - strlen(text), " %d", i);
+        struct config *c = load(text, 0);
+        assert_int_equal(c->n_nflog_groups, CONFIG_NFLOG_GROUPS_MAX);
+        config_free(c);
+
+        strcat(text, " 100\n");
+        expect_error(text, "t.conf:4: too many NFLOG groups (at most 32)");
+}
+
+static void test_first_error_wins(void **state) {
+        expect_error("[input]\nconntrack = maybe\nfoo = 1\n[x]\n",
+                     "t.conf:2: invalid boolean 'maybe' for conntrack (yes, no)");
+}
+
+static void test_hostile_text(void **state) {
+        char text[600];
+
+        /* A line longer than inih's buffer must not be split into two. */
+        memset(text, 'a', sizeof(text));
+        memcpy(text, "[tagging]\ncatalog = /", 21);
+        memcpy(text + sizeof(text) - 12, "\nfoo = 1\n\0", 10);
+        expect_error(text, "t.conf:2: line longer than 197 bytes");
+
+        const char nul[] = "[input]\nconntrack = yes\0no\n";
+        struct config *c = NULL;
+        assert_int_equal(config_new(&c), 0);
+        assert_int_equal(config_load_string(c, "t.conf", nul, sizeof(nul) - 1, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "t.conf:2: NUL byte in line");
+        config_free(c);
+}
+
+static void test_validate(void **state) {
+        struct config *c = load("[input]\nreceive_buffer = 128M\nreceive_buffer_max = 64M\n", 0);
+
+        assert_int_equal(config_validate(c, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "configuration: receive_buffer (134217728) is larger than receive_buffer_max (67108864)");
+        config_free(c);
+
+        c = load("[input]\nconntrack = no\n", 0);
+        assert_int_equal(config_validate(c, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "configuration: no input: conntrack is off and no nflog_groups are set");
+        config_free(c);
+
+        c = load("[stats]\nstate_directory = var/lib\n", 0);
+        assert_int_equal(config_validate(c, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "configuration: state_directory must be an absolute path");
+        config_free(c);
+}
+
+static void write_file(const char *path, const char *text) {
+        FILE *f = fopen(path, "we");
+
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+static void test_files(void **state) {
+        char dir[] = "/tmp/test-config-XXXXXX", path[64], missing[64];
+        struct config *c = NULL;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/a.conf", dir);
+        snprintf(missing, sizeof(missing), "%s/missing.conf", dir);
+
+        assert_int_equal(config_new(&c), 0);
+        assert_int_equal(config_load_file(c, missing, false, err, sizeof(err)), 0);
+        assert_null(c->source);
+        assert_int_equal(config_load_file(c, missing, true, err, sizeof(err)), -ENOENT);
+        assert_int_equal(strncmp(err, missing, strlen(missing)), 0);
+        assert_string_equal(err + strlen(missing), ": No such file or directory");
+
+        write_file(path, "[output]\nmode = console\n\n[input]\nfamilies = ipv5\n");
+        assert_int_equal(config_load_file(c, path, true, err, sizeof(err)), -EINVAL);
+        assert_int_equal(strncmp(err, path, strlen(path)), 0);
+        assert_string_equal(err + strlen(path), ":5: invalid families 'ipv5' (ipv4, ipv6 or both)");
+        config_free(c);
+
+        unlink(path);
+        rmdir(dir);
+}
+
+static int parse(struct options *o, const char *const *args) {
+        char *argv[32];
+        int argc = 0;
+
+        argv[argc++] = (char *) "appleflowd";
+        for (; *args; args++)
+                argv[argc++] = (char *) *args;
+        argv[argc] = NULL;
+        err[0] = '\0';
+        return options_parse(o, argc, argv, err, sizeof(err));
+}
+
+static void test_options(void **state) {
+        char dir[] = "/tmp/test-config-XXXXXX", path[64];
+        struct options o;
+        struct config *c = NULL;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/a.conf", dir);
+        write_file(path,
+                   "[input]\nnflog_groups = 1 2\n"
+                   "[tagging]\ncatalog = /file/catalog\nlog_min_confidence = high\n"
+                   "[output]\nmode = journal\n");
+
+        /* No options: the file's values. */
+        assert_int_equal(parse(&o, (const char *[]) { "--config", path, NULL }), 0);
+        assert_true(o.config_explicit);
+        assert_int_equal(config_load_all(&o, &c, err, sizeof(err)), 0);
+        assert_string_equal(c->source, path);
+        assert_int_equal(c->n_nflog_groups, 2);
+        assert_string_equal(c->catalog, "/file/catalog");
+        assert_int_equal(c->output, OUTPUT_JOURNAL);
+        assert_true(c->conntrack);
+        c = config_free(c);
+
+        /* Options override the file, and the groups replace the file's. */
+        assert_int_equal(parse(&o, (const char *[]) {
+                "--config", path, "--catalog=/cli/catalog", "--networks", "/cli/networks",
+                "--output", "json", "--nflog-group", "7", "--nflog-group=9", "--no-conntrack",
+                "--log-min-confidence", "low", "--state-directory", "/cli/state",
+                "--control-socket", "/cli/control", NULL }), 0);
+        assert_int_equal(config_load_all(&o, &c, err, sizeof(err)), 0);
+        assert_string_equal(c->catalog, "/cli/catalog");
+        assert_string_equal(c->networks, "/cli/networks");
+        assert_int_equal(c->output, OUTPUT_JSON);
+        assert_int_equal(c->n_nflog_groups, 2);
+        assert_int_equal(c->nflog_groups[0], 7);
+        assert_int_equal(c->nflog_groups[1], 9);
+        assert_false(c->conntrack);
+        assert_int_equal(c->log_min_confidence, CONFIDENCE_LOW);
+        assert_string_equal(c->state_directory, "/cli/state");
+        assert_string_equal(c->control_socket, "/cli/control");
+        c = config_free(c);
+
+        /* The default file may be missing; an explicit one may not. */
+        assert_int_equal(parse(&o, (const char *[]) { "-n", NULL }), 0);
+        assert_true(o.check_config);
+        assert_false(o.config_explicit);
+        assert_string_equal(o.config_path, CONFIG_DEFAULT_PATH);
+        assert_int_equal(parse(&o, (const char *[]) { "--config", "/nonexistent/appleflowd.conf", NULL }), 0);
+        assert_int_equal(config_load_all(&o, &c, err, sizeof(err)), -ENOENT);
+        assert_string_equal(err, "/nonexistent/appleflowd.conf: No such file or directory");
+
+        /* Validation runs after the options: --no-conntrack alone leaves no input. */
+        assert_int_equal(parse(&o, (const char *[]) { "--config", path, "--no-conntrack", NULL }), 0);
+        assert_int_equal(config_load_all(&o, &c, err, sizeof(err)), 0);
+        c = config_free(c);
+        unlink(path);
+        write_file(path, "[input]\nconntrack = yes\n");
+        assert_int_equal(config_load_all(&o, &c, err, sizeof(err)), -EINVAL);
+        assert_string_equal(strstr(err, ": no input"), ": no input: conntrack is off and no nflog_groups are set");
+
+        unlink(path);
+        rmdir(dir);
+}
+
+static void test_option_errors(void **state) {
+        struct options o;
+
+        assert_int_equal(parse(&o, (const char *[]) { "--output", "syslog", NULL }), -EINVAL);
+        assert_string_equal(err, "--output: invalid mode 'syslog' (auto, journal, console, json)");
+        assert_int_equal(parse(&o, (const char *[]) { "--nflog-group", "65536", NULL }), -EINVAL);
+        assert_string_equal(err, "--nflog-group: invalid group '65536' (0-65535)");
+        assert_int_equal(parse(&o, (const char *[]) { "--nflog-group=3", "--nflog-group=3", NULL }), -EINVAL);
+        assert_string_equal(err, "--nflog-group: group 3 given twice");
+        assert_int_equal(parse(&o, (const char *[]) { "--log-min-confidence=none", NULL }), -EINVAL);
+        assert_string_equal(err, "--log-min-confidence: invalid confidence 'none' (low, medium, high)");
+        assert_int_equal(parse(&o, (const char *[]) { "--bogus", NULL }), -EINVAL);
+        assert_string_equal(err, "unknown option '--bogus'");
+        assert_int_equal(parse(&o, (const char *[]) { "--config", NULL }), -EINVAL);
+        assert_string_equal(err, "option '--config' needs an argument");
+        assert_int_equal(parse(&o, (const char *[]) { "extra", NULL }), -EINVAL);
+        assert_string_equal(err, "unexpected argument 'extra'");
+        assert_int_equal(parse(&o, (const char *[]) { "--version", "--help", NULL }), 0);
+        assert_true(o.version);
+        assert_true(o.help);
+}
+
+static void test_value_parsers(void **state) {
+        uint32_t v;
+        bool b;
+
+        assert_int_equal(config_parse_size("64K", 0, UINT32_MAX, &v), 0);
+        assert_int_equal(v, 65536);
+        assert_int_equal(config_parse_size("3g", 0, UINT32_MAX, &v), 0);
+        assert_int_equal(v, 3u * 1024 * 1024 * 1024);
+        assert_int_equal(config_parse_size("4G", 0, UINT32_MAX, &v), -ERANGE);
+        assert_int_equal(config_parse_size("", 0, UINT32_MAX, &v), -EINVAL);
+        assert_int_equal(config_parse_size(" 1", 0, UINT32_MAX, &v), -EINVAL);
+        assert_int_equal(config_parse_seconds("2h", UINT32_MAX, &v), 0);
+        assert_int_equal(v, 7200);
+        assert_int_equal(config_parse_seconds("30s", UINT32_MAX, &v), 0);
+        assert_int_equal(v, 30);
+        assert_int_equal(config_parse_bool("TRUE", &b), 0);
+        assert_true(b);
+        assert_int_equal(config_parse_bool("0", &b), 0);
+        assert_false(b);
+        assert_int_equal(config_parse_bool("2", &b), -EINVAL);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_every_key),
+                cmocka_unit_test(test_empty_value_means_builtin),
+                cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_too_many_groups),
+                cmocka_unit_test(test_first_error_wins),
+                cmocka_unit_test(test_hostile_text),
+                cmocka_unit_test(test_validate),
+                cmocka_unit_test(test_files),
+                cmocka_unit_test(test_options),
+                cmocka_unit_test(test_option_errors),
+                cmocka_unit_test(test_value_parsers),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
