@@ -59,26 +59,6 @@ struct config *config_free(struct config *c) {
         return NULL;
 }
 
-static const char *const output_mode_table[_OUTPUT_MODE_MAX] = {
-        [OUTPUT_AUTO] = "auto",
-        [OUTPUT_JOURNAL] = "journal",
-        [OUTPUT_CONSOLE] = "console",
-        [OUTPUT_JSON] = "json",
-};
-
-const char *output_mode_to_string(enum output_mode m) {
-        return (unsigned) m < _OUTPUT_MODE_MAX ? output_mode_table[m] : NULL;
-}
-
-int output_mode_from_string(const char *s, enum output_mode *ret) {
-        for (unsigned i = 0; i < _OUTPUT_MODE_MAX; i++)
-                if (strcmp(s, output_mode_table[i]) == 0) {
-                        *ret = i;
-                        return 0;
-                }
-        return -EINVAL;
-}
-
 int config_parse_bool(const char *s, bool *ret) {
         static const char *const yes[] = { "yes", "true", "on", "1" };
         static const char *const no[] = { "no", "false", "off", "0" };

@@ -14,6 +14,7 @@
 
 #include "macro.h"
 #include "tagger.h"
+#include "writer.h"                 /* enum output_mode */
 
 #define CONFIG_DEFAULT_PATH "/etc/appleflowd/appleflowd.conf"
 #define CONFIG_NFLOG_GROUPS_MAX 32
@@ -29,13 +30,6 @@ enum config_family {
         CONFIG_FAMILY_IPV6 = 1u << 1,
 };
 
-enum output_mode {
-        OUTPUT_AUTO,            /* journal when /run/systemd/journal/socket exists, else console */
-        OUTPUT_JOURNAL,
-        OUTPUT_CONSOLE,
-        OUTPUT_JSON,
-        _OUTPUT_MODE_MAX,
-};
 
 struct config {
         char *source;                   /* the file read, or NULL when only defaults apply */
@@ -94,6 +88,3 @@ int config_parse_nflog_group(const char *s, uint16_t *ret);
 int config_parse_families(const char *s, unsigned *ret);
 int config_add_nflog_group(struct config *c, uint16_t group);  /* -EEXIST, -E2BIG */
 int config_set_string(char **field, const char *value);        /* "" sets NULL */
-
-const char *output_mode_to_string(enum output_mode m);
-int output_mode_from_string(const char *s, enum output_mode *ret);
