@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "prometheus.h"
+#include "state.h"
+
+void prometheus_escape(FILE *f, const char *v) {
+        for (; *v; v++)
+                switch (*v) {
+                case '\\':
+                        fputs("\\\\", f);
+                        break;
+                case '"':
+                        fputs("\\\"", f);
+                        break;
+                case '\n':
+                        fputs("\\n", f);
+                        break;
+                default:
+                        fputc(*v, f);
+                }
+}
+
+static void header(FILE *f, const char *name, const char *type, const char *help) {
+        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void sample(FILE *f, const char *name, const char *label, const char *value,
+                   const char *label2, const char *value2) {
+        fputs(name, f);
+        if (label) {
+                fprintf(f, "{%s=\"", label);
+                prometheus_escape(f, value);
+                fputc('"', f);
+                if (label2) {
+                        fprintf(f, ",%s=\"", label2);
+                        prometheus_escape(f, value2);
+                        fputc('"', f);
+                }
+                fputc('}', f);
+        }
+        fputc(' ', f);
+}
+
+/* One counter family over the entries or the products. */
+enum field { FIELD_CONNECTIONS, FIELD_BLOCKED, FIELD_BYTES, FIELD_PACKETS };
+
+static uint64_t field_of(const struct stats_item *i, enum field fl) {
+        switch (fl) {
+        case FIELD_CONNECTIONS:
+                return i->total.connections;
+        case FIELD_BLOCKED:
+                return i->total.blocked;
+        case FIELD_BYTES:
+                return i->total.bytes;
+        case FIELD_PACKETS:
+                return i->total.packets;
+        }
+        return 0;
+}
+
+struct family {
+        const char *name;
+        const char *help;
+        enum field field;
+};
+
+static const struct family service_counters[] = {
+        { "appleflowd_connections_total", "Tagged connections (conntrack NEW) per catalogue entry.", FIELD_CONNECTIONS },
+        { "appleflowd_blocked_packets_total", "Tagged packets logged through NFLOG per catalogue entry.", FIELD_BLOCKED },
+        { "appleflowd_bytes_total", "Bytes of ended tagged connections, both directions, per catalogue entry.", FIELD_BYTES },
+        { "appleflowd_packets_total", "Packets of ended tagged connections, both directions, per catalogue entry.", FIELD_PACKETS },
+};
+
+static const struct family product_counters[] = {
+        { "appleflowd_product_connections_total", "Tagged connections per Apple product.", FIELD_CONNECTIONS },
+        { "appleflowd_product_blocked_packets_total", "Tagged packets logged through NFLOG per Apple product.", FIELD_BLOCKED },
+        { "appleflowd_product_bytes_total", "Bytes of ended tagged connections per Apple product.", FIELD_BYTES },
+        { "appleflowd_product_packets_total", "Packets of ended tagged connections per Apple product.", FIELD_PACKETS },
+};
+
+static const char *item_name(const struct stats *s, bool product, size_t i) {
+        return product ? s->catalog->products[i].name : s->catalog->entries[i].id;
+}
+
+static void items(FILE *f, const struct stats *s, bool product) {
+        const struct family *fam = product ? product_counters : service_counters;
+        const struct stats_item *it = product ? s->products : s->entries;
+        size_t n = product ? s->n_products : s->n_entries;
+        const char *label = product ? "product" : "service";
+        const char *prefix = product ? "appleflowd_product_" : "appleflowd_";
+        char name[64];
+
+        for (size_t k = 0; k < ELEMENTSOF(service_counters); k++) {
+                header(f, fam[k].name, "counter", fam[k].help);
+                for (size_t i = 0; i < n; i++) {
+                        sample(f, fam[k].name, label, item_name(s, product, i), NULL, NULL);
+                        fprintf(f, "%" PRIu64 "\n", field_of(&it[i], fam[k].field));
+                }
+        }
+
+        for (enum stats_rated r = 0; r < _STATS_RATED_MAX; r++) {
+                snprintf(name, sizeof(name), "%s%s", prefix,
+                         r == STATS_RATED_CONNECTIONS ? "connection_rate" : "blocked_packet_rate");
+                header(f, name, "gauge",
+                       r == STATS_RATED_CONNECTIONS
+                       ? "Tagged connections per second, exponentially weighted over the window."
+                       : "Tagged NFLOG packets per second, exponentially weighted over the window.");
+                for (size_t i = 0; i < n; i++)
+                        for (enum rate_window w = 0; w < _RATE_WINDOW_MAX; w++) {
+                                sample(f, name, label, item_name(s, product, i),
+                                       "window", rate_window_to_string(w));
+                                fprintf(f, "%.6f\n", it[i].rate[r][w]);
+                        }
+        }
+}
+
+static void scalar(FILE *f, const char *name, const char *help, uint64_t v) {
+        header(f, name, "counter", help);
+        fprintf(f, "%s %" PRIu64 "\n", name, v);
+}
+
+static void per_source(FILE *f, const char *name, const char *help, const uint64_t *v) {
+        header(f, name, "counter", help);
+        for (enum stats_source src = 0; src < _STATS_SOURCE_MAX; src++) {
+                sample(f, name, "source", stats_source_to_string(src), NULL, NULL);
+                fprintf(f, "%" PRIu64 "\n", v[src]);
+        }
+}
+
+int prometheus_format(const struct stats *s, FILE *f) {
+        const struct stats_daemon *d = &s->daemon;
+
+        items(f, s, false);
+        items(f, s, true);
+
+        per_source(f, "appleflowd_events_received_total", "Events received from the kernel.",
+                   d->events_received);
+        per_source(f, "appleflowd_events_lost_total",
+                   "Times the kernel reported lost events (ENOBUFS: the receive buffer overran).",
+                   d->events_lost);
+        scalar(f, "appleflowd_malformed_packets_total", "Messages and packets that did not parse.",
+               d->malformed);
+        scalar(f, "appleflowd_entries_written_total", "Journal entries written.", d->entries_written);
+        scalar(f, "appleflowd_entries_dropped_total",
+               "Journal entries dropped because the writer queue was full.", d->entries_dropped);
+        scalar(f, "appleflowd_journal_errors_total", "Journal writes that failed.", d->journal_errors);
+        scalar(f, "appleflowd_below_threshold_total",
+               "Tagged events counted but not logged (below the logging confidence).",
+               d->below_threshold);
+        scalar(f, "appleflowd_unmatched_connections_total", "Connections no catalogue entry matched.",
+               s->unmatched_connections);
+        scalar(f, "appleflowd_unmatched_packets_total", "NFLOG packets no catalogue entry matched.",
+               s->unmatched_packets);
+
+        header(f, "appleflowd_start_time_seconds", "gauge", "When the daemon started, in seconds since the epoch.");
+        fprintf(f, "appleflowd_start_time_seconds %" PRIu64 "\n", s->started_realtime_usec / 1000000);
+
+        return ferror(f) ? -EIO : 0;
+}
+
+int prometheus_new(struct prometheus **ret, struct stats *s, const char *path) {
+        _cleanup_(prometheus_freep) struct prometheus *p = NULL;
+
+        if (!ret || !s || !path || !*path)
+                return -EINVAL;
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->stats = s;
+        p->path = strdup(path);
+        if (!p->path)
+                return -ENOMEM;
+        *ret = p;
+        p = NULL;
+        return 0;
+}
+
+struct prometheus *prometheus_free(struct prometheus *p) {
+        if (!p)
+                return NULL;
+        sd_event_source_disable_unref(p->timer);
+        free(p->path);
+        free(p);
+        return NULL;
+}
+
+int prometheus_write(struct prometheus *p, char *err, size_t errlen) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *f;
+        int r;
+
+        stats_refresh(p->stats);
+
+        f = open_memstream(&buf, &len);
+        if (!f) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = prometheus_format(p->stats, f);
+        if (fclose(f) != 0 && r >= 0)
+                r = -ENOMEM;
+        if (r < 0)
+                goto fail;
+
+        /* node_exporter reads only *.prom; the temporary name ends otherwise. */
+        r = write_file_atomic(p->path, buf, len, 0644);
+        if (r < 0)
+                goto fail;
+        return 0;
+
+fail:
+        if (err && errlen > 0)
+                snprintf(err, errlen, "%s: %s", p->path, strerror(-r));
+        return r;
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        struct prometheus *p = userdata;
+        char err[PROMETHEUS_ERROR_MAX];
+        int r;
+
+        r = prometheus_write(p, err, sizeof(err));
+        if (r < 0 && r != p->last_error)
+                fprintf(stderr, "<4>Failed to write the Prometheus file: %s, will retry\n", err);
+        else if (r >= 0 && p->last_error < 0)
+                fprintf(stderr, "<5>Prometheus file %s written again\n", p->path);
+        p->last_error = r < 0 ? r : 0;
+
+        r = sd_event_source_set_time(source, usec + p->interval_usec);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(source, SD_EVENT_ON);
+}
+
+int prometheus_attach_event(struct prometheus *p, sd_event *e, uint64_t interval_usec) {
+        uint64_t now;
+        int r;
+
+        if (interval_usec == 0)
+                return -EINVAL;
+        if (p->timer)
+                return -EBUSY;
+        r = sd_event_now(e, CLOCK_MONOTONIC, &now);
+        if (r < 0)
+                return r;
+        p->interval_usec = interval_usec;
+        r = sd_event_add_time(e, &p->timer, CLOCK_MONOTONIC, now, 100000, on_timer, p);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(p->timer, "prometheus");
+        return 0;
+}

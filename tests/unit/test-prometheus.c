@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "prometheus.h"
+
+struct fixture {
+        struct catalog catalog;
+        struct catalog_entry entries[2];
+        struct catalog_product products[1];
+        struct stats *stats;
+};
+
+static void fixture_init(struct fixture *x) {
+        memset(x, 0, sizeof(*x));
+        strcpy(x->entries[0].id, "apns");
+        strcpy(x->entries[1].id, "apple-other");
+        /* A name that needs escaping, as a replaced catalogue could hold. */
+        strcpy(x->products[0].name, "Face\"Time\\");
+        x->catalog.entries = x->entries;
+        x->catalog.n_entries = 2;
+        x->catalog.products = x->products;
+        x->catalog.n_products = 1;
+        x->catalog.apple_other = 1;
+        assert_int_equal(stats_new(&x->stats, &x->catalog), 0);
+
+        x->stats->entries[0].total = (struct stats_counters) { 12, 3, 4096, 40 };
+        x->stats->entries[0].rate[STATS_RATED_CONNECTIONS][RATE_WINDOW_1M] = 0.25;
+        x->stats->entries[0].rate[STATS_RATED_BLOCKED][RATE_WINDOW_15M] = 1.0 / 3;
+        x->stats->products[0].total = (struct stats_counters) { 7, 0, 18446744073709551615ull, 1 };
+        x->stats->products[0].rate[STATS_RATED_CONNECTIONS][RATE_WINDOW_10S] = 2;
+        x->stats->daemon = (struct stats_daemon) {
+                .events_received = { 100, 20 }, .events_lost = { 1, 0 }, .malformed = 2,
+                .entries_written = 90, .entries_dropped = 5, .journal_errors = 1,
+                .below_threshold = 4,
+        };
+        x->stats->unmatched_connections = 6;
+        x->stats->unmatched_packets = 7;
+        x->stats->started_realtime_usec = 1764000000123456ull;
+}
+
+static const char golden[] =
+"# HELP appleflowd_connections_total Tagged connections (conntrack NEW) per catalogue entry.\n"
+"# TYPE appleflowd_connections_total counter\n"
+"appleflowd_connections_total{service=\"apns\"} 12\n"
+"appleflowd_connections_total{service=\"apple-other\"} 0\n"
+"# HELP appleflowd_blocked_packets_total Tagged packets logged through NFLOG per catalogue entry.\n"
+"# TYPE appleflowd_blocked_packets_total counter\n"
+"appleflowd_blocked_packets_total{service=\"apns\"} 3\n"
+"appleflowd_blocked_packets_total{service=\"apple-other\"} 0\n"
+"# HELP appleflowd_bytes_total Bytes of ended tagged connections, both directions, per catalogue entry.\n"
+"# TYPE appleflowd_bytes_total counter\n"
+"appleflowd_bytes_total{service=\"apns\"} 4096\n"
+"appleflowd_bytes_total{service=\"apple-other\"} 0\n"
+"# HELP appleflowd_packets_total Packets of ended tagged connections, both directions, per catalogue entry.\n"
+"# TYPE appleflowd_packets_total counter\n"
+"appleflowd_packets_total{service=\"apns\"} 40\n"
+"appleflowd_packets_total{service=\"apple-other\"} 0\n"
+"# HELP appleflowd_connection_rate Tagged connections per second, exponentially weighted over the window.\n"
+"# TYPE appleflowd_connection_rate gauge\n"
+"appleflowd_connection_rate{service=\"apns\",window=\"10s\"} 0.000000\n"
+"appleflowd_connection_rate{service=\"apns\",window=\"1m\"} 0.250000\n"
+"appleflowd_connection_rate{service=\"apns\",window=\"5m\"} 0.000000\n"
+"appleflowd_connection_rate{service=\"apns\",window=\"15m\"} 0.000000\n"
+"appleflowd_connection_rate{service=\"apple-other\",window=\"10s\"} 0.000000\n"
+"appleflowd_connection_rate{service=\"apple-other\",window=\"1m\"} 0.000000\n"
+"appleflowd_connection_rate{service=\"apple-other\",window=\"5m\"} 0.000000\n"
+"appleflowd_connection_rate{service=\"apple-other\",window=\"15m\"} 0.000000\n"
+"# HELP appleflowd_blocked_packet_rate Tagged NFLOG packets per second, exponentially weighted over the window.\n"
+"# TYPE appleflowd_blocked_packet_rate gauge\n"
+"appleflowd_blocked_packet_rate{service=\"apns\",window=\"10s\"} 0.000000\n"
+"appleflowd_blocked_packet_rate{service=\"apns\",window=\"1m\"} 0.000000\n"
+"appleflowd_blocked_packet_rate{service=\"apns\",window=\"5m\"} 0.000000\n"
+"appleflowd_blocked_packet_rate{service=\"apns\",window=\"15m\"} 0.333333\n"
+"appleflowd_blocked_packet_rate{service=\"apple-other\",window=\"10s\"} 0.000000\n"
+"appleflowd_blocked_packet_rate{service=\"apple-other\",window=\"1m\"} 0.000000\n"
+"appleflowd_blocked_packet_rate{service=\"apple-other\",window=\"5m\"} 0.000000\n"
+"appleflowd_blocked_packet_rate{service=\"apple-other\",window=\"15m\"} 0.000000\n"
+"# HELP appleflowd_product_connections_total Tagged connections per Apple product.\n"
+"# TYPE appleflowd_product_connections_total counter\n"
+"appleflowd_product_connections_total{product=\"Face\\\"Time\\\\\"} 7\n"
+"# HELP appleflowd_product_blocked_packets_total Tagged packets logged through NFLOG per Apple product.\n"
+"# TYPE appleflowd_product_blocked_packets_total counter\n"
+"appleflowd_product_blocked_packets_total{product=\"Face\\\"Time\\\\\"} 0\n"
+"# HELP appleflowd_product_bytes_total Bytes of ended tagged connections per Apple product.\n"
+"# TYPE appleflowd_product_bytes_total counter\n"
+"appleflowd_product_bytes_total{product=\"Face\\\"Time\\\\\"} 18446744073709551615\n"
+"# HELP appleflowd_product_packets_total Packets of ended tagged connections per Apple product.\n"
+"# TYPE appleflowd_product_packets_total counter\n"
+"appleflowd_product_packets_total{product=\"Face\\\"Time\\\\\"} 1\n"
+"# HELP appleflowd_product_connection_rate Tagged connections per second, exponentially weighted over the window.\n"
+"# TYPE appleflowd_product_connection_rate gauge\n"
+"appleflowd_product_connection_rate{product=\"Face\\\"Time\\\\\",window=\"10s\"} 2.000000\n"
+"appleflowd_product_connection_rate{product=\"Face\\\"Time\\\\\",window=\"1m\"} 0.000000\n"
+"appleflowd_product_connection_rate{product=\"Face\\\"Time\\\\\",window=\"5m\"} 0.000000\n"
+"appleflowd_product_connection_rate{product=\"Face\\\"Time\\\\\",window=\"15m\"} 0.000000\n"
+"# HELP appleflowd_product_blocked_packet_rate Tagged NFLOG packets per second, exponentially weighted over the window.\n"
+"# TYPE appleflowd_product_blocked_packet_rate gauge\n"
+"appleflowd_product_blocked_packet_rate{product=\"Face\\\"Time\\\\\",window=\"10s\"} 0.000000\n"
+"appleflowd_product_blocked_packet_rate{product=\"Face\\\"Time\\\\\",window=\"1m\"} 0.000000\n"
+"appleflowd_product_blocked_packet_rate{product=\"Face\\\"Time\\\\\",window=\"5m\"} 0.000000\n"
+"appleflowd_product_blocked_packet_rate{product=\"Face\\\"Time\\\\\",window=\"15m\"} 0.000000\n"
+"# HELP appleflowd_events_received_total Events received from the kernel.\n"
+"# TYPE appleflowd_events_received_total counter\n"
+"appleflowd_events_received_total{source=\"conntrack\"} 100\n"
+"appleflowd_events_received_total{source=\"nflog\"} 20\n"
+"# HELP appleflowd_events_lost_total Times the kernel reported lost events (ENOBUFS: the receive buffer overran).\n"
+"# TYPE appleflowd_events_lost_total counter\n"
+"appleflowd_events_lost_total{source=\"conntrack\"} 1\n"
+"appleflowd_events_lost_total{source=\"nflog\"} 0\n"
+"# HELP appleflowd_malformed_packets_total Messages and packets that did not parse.\n"
+"# TYPE appleflowd_malformed_packets_total counter\n"
+"appleflowd_malformed_packets_total 2\n"
+"# HELP appleflowd_entries_written_total Journal entries written.\n"
+"# TYPE appleflowd_entries_written_total counter\n"
+"appleflowd_entries_written_total 90\n"
+"# HELP appleflowd_entries_dropped_total Journal entries dropped because the writer queue was full.\n"
+"# TYPE appleflowd_entries_dropped_total counter\n"
+"appleflowd_entries_dropped_total 5\n"
+"# HELP appleflowd_journal_errors_total Journal writes that failed.\n"
+"# TYPE appleflowd_journal_errors_total counter\n"
+"appleflowd_journal_errors_total 1\n"
+"# HELP appleflowd_below_threshold_total Tagged events counted but not logged (below the logging confidence).\n"
+"# TYPE appleflowd_below_threshold_total counter\n"
+"appleflowd_below_threshold_total 4\n"
+"# HELP appleflowd_unmatched_connections_total Connections no catalogue entry matched.\n"
+"# TYPE appleflowd_unmatched_connections_total counter\n"
+"appleflowd_unmatched_connections_total 6\n"
+"# HELP appleflowd_unmatched_packets_total NFLOG packets no catalogue entry matched.\n"
+"# TYPE appleflowd_unmatched_packets_total counter\n"
+"appleflowd_unmatched_packets_total 7\n"
+"# HELP appleflowd_start_time_seconds When the daemon started, in seconds since the epoch.\n"
+"# TYPE appleflowd_start_time_seconds gauge\n"
+"appleflowd_start_time_seconds 1764000000\n";
+
+static void test_golden(void **state) {
+        struct fixture x;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        fixture_init(&x);
+        f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        assert_int_equal(prometheus_format(x.stats, f), 0);
+        assert_int_equal(fclose(f), 0);
+        if (strcmp(buf, golden) != 0) {
+                fprintf(stderr, "--- got:\n%s", buf);
+                fail_msg("output differs from the golden text");
+        }
+        stats_free(x.stats);
+}
+
+static void test_escape(void **state) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        prometheus_escape(f, "a\\b\"c\nd");
+        fclose(f);
+        assert_string_equal(buf, "a\\\\b\\\"c\\nd");
+}
+
+static unsigned refreshed;
+
+static void refresh(struct stats *s, struct stats_daemon *d, void *userdata) {
+        refreshed++;
+        d->entries_written = 91;
+}
+
+/* The file on disk: mode, content refreshed, and a real parser accepts it. */
+static void test_file_and_promtool(void **state) {
+        struct fixture x;
+        _cleanup_(prometheus_freep) struct prometheus *p = NULL;
+        char dir[] = "/tmp/test-prometheus-XXXXXX", path[64], cmd[256], err[PROMETHEUS_ERROR_MAX];
+        char line[512];
+        struct stat st;
+        bool found = false;
+        FILE *f;
+        int r;
+
+        fixture_init(&x);
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/appleflowd.prom", dir);
+        stats_set_refresh(x.stats, refresh, NULL);
+        assert_int_equal(prometheus_new(&p, x.stats, path), 0);
+        assert_int_equal(prometheus_write(p, err, sizeof(err)), 0);
+        assert_int_equal(refreshed, 1);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0644);
+
+        f = fopen(path, "r");
+        assert_non_null(f);
+        while (fgets(line, sizeof(line), f))
+                if (strcmp(line, "appleflowd_entries_written_total 91\n") == 0)
+                        found = true;
+        fclose(f);
+        assert_true(found);
+
+        /* Written again over the old one; no temporary file left behind. */
+        assert_int_equal(prometheus_write(p, err, sizeof(err)), 0);
+        snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -eq 1", dir);
+        assert_int_equal(system(cmd), 0);
+
+        if (system("command -v promtool >/dev/null 2>&1") != 0) {
+                fprintf(stderr, "promtool not found: skipping the check with a real parser\n");
+        } else {
+                snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
+                r = system(cmd);
+                if (r != 0)
+                        fail_msg("promtool check metrics failed (%d) on %s", r, path);
+        }
+
+        /* A directory that does not exist: an error naming the path. */
+        prometheus_free(p);
+        snprintf(path, sizeof(path), "%s/missing/appleflowd.prom", dir);
+        assert_int_equal(prometheus_new(&p, x.stats, path), 0);
+        assert_true(prometheus_write(p, err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, path));
+
+        snprintf(cmd, sizeof(cmd), "rm -r %s", dir);
+        assert_int_equal(system(cmd), 0);
+        stats_free(x.stats);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_golden),
+                cmocka_unit_test(test_escape),
+                cmocka_unit_test(test_file_and_promtool),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
