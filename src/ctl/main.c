@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+
+/*
+ * appleflowctl: ask the catalogue of Apple's ports (lookup, list, products),
+ * turn it into firewall rules (rules), validate data files (check). Parses
+ * the global options and hands the rest to the verb.
+ */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "verbs.h"
+
+/* One line per verb. */
+static const struct verb verbs[] = {
+        { "lookup", verb_lookup, "PORT[/tcp|udp] | ADDRESS:PORT[/tcp|udp]",
+          "Show every catalogue entry for a port, and for an address whether it is Apple's.",
+          NULL },
+        { "list", verb_list, "[--product NAME]... [--service ID]...",
+          "List the catalogue, or the entries of some products or services.",
+          "  --product NAME     entries of this product (name or former name; repeatable)\n"
+          "  --service ID       the entry with this id (repeatable)\n" },
+        { "products", verb_products, "",
+          "List the products with their former names and number of entries.",
+          NULL },
+        { "rules", verb_rules, "--product NAME... [--format nft|iptables] [--table NAME] [--chain NAME]",
+          "Print firewall rules that accept exactly the ports Apple lists for these products.",
+          "  --product NAME     a product whose ports to accept (repeatable, at least one)\n"
+          "  --format FORMAT    nft (default): a file for 'nft -f';\n"
+          "                     iptables: iptables and ip6tables commands\n"
+          "  --table NAME       nft: 'FAMILY NAME' (default 'inet appleflow');\n"
+          "                     iptables: the table (default filter)\n"
+          "  --chain NAME       the chain the rules go to (default apple_allow); it is\n"
+          "                     flushed when the rules load, so give it a chain of its own\n" },
+        { "check", verb_check, "FILE [--networks]",
+          "Validate a catalogue file, or with --networks a networks file, with the loader the daemon uses.",
+          "  --networks         FILE is a list of networks, not a catalogue\n" },
+};
+
+static void help(FILE *f) {
+        fputs("usage: appleflowctl [OPTIONS] VERB [ARGS]\n\n"
+              "Query the catalogue of the TCP and UDP ports Apple's products use.\n\n"
+              "Verbs:\n", f);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                fprintf(f, "  %-9s %s\n            %s\n", verbs[i].name, verbs[i].synopsis,
+                        verbs[i].summary);
+        fputs("\nOptions:\n"
+              "  --catalog PATH     use this catalogue instead of the built-in one\n"
+              "  --networks PATH    use this list of Apple's networks instead of the built-in one\n"
+              "  --json             print JSON instead of text\n"
+              "  -h, --help         show this help ('appleflowctl VERB --help' for a verb)\n"
+              "  --version          show the version\n\n"
+              "Exit status: 0 found or valid, 1 nothing matches, 2 bad usage or bad data.\n", f);
+}
+
+static const struct verb *find_verb(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(verbs[i].name, name) == 0)
+                        return &verbs[i];
+        return NULL;
+}
+
+int main(int argc, char **argv) {
+        static const struct option options[] = {
+                CTL_OPTIONS_COMMON,
+                { "version", no_argument, NULL, CTL_ARG_VERSION },
+                {}
+        };
+        struct ctl ctl = {};
+        char name[64];
+        int c, r;
+
+        /* '+': stop at the verb; it parses its own options (and these again). */
+        while ((c = getopt_long(argc, argv, "+" CTL_SHORT_OPTIONS, options, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        help(stdout);
+                        return CTL_EXIT_OK;
+                case CTL_ARG_VERSION:
+                        printf("appleflowctl %s\n", PACKAGE_VERSION);
+                        return CTL_EXIT_OK;
+                default:
+                        r = ctl_common_option(&ctl, c, optarg);
+                        if (r != 0)
+                                return r;
+                }
+        }
+
+        if (optind >= argc)
+                return ctl_usage_error(&ctl, "no verb given");
+        if (strcmp(argv[optind], "help") == 0) {
+                help(stdout);
+                return CTL_EXIT_OK;
+        }
+        ctl.verb = find_verb(argv[optind]);
+        if (!ctl.verb)
+                return ctl_usage_error(&ctl, "unknown verb '%s'", argv[optind]);
+
+        argc -= optind;
+        argv += optind;
+        /* getopt_long names argv[0] in its messages */
+        snprintf(name, sizeof(name), "appleflowctl %s", ctl.verb->name);
+        argv[0] = name;
+        optind = 0;     /* getopt_long starts afresh on the verb's arguments */
+        r = ctl.verb->run(&ctl, argc, argv);
+        ctl_done(&ctl);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                ctl_error("failed to write the output");
+                return CTL_EXIT_ERROR;
+        }
+        return r < 0 ? CTL_EXIT_ERROR : r;
+}

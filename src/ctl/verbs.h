@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The verbs, one file each; main.c lists them in its verb table. */
+
+#include "ctl.h"
+
+int verb_lookup(struct ctl *ctl, int argc, char **argv);
+int verb_list(struct ctl *ctl, int argc, char **argv);
+int verb_products(struct ctl *ctl, int argc, char **argv);
+int verb_rules(struct ctl *ctl, int argc, char **argv);
+int verb_check(struct ctl *ctl, int argc, char **argv);
