@@ -174,19 +174,6 @@ static int add_header_tail(struct entry *e) {
         return add_str(e, "SYSLOG_IDENTIFIER", "appleflowd");
 }
 
-static const char *confidence_str(enum confidence c) {
-        switch (c) {
-        case CONFIDENCE_LOW:
-                return "low";
-        case CONFIDENCE_MEDIUM:
-                return "medium";
-        case CONFIDENCE_HIGH:
-                return "high";
-        default:
-                return "none";
-        }
-}
-
 /* "RTP" for "Real-Time Transport Protocol (RTP)", the whole name otherwise;
  * NULL when the catalogue gives none. */
 static const char *protocol_short(const char *p, size_t *ret_len) {
@@ -380,7 +367,7 @@ int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t
             (r = add_clean(e, "APPLE_SERVICE", ce->id, CATALOG_ID_MAX)) < 0 ||
             (r = add_products(e, c, ce)) < 0 ||
             (r = add_str(e, "APPLE_NETWORK", t->apple_network ? "1" : "0")) < 0 ||
-            (r = add_str(e, "APPLE_CONFIDENCE", confidence_str(t->confidence))) < 0 ||
+            (r = add_str(e, "APPLE_CONFIDENCE", confidence_to_string(t->confidence))) < 0 ||
             (r = add_str(e, "NETWORK_TRANSPORT", f->l4proto == IPPROTO_TCP ? "tcp" : "udp")) < 0 ||
             (r = add_str(e, "NETWORK_TYPE", f->family == AF_INET ? "ipv4" : "ipv6")) < 0 ||
             (r = add_ip(e, "SOURCE_IP", f->family, &f->src)) < 0 ||

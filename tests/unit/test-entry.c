@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "entry.h"
+#include "message-id.h"
+
+/* A hand-made catalogue: no loader involved, so only entry.c is tested. */
+static struct catalog_product products[] = {
+        { .name = "FaceTime" },
+        { .name = "Game Center" },
+        { .name = "Messages", .aliases = { "iChat" }, .n_aliases = 1 },
+        { .name = "APNs", .aliases = { "Apple Push Notification service", "FaceTime" }, .n_aliases = 2 },
+};
+
+static struct catalog_entry entries[] = {
+        {
+                .id = "facetime-rtp",
+                .ports = { { 3478, 3497 }, { 16384, 16387 } },
+                .n_ports = 2,
+                .transports = TRANSPORT_UDP,
+                .protocol = "Real-Time Transport Protocol (RTP)",
+                .products = { 0, 1, 2 },
+                .n_products = 3,
+                .scope = CATALOG_SCOPE_APPLE,
+        },
+        {
+                .id = "apns",
+                .ports = { { 5223, 5223 } },
+                .n_ports = 1,
+                .transports = TRANSPORT_TCP,
+                .protocol = "Apple Push Notification service",
+                .products = { 3 },
+                .n_products = 1,
+        },
+        {
+                .id = "apple-other",
+                .protocol = "-",
+        },
+};
+
+static const struct catalog catalog = {
+        .source = "test",
+        .entries = entries,
+        .n_entries = ELEMENTSOF(entries),
+        .products = products,
+        .n_products = ELEMENTSOF(products),
+        .apple_other = 2,
+};
+
+static void addr(int family, const char *s, union flow_addr *a) {
+        assert_int_equal(inet_pton(family, s, a->bytes), 1);
+}
+
+static struct flow flow4(enum flow_action action) {
+        struct flow f = {
+                .action = action,
+                .family = AF_INET,
+                .l4proto = IPPROTO_UDP,
+                .src_port = 60321,
+                .dst_port = 16385,
+        };
+
+        addr(AF_INET, "192.168.1.20", &f.src);
+        addr(AF_INET, "17.1.2.3", &f.dst);
+        return f;
+}
+
+static const struct tag tag_rtp = {
+        .confidence = CONFIDENCE_HIGH,
+        .apple_network = true,
+        .port = 16385,
+        .entry = 0,
+};
+
+/* The exact ordered field list. */
+static void assert_fields(const struct entry *e, const char *const *expected) {
+        unsigned n = 0;
+
+        for (; expected[n]; n++) {
+                assert_true(n < e->n_fields);
+                assert_string_equal(entry_field_str(e, n), expected[n]);
+                assert_int_equal(e->field[n].len, strlen(expected[n]));
+        }
+        assert_int_equal(e->n_fields, n);
+}
+
+static void test_message_ids(void **state) {
+        static const struct {
+                sd_id128_t id;
+                const char *str;
+        } ids[] = {
+                { MESSAGE_ID_CONNECTION, MESSAGE_ID_CONNECTION_STR },
+                { MESSAGE_ID_CONNECTION_END, MESSAGE_ID_CONNECTION_END_STR },
+                { MESSAGE_ID_PACKET_LOGGED, MESSAGE_ID_PACKET_LOGGED_STR },
+                { MESSAGE_ID_SUMMARY, MESSAGE_ID_SUMMARY_STR },
+                { MESSAGE_ID_EVENTS_LOST, MESSAGE_ID_EVENTS_LOST_STR },
+                { MESSAGE_ID_NOT_WRITTEN, MESSAGE_ID_NOT_WRITTEN_STR },
+                { MESSAGE_ID_STARTED, MESSAGE_ID_STARTED_STR },
+                { MESSAGE_ID_RELOADED, MESSAGE_ID_RELOADED_STR },
+                { MESSAGE_ID_RELOAD_FAILED, MESSAGE_ID_RELOAD_FAILED_STR },
+                { MESSAGE_ID_STOPPING, MESSAGE_ID_STOPPING_STR },
+        };
+        char buf[SD_ID128_STRING_MAX];
+
+        for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+                assert_string_equal(sd_id128_to_string(ids[i].id, buf), ids[i].str);
+                for (size_t j = 0; j < i; j++)
+                        assert_false(sd_id128_equal(ids[i].id, ids[j].id));
+        }
+}
+
+static void test_connection_new(void **state) {
+        struct entry e;
+        struct flow f = flow4(FLOW_CONNECTION_NEW);
+
+        f.has_ct = true;
+        f.ct_id = 3735928559u;
+        f.ct_mark = 0x10;
+        f.ct_zone = 0;
+        assert_int_equal(entry_format_flow(&e, &f, &tag_rtp, &catalog), 0);
+        assert_int_equal(e.kind, ENTRY_CONNECTION_NEW);
+        assert_int_equal(e.priority, 6);
+        assert_fields(&e, (const char *const[]) {
+                "MESSAGE_ID=" MESSAGE_ID_CONNECTION_STR,
+                "MESSAGE=FaceTime, Game Center, Messages (RTP 16384-16387/udp): "
+                "192.168.1.20:60321 -> 17.1.2.3:16385",
+                "PRIORITY=6",
+                "SYSLOG_IDENTIFIER=appleflowd",
+                "EVENT_ACTION=connection-new",
+                "APPLE_SERVICE=facetime-rtp",
+                "APPLE_PRODUCT=FaceTime",
+                "APPLE_PRODUCT=Game Center",
+                "APPLE_PRODUCT=Messages",
+                "APPLE_PRODUCT=iChat",
+                "APPLE_NETWORK=1",
+                "APPLE_CONFIDENCE=high",
+                "NETWORK_TRANSPORT=udp",
+                "NETWORK_TYPE=ipv4",
+                "SOURCE_IP=192.168.1.20",
+                "SOURCE_PORT=60321",
+                "DESTINATION_IP=17.1.2.3",
+                "DESTINATION_PORT=16385",
+                "CT_ID=3735928559",
+                "CT_MARK=16",
+                "CT_ZONE=0",
+                NULL,
+        });
+        assert_string_equal(entry_get(&e, "APPLE_PRODUCT"), "FaceTime");
+        assert_null(entry_get(&e, "APPLE"));
+}
+
+static void test_connection_new_nat_ipv6(void **state) {
+        struct entry e;
+        struct flow f = {
+                .action = FLOW_CONNECTION_NEW,
+                .family = AF_INET6,
+                .l4proto = IPPROTO_TCP,
+                .src_port = 50000,
+                .dst_port = 5223,
+                .has_snat = true,
+                .snat_port = 41000,
+        };
+        struct tag t = { .confidence = CONFIDENCE_MEDIUM, .port = 5223, .entry = 1 };
+
+        addr(AF_INET6, "fd00::20", &f.src);
+        addr(AF_INET6, "2620:149:a44::1", &f.dst);
+        addr(AF_INET6, "2001:db8::1", &f.snat);
+        assert_int_equal(entry_format_flow(&e, &f, &t, &catalog), 0);
+        /* The alias "FaceTime" is a value of its own, written once. */
+        assert_fields(&e, (const char *const[]) {
+                "MESSAGE_ID=" MESSAGE_ID_CONNECTION_STR,
+                "MESSAGE=APNs (Apple Push Notification service 5223/tcp): "
+                "[fd00::20]:50000 -> [2620:149:a44::1]:5223 via [2001:db8::1]:41000",
+                "PRIORITY=6",
+                "SYSLOG_IDENTIFIER=appleflowd",
+                "EVENT_ACTION=connection-new",
+                "APPLE_SERVICE=apns",
+                "APPLE_PRODUCT=APNs",
+                "APPLE_PRODUCT=Apple Push Notification service",
+                "APPLE_PRODUCT=FaceTime",
+                "APPLE_NETWORK=0",
+                "APPLE_CONFIDENCE=medium",
+                "NETWORK_TRANSPORT=tcp",
+                "NETWORK_TYPE=ipv6",
+                "SOURCE_IP=fd00::20",
+                "SOURCE_PORT=50000",
+                "DESTINATION_IP=2620:149:a44::1",
+                "DESTINATION_PORT=5223",
+                "SOURCE_NAT_IP=2001:db8::1",
+                "SOURCE_NAT_PORT=41000",
+                NULL,
+        });
+}
+
+static void test_connection_end(void **state) {
+        struct entry e;
+        struct flow f = flow4(FLOW_CONNECTION_END);
+
+        f.has_counters = true;
+        f.orig_packets = 10;
+        f.orig_bytes = 1200;
+        f.reply_packets = 12;
+        f.reply_bytes = 18446744073709551615ull;
+        f.has_timestamps = true;
+        f.start_ns = 1000000000ull;
+        f.stop_ns = 4250000001ull;
+        /* NFLOG fields belong to packets only. */
+        assert_int_equal(entry_format_flow(&e, &f, &tag_rtp, &catalog), 0);
+        assert_int_equal(e.kind, ENTRY_CONNECTION_END);
+        assert_fields(&e, (const char *const[]) {
+                "MESSAGE_ID=" MESSAGE_ID_CONNECTION_END_STR,
+                "MESSAGE=FaceTime, Game Center, Messages (RTP 16384-16387/udp) ended: "
+                "192.168.1.20:60321 -> 17.1.2.3:16385, 3.250 s, 1200 B out, "
+                "18446744073709551615 B in",
+                "PRIORITY=6",
+                "SYSLOG_IDENTIFIER=appleflowd",
+                "EVENT_ACTION=connection-end",
+                "APPLE_SERVICE=facetime-rtp",
+                "APPLE_PRODUCT=FaceTime",
+                "APPLE_PRODUCT=Game Center",
+                "APPLE_PRODUCT=Messages",
+                "APPLE_PRODUCT=iChat",
+                "APPLE_NETWORK=1",
+                "APPLE_CONFIDENCE=high",
+                "NETWORK_TRANSPORT=udp",
+                "NETWORK_TYPE=ipv4",
+                "SOURCE_IP=192.168.1.20",
+                "SOURCE_PORT=60321",
+                "DESTINATION_IP=17.1.2.3",
+                "DESTINATION_PORT=16385",
+                "SOURCE_BYTES=1200",
+                "SOURCE_PACKETS=10",
+                "DESTINATION_BYTES=18446744073709551615",
+                "DESTINATION_PACKETS=12",
+                "EVENT_DURATION=3250000001",
+                NULL,
+        });
+
+        /* No accounting: no counters, no duration, and a stop before the
+         * start (clock trouble) gives no duration either. */
+        f.has_counters = false;
+        f.start_ns = 5;
+        f.stop_ns = 4;
+        assert_int_equal(entry_format_flow(&e, &f, &tag_rtp, &catalog), 0);
+        assert_null(entry_get(&e, "SOURCE_BYTES"));
+        assert_null(entry_get(&e, "EVENT_DURATION"));
+        assert_string_equal(entry_get(&e, "MESSAGE"),
+                            "FaceTime, Game Center, Messages (RTP 16384-16387/udp) ended: "
+                            "192.168.1.20:60321 -> 17.1.2.3:16385");
+}
+
+static void test_packet_logged(void **state) {
+        struct entry e;
+        struct flow f = flow4(FLOW_PACKET_LOGGED);
+        struct tag t = { .confidence = CONFIDENCE_HIGH, .apple_network = true, .port = 8443,
+                         .entry = 2 };
+
+        f.l4proto = IPPROTO_TCP;
+        f.dst_port = 8443;
+        f.has_nflog = true;
+        f.nflog_group = 2;
+        strcpy(f.nflog_prefix, "drop\n\"apple\"");
+        strcpy(f.in_interface, "br-lan");
+        strcpy(f.out_interface, "ppp0");
+        /* Counters are for connection ends only. */
+        f.has_counters = true;
+        f.orig_bytes = 1;
+        assert_int_equal(entry_format_flow(&e, &f, &t, &catalog), 0);
+        assert_int_equal(e.kind, ENTRY_PACKET_LOGGED);
+        assert_int_equal(e.priority, 5);
+        assert_fields(&e, (const char *const[]) {
+                "MESSAGE_ID=" MESSAGE_ID_PACKET_LOGGED_STR,
+                "MESSAGE=apple-other (8443/tcp) packet logged: 192.168.1.20:60321 -> "
+                "17.1.2.3:8443, prefix \"drop?\"apple\"\", group 2, in br-lan, out ppp0",
+                "PRIORITY=5",
+                "SYSLOG_IDENTIFIER=appleflowd",
+                "EVENT_ACTION=packet-logged",
+                "APPLE_SERVICE=apple-other",
+                "APPLE_NETWORK=1",
+                "APPLE_CONFIDENCE=high",
+                "NETWORK_TRANSPORT=tcp",
+                "NETWORK_TYPE=ipv4",
+                "SOURCE_IP=192.168.1.20",
+                "SOURCE_PORT=60321",
+                "DESTINATION_IP=17.1.2.3",
+                "DESTINATION_PORT=8443",
+                "NFLOG_GROUP=2",
+                "NFLOG_PREFIX=drop?\"apple\"",
+                "IN_INTERFACE=br-lan",
+                "OUT_INTERFACE=ppp0",
+                NULL,
+        });
+
+        /* No prefix, no output interface (a packet to the router itself). */
+        f.nflog_prefix[0] = '\0';
+        f.out_interface[0] = '\0';
+        assert_int_equal(entry_format_flow(&e, &f, &t, &catalog), 0);
+        assert_null(entry_get(&e, "NFLOG_PREFIX"));
+        assert_null(entry_get(&e, "OUT_INTERFACE"));
+        assert_string_equal(entry_get(&e, "MESSAGE"),
+                            "apple-other (8443/tcp) packet logged: 192.168.1.20:60321 -> "
+                            "17.1.2.3:8443, group 2, in br-lan");
+}
+
+static void test_lost_and_not_written(void **state) {
+        struct entry e;
+
+        assert_int_equal(entry_format_lost(&e, "conntrack", 3), 0);
+        assert_int_equal(e.kind, ENTRY_EVENTS_LOST);
+        assert_fields(&e, (const char *const[]) {
+                "MESSAGE_ID=" MESSAGE_ID_EVENTS_LOST_STR,
+                "MESSAGE=conntrack: the kernel dropped events, receive buffer overrun 3 times",
+                "PRIORITY=4",
+                "SYSLOG_IDENTIFIER=appleflowd",
+                "EVENT_ACTION=events-lost",
+                "EVENT_PROVIDER=conntrack",
+                "EVENTS_LOST=3",
+                NULL,
+        });
+
+        assert_int_equal(entry_format_not_written(&e, 1234), 0);
+        assert_int_equal(e.kind, ENTRY_NOT_WRITTEN);
+        assert_fields(&e, (const char *const[]) {
+                "MESSAGE_ID=" MESSAGE_ID_NOT_WRITTEN_STR,
+                "MESSAGE=1234 entries not written: the journal writer fell behind",
+                "PRIORITY=4",
+                "SYSLOG_IDENTIFIER=appleflowd",
+                "EVENT_ACTION=entries-not-written",
+                "ENTRIES_DROPPED=1234",
+                NULL,
+        });
+}
+
+static void test_message(void **state) {
+        struct entry e, copy;
+        struct iovec iov[ENTRY_FIELDS_MAX];
+
+        assert_int_equal(entry_format_message(&e, MESSAGE_ID_STARTED_STR, 5,
+                                              "appleflowd %s started, %zu entries", "0.1.0",
+                                              (size_t) 120), 0);
+        assert_int_equal(entry_add_field(&e, "CATALOG_SOURCE", "%s", "built-in"), 0);
+        assert_int_equal(entry_add_field(&e, "bad", "x"), -EINVAL);
+        assert_int_equal(entry_add_field(&e, "_PID", "1"), -EINVAL);
+        assert_int_equal(entry_add_field(&e, "1A", "1"), -EINVAL);
+        assert_int_equal(entry_format_message(&e, "nothex", 5, "x"), -EINVAL);
+
+        assert_int_equal(entry_format_message(&e, MESSAGE_ID_STARTED_STR, 5,
+                                              "appleflowd %s started", "0.1.0"), 0);
+        assert_int_equal(entry_add_field(&e, "CATALOG_SOURCE", "%s", "built-in"), 0);
+        entry_copy(&copy, &e);
+        assert_fields(&copy, (const char *const[]) {
+                "MESSAGE_ID=" MESSAGE_ID_STARTED_STR,
+                "MESSAGE=appleflowd 0.1.0 started",
+                "PRIORITY=5",
+                "SYSLOG_IDENTIFIER=appleflowd",
+                "CATALOG_SOURCE=built-in",
+                NULL,
+        });
+        assert_int_equal(entry_to_iovec(&copy, iov), 5);
+        assert_int_equal(iov[1].iov_len, strlen("MESSAGE=appleflowd 0.1.0 started"));
+        assert_memory_equal(iov[1].iov_base, "MESSAGE=appleflowd 0.1.0 started", iov[1].iov_len);
+}
+
+/* Fields are added until the buffer is full, then refused whole. */
+static void test_full(void **state) {
+        struct entry e;
+        char big[1000];
+        unsigned n;
+        int r;
+
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        assert_int_equal(entry_format_message(&e, MESSAGE_ID_SUMMARY_STR, 6, "summary"), 0);
+        for (;;) {
+                uint16_t len = e.len;
+
+                n = e.n_fields;
+                r = entry_add_field(&e, "BIG", "%s", big);
+                if (r < 0) {
+                        assert_int_equal(e.n_fields, n);
+                        assert_int_equal(e.len, len);
+                        break;
+                }
+        }
+        assert_int_equal(r, -ENOBUFS);
+        assert_true(e.len <= ENTRY_BUF_SIZE);
+        for (unsigned i = 4; i < e.n_fields; i++)
+                assert_int_equal(e.field[i].len, strlen("BIG=") + sizeof(big) - 1);
+
+        /* And by count of fields. */
+        assert_int_equal(entry_format_message(&e, MESSAGE_ID_SUMMARY_STR, 6, "summary"), 0);
+        while ((r = entry_add_field(&e, "A", "1")) == 0)
+                ;
+        assert_int_equal(r, -ENOBUFS);
+        assert_int_equal(e.n_fields, ENTRY_FIELDS_MAX);
+}
+
+static void fill(char *s, size_t size, char c) {
+        memset(s, c, size - 1);
+        s[size - 1] = '\0';
+}
+
+/* The longest entry a valid catalogue and the kernel can produce fits. */
+static void test_longest(void **state) {
+        static struct catalog_product p[CATALOG_ENTRY_PRODUCTS_MAX];
+        static struct catalog_entry ce;
+        struct catalog c = { .entries = &ce, .n_entries = 1, .products = p,
+                             .n_products = CATALOG_ENTRY_PRODUCTS_MAX };
+        struct tag t = { .confidence = CONFIDENCE_MEDIUM, .port = 65535 };
+        struct flow f = {
+                .action = FLOW_CONNECTION_END,
+                .family = AF_INET6,
+                .l4proto = IPPROTO_UDP,
+                .src_port = 65535, .dst_port = 65535, .snat_port = 65535,
+                .has_snat = true, .has_ct = true, .has_counters = true, .has_timestamps = true,
+                .has_nflog = true,
+                .ct_id = UINT32_MAX, .ct_mark = UINT32_MAX, .ct_zone = UINT16_MAX,
+                .orig_packets = UINT64_MAX, .orig_bytes = UINT64_MAX,
+                .reply_packets = UINT64_MAX, .reply_bytes = UINT64_MAX,
+                .start_ns = 0, .stop_ns = UINT64_MAX,
+                .nflog_group = UINT16_MAX,
+        };
+        struct entry e;
+        unsigned n_products = 0;
+
+        fill(ce.id, sizeof(ce.id), 'i');
+        fill(ce.protocol, sizeof(ce.protocol), 'p');
+        ce.ports[0] = (struct port_range) { 10000, 65535 };
+        ce.n_ports = 1;
+        ce.n_products = CATALOG_ENTRY_PRODUCTS_MAX;
+        for (unsigned i = 0; i < CATALOG_ENTRY_PRODUCTS_MAX; i++) {
+                ce.products[i] = (uint16_t) i;
+                fill(p[i].name, sizeof(p[i].name), 'A');
+                p[i].name[0] = (char) ('a' + i);
+                p[i].n_aliases = CATALOG_PRODUCT_ALIASES_MAX;
+                for (unsigned a = 0; a < CATALOG_PRODUCT_ALIASES_MAX; a++) {
+                        fill(p[i].aliases[a], sizeof(p[i].aliases[a]), 'B');
+                        p[i].aliases[a][0] = (char) ('a' + i);
+                        p[i].aliases[a][1] = (char) ('a' + a);
+                }
+        }
+        /* The longest text form of an IPv6 address. */
+        addr(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", &f.src);
+        addr(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", &f.dst);
+        addr(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", &f.snat);
+        fill(f.nflog_prefix, sizeof(f.nflog_prefix), 'x');
+        fill(f.in_interface, sizeof(f.in_interface), 'y');
+        fill(f.out_interface, sizeof(f.out_interface), 'z');
+
+        assert_int_equal(entry_format_flow(&e, &f, &t, &c), 0);
+        for (unsigned i = 0; i < e.n_fields; i++)
+                if (strncmp(entry_field_str(&e, i), "APPLE_PRODUCT=", 14) == 0)
+                        n_products++;
+        assert_int_equal(n_products, CATALOG_ENTRY_PRODUCTS_MAX * (1 + CATALOG_PRODUCT_ALIASES_MAX));
+        assert_true(e.len <= ENTRY_FLOW_BYTES_MAX);
+        assert_true(e.n_fields <= ENTRY_FLOW_FIELDS_MAX);
+
+        /* Same with NFLOG fields on a logged packet. */
+        f.action = FLOW_PACKET_LOGGED;
+        assert_int_equal(entry_format_flow(&e, &f, &t, &c), 0);
+        assert_non_null(entry_get(&e, "OUT_INTERFACE"));
+        assert_true(e.len <= ENTRY_FLOW_BYTES_MAX);
+}
+
+static void test_invalid(void **state) {
+        struct entry e;
+        struct flow f = flow4(FLOW_CONNECTION_NEW);
+        struct tag t = tag_rtp;
+
+        t.confidence = CONFIDENCE_NONE;
+        assert_int_equal(entry_format_flow(&e, &f, &t, &catalog), -EINVAL);
+        t = tag_rtp;
+        t.entry = ELEMENTSOF(entries);
+        assert_int_equal(entry_format_flow(&e, &f, &t, &catalog), -EINVAL);
+        f.l4proto = IPPROTO_SCTP;
+        assert_int_equal(entry_format_flow(&e, &f, &tag_rtp, &catalog), -EPROTONOSUPPORT);
+        f = flow4(FLOW_CONNECTION_NEW);
+        f.family = AF_UNIX;
+        assert_int_equal(entry_format_flow(&e, &f, &tag_rtp, &catalog), -EINVAL);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_message_ids),
+                cmocka_unit_test(test_connection_new),
+                cmocka_unit_test(test_connection_new_nat_ipv6),
+                cmocka_unit_test(test_connection_end),
+                cmocka_unit_test(test_packet_logged),
+                cmocka_unit_test(test_lost_and_not_written),
+                cmocka_unit_test(test_message),
+                cmocka_unit_test(test_full),
+                cmocka_unit_test(test_longest),
+                cmocka_unit_test(test_invalid),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
