@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check data/apple-ports.tsv against the five versions of Apple's port article.
 
-usage: check-seed-coverage.py CATALOG.tsv SEEDS_DIR
+usage: check-seed-coverage.py [--without ID]... CATALOG.tsv SEEDS_DIR
 
 Every table row of every seed version (port or range, transport) must be
 covered by an entry that lists that version's token and has exactly that port
@@ -11,7 +11,8 @@ lists 500/udp twice (VPN and Wi-Fi Calling) needs two entries claiming it, and
 an entry may not claim a version whose seed does not list that port and
 transport. The catalogue's basic shape (docs/catalogue-format.md) is checked
 too. Exits 0 when everything matches, 1 otherwise, 77 (skip) when SEEDS_DIR
-does not exist.
+does not exist. --without ID checks as if that entry were missing (a test
+that the check can fail).
 """
 import collections
 import os
@@ -258,9 +259,13 @@ def fmt(key):
 
 
 def main(argv):
-    if len(argv) != 3:
+    args, without = argv[1:], set()
+    while len(args) >= 2 and args[0] == "--without":
+        without.add(args[1])
+        args = args[2:]
+    if len(args) != 2:
         sys.exit(__doc__)
-    catalog, seeds = argv[1], argv[2]
+    catalog, seeds = args
     if not os.path.isdir(seeds):
         print("seed directory %s not found; skipping" % seeds)
         return 77
@@ -278,6 +283,10 @@ def main(argv):
         if not rows[token]:
             errors.append("%s (%s): no table rows found" % (prefix, token))
     entries = load_catalog(catalog, errors)
+    unknown = without - {e.id for e in entries}
+    if unknown:
+        errors.append("--without: no entry %s" % ", ".join(sorted(unknown)))
+    entries = [e for e in entries if e.id not in without]
 
     seed_keys = {t: collections.defaultdict(list) for t in TOKENS}
     for token, rs in rows.items():
