@@ -8,6 +8,8 @@
         FIELD~REGEX     present once, the whole value matches REGEX
         FIELD[]=A|B     present, and its values (repeated field) are exactly {A, B}
         FIELD[]+=A      present, and A is one of its values
+        FIELD*=TEXT     present once, contains TEXT
+        FIELD!=VALUE    absent, or present once and not VALUE
         FIELD>=N        present once, an integer >= N
         !FIELD          absent
   check.py --print FIELD
@@ -41,11 +43,13 @@ def check(entry, spec):
         field = spec[1:]
         got = values(entry, field)
         return None if not got else f"{field} should be absent, is {got}"
-    m = re.fullmatch(r"([A-Z0-9_]+)(\[\]=|\[\]\+=|>=|=|~)(.*)", spec, re.S)
+    m = re.fullmatch(r"([A-Z0-9_]+)(\[\]=|\[\]\+=|>=|\*=|!=|=|~)(.*)", spec, re.S)
     if not m:
         sys.exit(f"check.py: bad check '{spec}'")
     field, op, want = m.groups()
     got = values(entry, field)
+    if op == "!=":
+        return None if want not in got else f"{field}={want!r}, wanted anything else"
     if not got:
         return f"{field} is missing (wanted {op}{want})"
     if op == "[]=":
@@ -59,6 +63,8 @@ def check(entry, spec):
     v = got[0]
     if op == "=" and v != want:
         return f"{field}={v!r}, wanted {want!r}"
+    if op == "*=" and want not in v:
+        return f"{field}={v!r} does not contain {want!r}"
     if op == "~" and not re.fullmatch(want, v, re.S):
         return f"{field}={v!r} does not match /{want}/"
     if op == ">=":

@@ -287,7 +287,7 @@ e2e_topology_up() {
 		chain forward {
 			type filter hook forward priority filter; policy accept;
 			ct state established,related accept
-			udp dport 4398 counter log group 2 prefix "drop" drop
+			udp dport { 4398, 40999 } counter log group 2 prefix "drop" drop
 		}
 		chain postrouting {
 			type nat hook postrouting priority srcnat; policy accept;
@@ -429,4 +429,21 @@ e2e_field() {
 e2e_pass() {
         e2e_log "PASS"
         exit 0
+}
+
+# e2e_message_id CONNECTION|CONNECTION_END|PACKET_LOGGED|STARTED|…: the id from src/message-id.h.
+e2e_message_id() {
+        local id
+        id=$(sed -n "s/^#define MESSAGE_ID_$1_STR \"\([0-9a-f]\{32\}\)\"$/\1/p" "$E2E_TOPDIR/src/message-id.h")
+        [[ -n $id ]] || e2e_fail "no MESSAGE_ID_$1_STR in src/message-id.h"
+        echo "$id"
+}
+
+# e2e_endpoint ADDRESS PORT: how MESSAGE writes it (IPv6 in brackets).
+e2e_endpoint() {
+        if [[ $1 == *:* ]]; then echo "[$1]:$2"; else echo "$1:$2"; fi
+}
+
+e2e_family() {
+        if [[ $1 == *:* ]]; then echo ipv6; else echo ipv4; fi
 }
