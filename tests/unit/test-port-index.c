@@ -167,6 +167,34 @@ static void test_default(void **state) {
         check_against_brute_force(c);
 }
 
+/* The overlaps Apple's article is known for, in the data shipped. */
+static void test_default_overlaps(void **state) {
+        _cleanup_(catalog_freep) struct catalog *c = NULL;
+        _cleanup_(port_index_freep) struct port_index *idx = NULL;
+        char err[CATALOG_ERROR_MAX] = "";
+        struct match_set m;
+
+        if (catalog_load_default(&c, err, sizeof(err)) < 0)
+                fail_msg("%s", err);
+        assert_int_equal(port_index_build(c, &idx), 0);
+
+        m = port_index_lookup(idx, TRANSPORT_UDP, 16385);
+        assert_true(m.n >= 2);
+        assert_true(set_has_product(c, m, "FaceTime"));
+        assert_true(set_has_product(c, m, "Game Center"));
+        assert_true(set_has_product(c, m, "Messages"));
+        assert_true(set_has_product(c, m, "iChat"));
+        assert_int_equal(catalog_find_product(c, "iChat"), catalog_find_product(c, "Messages"));
+
+        m = port_index_lookup(idx, TRANSPORT_UDP, 500);
+        assert_true(m.n >= 2);
+        assert_true(set_has_product(c, m, "VPN"));
+        assert_true(set_has_product(c, m, "Wi-Fi Calling"));
+        m = port_index_lookup(idx, TRANSPORT_UDP, 4500);
+        assert_true(set_has_product(c, m, "VPN"));
+        assert_true(set_has_product(c, m, "Wi-Fi Calling"));
+}
+
 /* Random catalogues with heavy overlap, built as text so they pass the loader. */
 static void test_random(void **state) {
         static const char *const transports[] = { "tcp", "udp", "tcp/udp", "-" };
@@ -222,6 +250,7 @@ int main(void) {
                 cmocka_unit_test(test_overlap),
                 cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_default),
+                cmocka_unit_test(test_default_overlaps),
                 cmocka_unit_test(test_random),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
