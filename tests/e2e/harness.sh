@@ -19,7 +19,12 @@ journalctl --no-pager -q -o json SYSLOG_IDENTIFIER=appleflowd-harness |
 e2e_servers tcp:5223 udp:16385
 in_rtr conntrack -E -e NEW,DESTROY -o extended >"$E2E_TMP/events" 2>&1 &
 E2E_PIDS+=("$!")
-sleep 0.5       # conntrack -E has subscribed once it has created its socket; no readiness signal
+# conntrack -E gives no sign that it has subscribed: probe until it reports.
+probe() {
+        in_lan "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect udp "$OTHER_IP4" 9 --sport 21000 --no-reply &&
+                grep -q "dport=9 " "$E2E_TMP/events"
+}
+e2e_wait 10 "conntrack -E to report a probe" probe
 
 e2e_client tcp "$APPLE_IP4" 5223 --sport 21001
 e2e_client tcp "$APPLE_IP6" 5223 --sport 21002

@@ -335,6 +335,10 @@ e2e_daemon_start() {
         [[ -n $E2E_APPLEFLOWD && -x $E2E_APPLEFLOWD ]] ||
                 e2e_fail "appleflowd not found: '$E2E_APPLEFLOWD' (arguments: APPLEFLOWD APPLEFLOWCTL)"
         mkdir -p "$E2E_TMP/state"
+        # Its own configuration file, so that one installed on the host never
+        # applies; a scenario may write keys into it before starting.
+        E2E_CONFIG=$E2E_TMP/appleflowd.conf
+        [[ -e $E2E_CONFIG ]] || echo "# appleflowd, end-to-end test $E2E_NAME" >"$E2E_CONFIG"
         E2E_CTL_SOCKET=$E2E_TMP/control.sock
         E2E_NOTIFY_SOCKET=$E2E_TMP/notify.sock
         if [[ -z ${E2E_NOTIFY_PID:-} ]]; then
@@ -346,7 +350,7 @@ e2e_daemon_start() {
         fi
         : >"$E2E_TMP/notify.log"
         in_rtr env NOTIFY_SOCKET="$E2E_NOTIFY_SOCKET" "$E2E_APPLEFLOWD" \
-                --output journal --nflog-group 2 \
+                --config "$E2E_CONFIG" --output journal --nflog-group 2 \
                 --state-directory "$E2E_TMP/state" --control-socket "$E2E_CTL_SOCKET" \
                 "$@" >>"$E2E_TMP/daemon.out" 2>>"$E2E_TMP/daemon.err" &
         E2E_DAEMON_PID=$!
