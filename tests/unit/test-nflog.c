@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The NFLOG input against the real kernel: in a private network namespace,
+ * nftables rules log loopback packets to NFLOG groups, and the input must
+ * report each with the right addresses, ports, group, prefix and interface.
+ * Needs root (CAP_SYS_ADMIN for the namespace, CAP_NET_ADMIN for nftables
+ * and NFLOG); skipped otherwise.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nflog.h"
+#include "packet.h"
+
+#define MAX_FLOWS 16
+
+struct capture {
+        struct flow flows[MAX_FLOWS];
+        size_t n;
+};
+
+static const char ruleset[] =
+        "table inet pkt_test {\n"
+        "        chain out {\n"
+        "                type filter hook output priority 0; policy accept;\n"
+        "                oifname \"lo\" udp dport 5555 ct state new log group 7 prefix \"t\"\n"
+        "                oifname \"lo\" tcp dport 5557 log group 8 prefix \"drop\xc3\xa4\"\n"
+        "                oifname \"lo\" icmp type echo-request log group 7 prefix \"icmp\"\n"
+        "        }\n"
+        "}\n";
+
+static void on_flow(const struct flow *f, void *userdata) {
+        struct capture *c = userdata;
+
+        if (c->n < MAX_FLOWS)
+                c->flows[c->n++] = *f;
+}
+
+/* Every input a test opens, closed by the teardown even when an assertion
+ * ends the test early, so the next test can bind the same groups. */
+static struct nflog_input *opened[4];
+
+static struct nflog_input *open_input(const uint16_t *groups, size_t n, size_t rcvbuf,
+                                      struct capture *c) {
+        struct nflog_input *in = NULL;
+
+        assert_int_equal(nflog_input_new(&in, groups, n, rcvbuf, on_flow, c), 0);
+        assert_non_null(in);
+        for (size_t i = 0; i < ELEMENTSOF(opened); i++)
+                if (!opened[i]) {
+                        opened[i] = in;
+                        return in;
+                }
+        fail_msg("too many inputs");
+        return NULL;
+}
+
+static void close_input(struct nflog_input *in) {
+        for (size_t i = 0; i < ELEMENTSOF(opened); i++)
+                if (opened[i] == in)
+                        opened[i] = nflog_input_free(opened[i]);
+}
+
+static int close_inputs(void **state) {
+        for (size_t i = 0; i < ELEMENTSOF(opened); i++)
+                opened[i] = nflog_input_free(opened[i]);
+        return 0;
+}
+
+/* Dispatches until `want` more packets were counted, or 5 s passed. */
+static void receive(struct nflog_input *in, uint64_t want) {
+        uint64_t goal = nflog_input_get_stats(in)->packets + want;
+
+        for (int i = 0; i < 50 && nflog_input_get_stats(in)->packets < goal; i++) {
+                struct pollfd p = { .fd = nflog_input_fd(in), .events = POLLIN };
+
+                if (poll(&p, 1, 100) > 0)
+                        assert_int_equal(nflog_input_dispatch(in), 0);
+        }
+        assert_int_equal(nflog_input_get_stats(in)->packets, goal);
+}
+
+static void send_udp(int family, const char *addr, uint16_t sport, uint16_t dport) {
+        struct sockaddr_storage src = {}, dst = {};
+        socklen_t sl;
+        int fd;
+
+        if (family == AF_INET) {
+                struct sockaddr_in *s = (struct sockaddr_in *) &src, *d = (struct sockaddr_in *) &dst;
+
+                s->sin_family = d->sin_family = AF_INET;
+                s->sin_port = htons(sport);
+                d->sin_port = htons(dport);
+                assert_int_equal(inet_pton(AF_INET, addr, &d->sin_addr), 1);
+                sl = sizeof(*s);
+        } else {
+                struct sockaddr_in6 *s = (struct sockaddr_in6 *) &src, *d = (struct sockaddr_in6 *) &dst;
+
+                s->sin6_family = d->sin6_family = AF_INET6;
+                s->sin6_port = htons(sport);
+                d->sin6_port = htons(dport);
+                assert_int_equal(inet_pton(AF_INET6, addr, &d->sin6_addr), 1);
+                sl = sizeof(*s);
+        }
+        fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *) &src, sl), 0);
+        assert_int_equal(sendto(fd, "x", 1, 0, (struct sockaddr *) &dst, sl), 1);
+        close(fd);
+}
+
+static void test_udp_ipv4(void **state) {
+        static const uint16_t groups[] = { 7 };
+        struct nflog_input *in = NULL;
+        struct capture c = {};
+        char a[INET_ADDRSTRLEN];
+
+        in = open_input(groups, 1, 1 << 20, &c);
+        send_udp(AF_INET, "127.0.0.1", 4444, 5555);
+        receive(in, 1);
+
+        assert_int_equal(c.n, 1);
+        assert_int_equal(c.flows[0].action, FLOW_PACKET_LOGGED);
+        assert_true(c.flows[0].has_nflog);
+        assert_int_equal(c.flows[0].family, AF_INET);
+        assert_int_equal(c.flows[0].l4proto, IPPROTO_UDP);
+        assert_string_equal(inet_ntop(AF_INET, &c.flows[0].src.in, a, sizeof(a)), "127.0.0.1");
+        assert_string_equal(inet_ntop(AF_INET, &c.flows[0].dst.in, a, sizeof(a)), "127.0.0.1");
+        assert_int_equal(c.flows[0].src_port, 4444);
+        assert_int_equal(c.flows[0].dst_port, 5555);
+        assert_int_equal(c.flows[0].nflog_group, 7);
+        assert_string_equal(c.flows[0].nflog_prefix, "t");
+        assert_string_equal(c.flows[0].out_interface, "lo");
+        assert_string_equal(c.flows[0].in_interface, "");
+        /* conntrack id and mark come only from kernels built with
+         * CONFIG_NETFILTER_NETLINK_GLUE_CT; when they come, they are set */
+        if (c.flows[0].has_ct)
+                assert_int_not_equal(c.flows[0].ct_id, 0);
+        assert_int_equal(nflog_input_get_stats(in)->malformed, 0);
+}
+
+static void test_udp_ipv6(void **state) {
+        static const uint16_t groups[] = { 7 };
+        struct nflog_input *in = NULL;
+        struct capture c = {};
+        char a[INET6_ADDRSTRLEN];
+
+        in = open_input(groups, 1, 0, &c);
+        send_udp(AF_INET6, "::1", 4446, 5555);
+        receive(in, 1);
+
+        assert_int_equal(c.n, 1);
+        assert_int_equal(c.flows[0].family, AF_INET6);
+        assert_int_equal(c.flows[0].l4proto, IPPROTO_UDP);
+        assert_string_equal(inet_ntop(AF_INET6, &c.flows[0].dst.in6, a, sizeof(a)), "::1");
+        assert_int_equal(c.flows[0].src_port, 4446);
+        assert_int_equal(c.flows[0].dst_port, 5555);
+        assert_int_equal(c.flows[0].nflog_group, 7);
+        assert_string_equal(c.flows[0].nflog_prefix, "t");
+        assert_string_equal(c.flows[0].out_interface, "lo");
+}
+
+/* Two groups on one input; the non-ASCII prefix comes out as '?' bytes. */
+static void test_tcp_two_groups(void **state) {
+        static const uint16_t groups[] = { 7, 8 };
+        struct nflog_input *in = NULL;
+        struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(5557),
+                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct capture c = {};
+        int fd;
+
+        in = open_input(groups, 2, 0, &c);
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        assert_true(fd >= 0);
+        /* no listener: one SYN goes out, a RST comes back */
+        (void) connect(fd, (struct sockaddr *) &dst, sizeof(dst));
+        send_udp(AF_INET, "127.0.0.1", 4445, 5555);
+        receive(in, 2);
+        close(fd);
+
+        assert_int_equal(c.n, 2);
+        for (size_t i = 0; i < c.n; i++) {
+                if (c.flows[i].l4proto == IPPROTO_TCP) {
+                        assert_int_equal(c.flows[i].nflog_group, 8);
+                        assert_int_equal(c.flows[i].dst_port, 5557);
+                        assert_string_equal(c.flows[i].nflog_prefix, "drop??");
+                } else {
+                        assert_int_equal(c.flows[i].nflog_group, 7);
+                        assert_int_equal(c.flows[i].src_port, 4445);
+                }
+        }
+        assert_int_not_equal(c.flows[0].l4proto, c.flows[1].l4proto);
+}
+
+/* ICMP is counted, not handed over. */
+static void test_icmp_counted(void **state) {
+        static const uint16_t groups[] = { 7 };
+        struct nflog_input *in = NULL;
+        struct sockaddr_in dst = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct icmphdr echo = { .type = ICMP_ECHO };
+        struct capture c = {};
+        int fd;
+
+        in = open_input(groups, 1, 0, &c);
+        fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+        assert_true(fd >= 0);
+        echo.checksum = htons(0xf7ff);  /* checksum of this all-zero echo request */
+        assert_int_equal(sendto(fd, &echo, sizeof(echo), 0, (struct sockaddr *) &dst, sizeof(dst)),
+                         (ssize_t) sizeof(echo));
+        close(fd);
+        receive(in, 1);
+
+        assert_int_equal(c.n, 0);
+        assert_int_equal(nflog_input_get_stats(in)->not_tcp_udp, 1);
+        assert_int_equal(nflog_input_get_stats(in)->malformed, 0);
+}
+
+/* A group held by another socket is refused, not shared (the kernel says
+ * EPERM). */
+static void test_group_busy(void **state) {
+        static const uint16_t groups[] = { 9 };
+        struct nflog_input *a, *b = NULL;
+        struct capture c = {};
+
+        a = open_input(groups, 1, 0, &c);
+        assert_int_equal(nflog_input_new(&b, groups, 1, 0, on_flow, &c), -EPERM);
+        assert_null(b);
+        /* freed: the group is free again */
+        close_input(a);
+        b = open_input(groups, 1, 0, &c);
+        assert_non_null(b);
+}
+
+static void test_bad_arguments(void **state) {
+        static const uint16_t groups[] = { 7 };
+        struct nflog_input *in = NULL;
+        struct capture c = {};
+
+        assert_int_equal(nflog_input_new(&in, groups, 0, 0, on_flow, &c), -EINVAL);
+        assert_int_equal(nflog_input_new(&in, groups, 1, 0, NULL, &c), -EINVAL);
+        assert_null(in);
+}
+
+static int loopback_up(void) {
+        struct ifreq ifr = { .ifr_name = "lo" };
+        int fd, r = 0;
+
+        fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                r = -errno;
+        ifr.ifr_flags |= IFF_UP;
+        if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
+static int load_ruleset(void) {
+        FILE *p = popen("nft -f - 2>&1", "w");
+
+        if (!p)
+                return -errno;
+        fputs(ruleset, p);
+        return pclose(p) == 0 ? 0 : -EIO;
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_teardown(test_bad_arguments, close_inputs),
+                cmocka_unit_test_teardown(test_udp_ipv4, close_inputs),
+                cmocka_unit_test_teardown(test_udp_ipv6, close_inputs),
+                cmocka_unit_test_teardown(test_tcp_two_groups, close_inputs),
+                cmocka_unit_test_teardown(test_icmp_counted, close_inputs),
+                cmocka_unit_test_teardown(test_group_busy, close_inputs),
+        };
+
+        if (geteuid() != 0) {
+                printf("test-nflog: skipped: needs root (network namespace, nftables, NFLOG)\n");
+                return 77;
+        }
+        if (unshare(CLONE_NEWNET) < 0) {
+                printf("test-nflog: skipped: cannot create a network namespace: %s\n", strerror(errno));
+                return 77;
+        }
+        if (loopback_up() < 0) {
+                printf("test-nflog: skipped: cannot bring up lo in the namespace\n");
+                return 77;
+        }
+        if (access("/usr/sbin/nft", X_OK) < 0 && access("/sbin/nft", X_OK) < 0) {
+                printf("test-nflog: skipped: nft not installed\n");
+                return 77;
+        }
+        if (load_ruleset() < 0) {
+                printf("test-nflog: skipped: nft could not load the test ruleset\n");
+                return 77;
+        }
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
