@@ -555,3 +555,59 @@ int config_validate(const struct config *c, char *err, size_t errlen) {
         }
         return 0;
 }
+
+void config_apply_reloadable(struct config *c, struct config *next) {
+        char *t;
+
+        t = c->catalog, c->catalog = next->catalog, next->catalog = t;
+        t = c->networks, c->networks = next->networks, next->networks = t;
+        t = c->source, c->source = next->source, next->source = t;
+        c->log_min_confidence = next->log_min_confidence;
+        c->log_connection_end = next->log_connection_end;
+        c->receive_buffer_max = MAX(next->receive_buffer_max, c->receive_buffer);
+}
+
+static bool streq_ptr(const char *a, const char *b) {
+        return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static void append(char *buf, size_t size, const char *name) {
+        size_t n = strlen(buf);
+
+        snprintf(buf + n, size - n, "%s%s", n > 0 ? ", " : "", name);
+}
+
+void config_restart_changes(const struct config *a, const struct config *b, char *buf, size_t size) {
+        if (size == 0)
+                return;
+        buf[0] = '\0';
+        if (a->conntrack != b->conntrack)
+                append(buf, size, "conntrack");
+        if (a->families != b->families)
+                append(buf, size, "families");
+        if (a->n_nflog_groups != b->n_nflog_groups ||
+            memcmp(a->nflog_groups, b->nflog_groups, a->n_nflog_groups * sizeof(a->nflog_groups[0])) != 0)
+                append(buf, size, "nflog_groups");
+        if (a->receive_buffer != b->receive_buffer)
+                append(buf, size, "receive_buffer");
+        if (a->output != b->output)
+                append(buf, size, "mode");
+        if (a->queue_size != b->queue_size)
+                append(buf, size, "queue_size");
+        if (!streq_ptr(a->state_directory, b->state_directory))
+                append(buf, size, "state_directory");
+        if (!streq_ptr(a->control_socket, b->control_socket))
+                append(buf, size, "control_socket");
+        if (!streq_ptr(a->control_group, b->control_group))
+                append(buf, size, "control_group");
+        if (!streq_ptr(a->prometheus_file, b->prometheus_file))
+                append(buf, size, "prometheus_file");
+        if (a->prometheus_interval != b->prometheus_interval)
+                append(buf, size, "prometheus_interval");
+        if (a->summary_interval != b->summary_interval)
+                append(buf, size, "summary_interval");
+        if (a->save_interval != b->save_interval)
+                append(buf, size, "save_interval");
+        if (!streq_ptr(a->user, b->user))
+                append(buf, size, "user");
+}

@@ -80,6 +80,14 @@ int config_load_file(struct config *c, const char *path, bool must_exist, char *
 /* Checks that need every key (sizes against each other, paths). */
 int config_validate(const struct config *c, char *err, size_t errlen);
 
+/* A reload applies what can change while running (catalog, networks,
+ * log_min_confidence, log_connection_end, receive_buffer_max) from next into
+ * c; next is left with c's old strings, for freeing. */
+void config_apply_reloadable(struct config *c, struct config *next);
+/* Names the keys that differ between a and b and take effect only at a
+ * restart ("nflog_groups, mode"), or writes "" when none do. */
+void config_restart_changes(const struct config *a, const struct config *b, char *buf, size_t size);
+
 /* Value parsers, shared with the command line. Return 0 or -EINVAL. */
 int config_parse_bool(const char *s, bool *ret);
 int config_parse_size(const char *s, uint32_t min, uint32_t max, uint32_t *ret);

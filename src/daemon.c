@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: MIT */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "caps.h"
+#include "conntrack.h"
+#include "daemon.h"
+#include "entry.h"
+#include "message-id.h"
+#include "nflog.h"
+#include "prometheus.h"
+#include "queue.h"
+#include "ring.h"
+#include "state.h"
+#include "sysctl-check.h"
+#include "writer.h"
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+/* The daemon's own entries go through the same queue as the connections',
+ * so they reach the same sink in order. */
+_printf_(4, 5)
+static struct entry *daemon_entry(struct daemon *d, const char *message_id, int priority,
+                                  const char *fmt, ...) {
+        char message[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof(message), fmt, ap);
+        va_end(ap);
+        if (entry_format_message(d->scratch, message_id, priority, "%s", message) < 0)
+                return NULL;
+        return d->scratch;
+}
+
+static void daemon_submit(struct daemon *d, struct entry *e) {
+        if (e)
+                (void) queue_submit_entry(d->queue, e);
+}
+
+/* ---- the per-event path ---- */
+
+void daemon_handle_flow(const struct flow *f, void *userdata) {
+        struct daemon *d = userdata;
+        const struct config *c = d->config;
+        struct tag_input in;
+        struct tag tag;
+
+        if (f->l4proto != IPPROTO_TCP && f->l4proto != IPPROTO_UDP)
+                return;         /* the inputs pass TCP and UDP only */
+        in = (struct tag_input) {
+                .family = f->family,
+                .transport = f->l4proto == IPPROTO_UDP ? TRANSPORT_UDP : TRANSPORT_TCP,
+                .src_addr = &f->src,
+                .dst_addr = &f->dst,
+                .src_port = f->src_port,
+                .dst_port = f->dst_port,
+        };
+        tagger_tag(&d->tagger, &in, &tag);
+        if (tag.confidence == CONFIDENCE_NONE) {
+                stats_count_unmatched(d->stats, f);
+                return;
+        }
+        stats_count_flow(d->stats, f, &tag);
+
+        if (tag.confidence < c->log_min_confidence ||
+            (f->action == FLOW_CONNECTION_END && !c->log_connection_end)) {
+                d->stats->daemon.below_threshold++;
+                return;
+        }
+        (void) queue_submit_flow(d->queue, f, &tag, d->tagset.catalog);
+}
+
+static void report_losses(struct daemon *d) {
+        uint64_t lost[_STATS_SOURCE_MAX] = {};
+
+        if (d->conntrack) {
+                struct conntrack_stats cs;
+
+                conntrack_input_get_stats(d->conntrack, &cs);
+                lost[STATS_SOURCE_CONNTRACK] = cs.enobufs;
+        }
+        if (d->nflog)
+                lost[STATS_SOURCE_NFLOG] = nflog_input_get_stats(d->nflog)->enobufs;
+
+        for (unsigned s = 0; s < _STATS_SOURCE_MAX; s++) {
+                if (lost[s] == d->lost_reported[s])
+                        continue;
+                (void) queue_submit_lost(d->queue, stats_source_to_string(s), lost[s] - d->lost_reported[s]);
+                d->lost_reported[s] = lost[s];
+        }
+        d->last_loss_report_usec = now_usec();
+        queue_flush(d->queue);
+}
+
+static void on_conntrack_loss(struct conntrack_input *in, void *userdata) {
+        struct daemon *d = userdata;
+
+        /* At once for the first loss, then at most once per tick. */
+        if (now_usec() - d->last_loss_report_usec >= DAEMON_TICK_USEC)
+                report_losses(d);
+}
+
+static int on_conntrack(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct daemon *d = userdata;
+        int r;
+
+        r = conntrack_input_dispatch(d->conntrack);
+        queue_flush(d->queue);
+        if (r < 0) {
+                daemon_submit(d, daemon_entry(d, MESSAGE_ID_STOPPING_STR, 3,
+                                              "Reading conntrack events failed: %s", strerror(-r)));
+                d->exit_code = 1;
+                return sd_event_exit(sd_event_source_get_event(s), 1);
+        }
+        return 0;
+}
+
+static int on_nflog(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct daemon *d = userdata;
+        int r;
+
+        r = nflog_input_dispatch(d->nflog);
+        queue_flush(d->queue);
+        if (r < 0) {
+                daemon_submit(d, daemon_entry(d, MESSAGE_ID_STOPPING_STR, 3,
+                                              "Reading NFLOG packets failed: %s", strerror(-r)));
+                d->exit_code = 1;
+                return sd_event_exit(sd_event_source_get_event(s), 1);
+        }
+        return 0;
+}
+
+/* ---- counters, status ---- */
+
+static void on_stats_refresh(struct stats *s, struct stats_daemon *dd, void *userdata) {
+        struct daemon *d = userdata;
+        struct queue_stats q;
+
+        dd->malformed = 0;
+        if (d->conntrack) {
+                struct conntrack_stats cs;
+
+                conntrack_input_get_stats(d->conntrack, &cs);
+                dd->events_received[STATS_SOURCE_CONNTRACK] = cs.events;
+                dd->events_lost[STATS_SOURCE_CONNTRACK] = cs.enobufs;
+                dd->malformed += cs.malformed;
+        }
+        if (d->nflog) {
+                const struct nflog_input_stats *ns = nflog_input_get_stats(d->nflog);
+
+                dd->events_received[STATS_SOURCE_NFLOG] = ns->packets;
+                dd->events_lost[STATS_SOURCE_NFLOG] = ns->enobufs;
+                dd->malformed += ns->malformed;
+        }
+        queue_get_stats(d->queue, &q);
+        dd->entries_written = q.writer.written;
+        dd->entries_dropped = q.dropped;
+        dd->journal_errors = q.writer.errors;
+}
+
+static void notify_status(struct daemon *d, const char *state) {
+        const struct stats_daemon *dd = &d->stats->daemon;
+        uint64_t now = now_usec(), events, lost = 0;
+        double rate = 0;
+
+        stats_refresh(d->stats);
+        events = dd->events_received[STATS_SOURCE_CONNTRACK] + dd->events_received[STATS_SOURCE_NFLOG];
+        for (unsigned s = 0; s < _STATS_SOURCE_MAX; s++)
+                lost += dd->events_lost[s];
+        if (d->status_usec > 0 && now > d->status_usec)
+                rate = (double) (events - d->status_events) * 1e6 / (double) (now - d->status_usec);
+        d->status_events = events;
+        d->status_usec = now;
+
+        sd_notifyf(false, "%sSTATUS=%.0f events/s, %" PRIu64 " entries written, %" PRIu64 " dropped, "
+                   "%" PRIu64 " kernel losses",
+                   state ?: "", rate, dd->entries_written, dd->entries_dropped + dd->journal_errors, lost);
+}
+
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct daemon *d = userdata;
+
+        report_losses(d);
+        if (++d->ticks % DAEMON_STATUS_TICKS == 0)
+                notify_status(d, NULL);
+        (void) sd_event_source_set_time_relative(s, DAEMON_TICK_USEC);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+/* ---- reload ---- */
+
+static void reload_failed(struct daemon *d, const char *what, const char *error) {
+        struct entry *e = daemon_entry(d, MESSAGE_ID_RELOAD_FAILED_STR, 3,
+                                       "Reload refused, the old %s stays in force: %s", what, error);
+
+        if (e)
+                (void) entry_add_field(e, "RELOAD_ERROR", "%s", error);
+        daemon_submit(d, e);
+}
+
+static void daemon_reload(struct daemon *d) {
+        _cleanup_(config_freep) struct config *next = NULL;
+        struct tagset set = {}, old;
+        char err[CONFIG_ERROR_MAX], restart[256];
+        struct entry *e;
+        int r;
+
+        sd_notify(false, "RELOADING=1\nSTATUS=Reloading");
+
+        r = config_load_all(d->options, &next, err, sizeof(err));
+        if (r < 0) {
+                reload_failed(d, "configuration", err);
+                goto done;
+        }
+        r = tagset_load(&set, next->catalog, next->networks, err, sizeof(err));
+        if (r < 0) {
+                reload_failed(d, "catalogue and networks", err);
+                goto done;
+        }
+        r = stats_reload(d->stats, set.catalog);
+        if (r < 0) {
+                tagset_done(&set);
+                reload_failed(d, "catalogue", "out of memory");
+                goto done;
+        }
+
+        /* Entries in the ring are preformatted: nothing else points into the
+         * old catalogue, and this thread is the only one that tags. */
+        old = d->tagset;
+        d->tagset = set;
+        d->tagger = tagset_tagger(&d->tagset);
+        tagset_done(&old);
+
+        config_restart_changes(d->config, next, restart, sizeof(restart));
+        config_apply_reloadable(d->config, next);
+        if (d->conntrack)
+                (void) conntrack_input_set_rcvbuf(d->conntrack, d->config->receive_buffer,
+                                                  d->config->receive_buffer_max);
+
+        e = daemon_entry(d, MESSAGE_ID_RELOADED_STR, 5,
+                         "Reloaded: catalogue %s (%zu entries), networks %s (%zu prefixes)%s%s%s",
+                         d->tagset.catalog->source, d->tagset.catalog->n_entries,
+                         networks_source(d->tagset.networks), networks_count(d->tagset.networks),
+                         restart[0] ? "; changes to " : "", restart, restart[0] ? " take effect at restart" : "");
+        if (e) {
+                (void) entry_add_field(e, "CATALOG_SOURCE", "%s", d->tagset.catalog->source);
+                (void) entry_add_field(e, "NETWORKS_SOURCE", "%s", networks_source(d->tagset.networks));
+        }
+        daemon_submit(d, e);
+done:
+        queue_flush(d->queue);
+        notify_status(d, "READY=1\n");
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct daemon *d = userdata;
+
+        if (si->ssi_signo == SIGHUP) {
+                daemon_reload(d);
+                return 0;
+        }
+        sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+        daemon_submit(d, daemon_entry(d, MESSAGE_ID_STOPPING_STR, 5, "Stopping on %s",
+                                      strsignal((int) si->ssi_signo)));
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+/* ---- start and stop ---- */
+
+static void warn_kernel_settings(struct daemon *d) {
+        struct sysctl_state st;
+        char advice[512];
+
+        sysctl_read(SYSCTL_NETFILTER_DIR, &st);
+        for (unsigned i = 0; i < _SYSCTL_SETTING_MAX; i++) {
+                struct entry *e;
+
+                if (!sysctl_advice(i, st.value[i], advice, sizeof(advice)))
+                        continue;
+                e = daemon_entry(d, MESSAGE_ID_KERNEL_SETTING_STR, 4, "%s", advice);
+                if (e)
+                        (void) entry_add_field(e, "SYSCTL_NAME", "%s", sysctl_setting_name(i));
+                daemon_submit(d, e);
+        }
+}
+
+static void open_statistics_files(struct daemon *d) {
+        const struct config *c = d->config;
+        char err[STATE_ERROR_MAX];
+        int r;
+
+        /* Statistics files are worth a warning, not a refusal to start. */
+        r = state_new(&d->state, d->stats, c->state_directory);
+        if (r < 0)
+                daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                              "Statistics will not be kept across restarts: %s: %s",
+                                              c->state_directory, strerror(-r)));
+        else {
+                r = state_load(d->state, err, sizeof(err));
+                if (r < 0 && r != -ENOENT)
+                        daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                                      "Saved statistics ignored, counting from zero: %s", err));
+                stats_reset_marks(d->stats);
+                r = state_attach_event(d->state, d->event, (uint64_t) c->save_interval * 1000000u);
+                if (r < 0)
+                        daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                                      "Statistics will not be saved periodically: %s",
+                                                      strerror(-r)));
+        }
+
+        if (c->prometheus_file) {
+                r = prometheus_new(&d->prometheus, d->stats, c->prometheus_file);
+                if (r >= 0)
+                        r = prometheus_attach_event(d->prometheus, d->event,
+                                                    (uint64_t) c->prometheus_interval * 1000000u);
+                if (r < 0)
+                        daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                                      "Prometheus file %s will not be written: %s",
+                                                      c->prometheus_file, strerror(-r)));
+        }
+}
+
+static int open_inputs(struct daemon *d, char *err, size_t errlen) {
+        const struct config *c = d->config;
+        int r;
+
+        if (c->conntrack) {
+                r = conntrack_input_new(&d->conntrack, c->families, c->receive_buffer, c->receive_buffer_max,
+                                        daemon_handle_flow, on_conntrack_loss, d);
+                if (r < 0) {
+                        snprintf(err, errlen, "Cannot subscribe to conntrack events: %s%s", strerror(-r),
+                                 r == -EPERM ? " (needs root or CAP_NET_ADMIN; --no-conntrack turns it off)" : "");
+                        return r;
+                }
+                r = sd_event_add_io(d->event, &d->conntrack_source, conntrack_input_fd(d->conntrack), EPOLLIN,
+                                    on_conntrack, d);
+                if (r < 0) {
+                        snprintf(err, errlen, "Cannot watch the conntrack socket: %s", strerror(-r));
+                        return r;
+                }
+        }
+        if (c->n_nflog_groups > 0) {
+                r = nflog_input_new(&d->nflog, c->nflog_groups, c->n_nflog_groups, c->receive_buffer,
+                                    daemon_handle_flow, d);
+                if (r < 0) {
+                        snprintf(err, errlen, "Cannot bind the NFLOG groups: %s%s", strerror(-r),
+                                 r == -EBUSY ? " (another program, e.g. ulogd2, has one of them)" :
+                                 r == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
+                        return r;
+                }
+                r = sd_event_add_io(d->event, &d->nflog_source, nflog_input_fd(d->nflog), EPOLLIN, on_nflog, d);
+                if (r < 0) {
+                        snprintf(err, errlen, "Cannot watch the NFLOG socket: %s", strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
+static int setup_event(struct daemon *d) {
+        sigset_t mask;
+        int r;
+
+        r = sd_event_default(&d->event);
+        if (r < 0)
+                return r;
+        /* sd-event reads signals from a signalfd: they must be blocked, and
+         * the writer thread inherits the mask. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        if ((r = sd_event_add_signal(d->event, &d->sigterm, SIGTERM, on_signal, d)) < 0 ||
+            (r = sd_event_add_signal(d->event, &d->sigint, SIGINT, on_signal, d)) < 0 ||
+            (r = sd_event_add_signal(d->event, &d->sighup, SIGHUP, on_signal, d)) < 0)
+                return r;
+        /* Pets the watchdog when systemd asks for it (WATCHDOG_USEC). */
+        r = sd_event_set_watchdog(d->event, true);
+        if (r < 0)
+                return r;
+        r = sd_event_add_time_relative(d->event, &d->tick, CLOCK_MONOTONIC, DAEMON_TICK_USEC,
+                                       DAEMON_TICK_USEC / 10, on_tick, d);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(d->tick, SD_EVENT_ONESHOT);
+}
+
+static void log_started(struct daemon *d) {
+        const struct config *c = d->config;
+        char groups[CONFIG_NFLOG_GROUPS_MAX * 6 + 1] = "", inputs[64 + sizeof(groups)];
+        struct entry *e;
+
+        for (unsigned i = 0; i < c->n_nflog_groups; i++)
+                snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups), "%s%u",
+                         i > 0 ? " " : "", c->nflog_groups[i]);
+        snprintf(inputs, sizeof(inputs), "%s%s%s%s%s",
+                 c->conntrack ? "conntrack " : "",
+                 c->conntrack ? ((c->families & CONFIG_FAMILY_IPV4) && (c->families & CONFIG_FAMILY_IPV6) ? "ipv4+ipv6" :
+                                 (c->families & CONFIG_FAMILY_IPV4) ? "ipv4" : "ipv6") : "",
+                 c->conntrack && c->n_nflog_groups ? ", " : "",
+                 c->n_nflog_groups ? "NFLOG groups " : "", groups);
+
+        e = daemon_entry(d, MESSAGE_ID_STARTED_STR, 5,
+                         "appleflowd " PACKAGE_VERSION " started: %s; catalogue %s (%zu entries, %zu products), "
+                         "networks %s (%zu prefixes), logging %s confidence and up to %s",
+                         inputs, d->tagset.catalog->source, d->tagset.catalog->n_entries,
+                         d->tagset.catalog->n_products, networks_source(d->tagset.networks),
+                         networks_count(d->tagset.networks), confidence_to_string(c->log_min_confidence),
+                         output_mode_to_string(writer_mode(d->writer)));
+        if (e) {
+                (void) entry_add_field(e, "CATALOG_SOURCE", "%s", d->tagset.catalog->source);
+                (void) entry_add_field(e, "CATALOG_ENTRIES", "%zu", d->tagset.catalog->n_entries);
+                (void) entry_add_field(e, "NETWORKS_SOURCE", "%s", networks_source(d->tagset.networks));
+                (void) entry_add_field(e, "NETWORKS_PREFIXES", "%zu", networks_count(d->tagset.networks));
+                (void) entry_add_field(e, "CONFIG_FILE", "%s", c->source ?: "none (defaults)");
+        }
+        daemon_submit(d, e);
+}
+
+int daemon_new(struct daemon **ret, const struct options *o, struct config *config,
+               char *err, size_t errlen) {
+        _cleanup_(daemon_freep) struct daemon *d = NULL;
+        struct caps_result caps;
+        int r;
+
+        d = calloc(1, sizeof(*d));
+        if (!d) {
+                config_free(config);
+                snprintf(err, errlen, "Out of memory");
+                return -ENOMEM;
+        }
+        d->options = o;
+        d->config = config;
+
+        r = tagset_load(&d->tagset, config->catalog, config->networks, err, errlen);
+        if (r < 0)
+                return r;
+        d->tagger = tagset_tagger(&d->tagset);
+
+        d->scratch = malloc(sizeof(struct entry));
+        if (!d->scratch) {
+                snprintf(err, errlen, "Out of memory");
+                return -ENOMEM;
+        }
+        if ((r = ring_new(&d->ring, config->queue_size)) < 0 ||
+            (r = writer_new(&d->writer, d->ring, config->output, NULL)) < 0 ||
+            (r = queue_new(&d->queue, d->ring, d->writer)) < 0) {
+                snprintf(err, errlen, "Cannot set up the output: %s", strerror(-r));
+                return r;
+        }
+        r = stats_new(&d->stats, d->tagset.catalog);
+        if (r < 0) {
+                snprintf(err, errlen, "Cannot set up the statistics: %s", strerror(-r));
+                return r;
+        }
+        stats_set_refresh(d->stats, on_stats_refresh, d);
+
+        r = setup_event(d);
+        if (r < 0) {
+                snprintf(err, errlen, "Cannot set up the event loop: %s", strerror(-r));
+                return r;
+        }
+        r = open_inputs(d, err, errlen);
+        if (r < 0)
+                return r;
+        r = stats_attach_event(d->stats, d->event);
+        if (r < 0) {
+                snprintf(err, errlen, "Cannot set up the statistics timer: %s", strerror(-r));
+                return r;
+        }
+        open_statistics_files(d);
+        /* STATS_HOOK: the control socket for appleflowctl is opened here,
+         * before privileges go. */
+
+        /* Every socket and file is open: give up what is no longer needed,
+         * before the writer thread starts (capabilities are per thread). */
+        r = caps_drop(config->user, &caps);
+        if (r < 0) {
+                snprintf(err, errlen, "Cannot drop privileges%s%s: %s", config->user ? " to user " : "",
+                         config->user ?: "", r == -ESRCH ? "no such user" : strerror(-r));
+                return r;
+        }
+        r = writer_start(d->writer);
+        if (r < 0) {
+                snprintf(err, errlen, "Cannot start the writer thread: %s", strerror(-r));
+                return r;
+        }
+        d->writer_running = true;
+
+        log_started(d);
+        if (d->conntrack)
+                warn_kernel_settings(d);
+        queue_flush(d->queue);
+
+        *ret = d;
+        d = NULL;
+        return 0;
+}
+
+int daemon_run(struct daemon *d) {
+        char err[STATE_ERROR_MAX];
+        int r;
+
+        notify_status(d, "READY=1\n");
+        r = sd_event_loop(d->event);
+
+        /* Stop reading, count the last losses, keep the counters, and let
+         * the writer finish what is queued. */
+        d->conntrack_source = sd_event_source_disable_unref(d->conntrack_source);
+        d->nflog_source = sd_event_source_disable_unref(d->nflog_source);
+        report_losses(d);
+        if (d->state && state_save(d->state, err, sizeof(err)) < 0)
+                daemon_submit(d, daemon_entry(d, MESSAGE_ID_STOPPING_STR, 4,
+                                              "Statistics not saved: %s", err));
+        if (d->prometheus)
+                (void) prometheus_write(d->prometheus, err, sizeof(err));
+        queue_flush(d->queue);
+        if (d->writer_running) {
+                (void) writer_stop(d->writer, WRITER_STOP_TIMEOUT_USEC);
+                d->writer_running = false;
+        }
+        if (r < 0)
+                return 1;
+        return d->exit_code;
+}
+
+struct daemon *daemon_free(struct daemon *d) {
+        if (!d)
+                return NULL;
+        /* The writer first: it reads the ring until it stops. */
+        d->writer = writer_free(d->writer);
+        d->queue = queue_free(d->queue);
+        d->ring = ring_free(d->ring);
+
+        d->conntrack_source = sd_event_source_disable_unref(d->conntrack_source);
+        d->nflog_source = sd_event_source_disable_unref(d->nflog_source);
+        d->tick = sd_event_source_disable_unref(d->tick);
+        d->sigterm = sd_event_source_disable_unref(d->sigterm);
+        d->sigint = sd_event_source_disable_unref(d->sigint);
+        d->sighup = sd_event_source_disable_unref(d->sighup);
+        d->conntrack = conntrack_input_free(d->conntrack);
+        d->nflog = nflog_input_free(d->nflog);
+
+        d->prometheus = prometheus_free(d->prometheus);
+        d->state = state_free(d->state);
+        d->stats = stats_free(d->stats);         /* points into the catalogue */
+        tagset_done(&d->tagset);
+        free(d->scratch);
+        config_free(d->config);
+        sd_event_unref(d->event);
+        free(d);
+        return NULL;
+}

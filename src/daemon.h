@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The daemon: one sd-event loop on one thread reads the netlink sockets,
+ * tags each flow, counts it and queues its entry; a writer thread behind a
+ * bounded ring writes the entries. Signals: SIGTERM/SIGINT stop cleanly,
+ * SIGHUP reloads configuration, catalogue and networks. The loop pets the
+ * systemd watchdog and keeps a STATUS= line fresh.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "macro.h"
+#include "options.h"
+#include "stats.h"
+#include "tagset.h"
+
+/* Kernel settings that cost the operator data (sysctl-check.h). */
+#define MESSAGE_ID_KERNEL_SETTING_STR "6c6b5eed43664e37a36252deaa1c83e4"
+
+#define DAEMON_TICK_USEC (1000000ull)           /* losses reported, queue flushed */
+#define DAEMON_STATUS_TICKS 5                   /* STATUS= refreshed every 5 ticks */
+
+struct conntrack_input;
+struct nflog_input;
+struct ring;
+struct writer;
+struct queue;
+struct state;
+struct prometheus;
+struct entry;
+
+struct daemon {
+        const struct options *options;          /* the command line, put on top of each reload */
+        struct config *config;                  /* in force */
+        struct tagset tagset;
+        struct tagger tagger;
+
+        sd_event *event;
+        sd_event_source *sigterm, *sigint, *sighup, *tick;
+
+        struct conntrack_input *conntrack;
+        sd_event_source *conntrack_source;
+        struct nflog_input *nflog;
+        sd_event_source *nflog_source;
+
+        struct ring *ring;
+        struct writer *writer;
+        struct queue *queue;
+        struct entry *scratch;                  /* the daemon's own entries are built here */
+
+        struct stats *stats;
+        struct state *state;
+        struct prometheus *prometheus;
+
+        uint64_t lost_reported[_STATS_SOURCE_MAX];
+        uint64_t last_loss_report_usec;
+        unsigned ticks;
+        uint64_t status_events, status_usec;
+        bool writer_running;
+        int exit_code;
+};
+
+/* Builds everything from a validated configuration (taken over) and the
+ * options it came from: loads the catalogue, opens the sockets, drops
+ * privileges, starts the writer. Errors are written to err. */
+int daemon_new(struct daemon **ret, const struct options *o, struct config *config,
+               char *err, size_t errlen);
+/* Runs until SIGTERM/SIGINT; returns the exit status. */
+int daemon_run(struct daemon *d);
+struct daemon *daemon_free(struct daemon *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct daemon *, daemon_free);
+
+/* The per-event path: tag, count, queue. Exposed for tests and benchmarks. */
+void daemon_handle_flow(const struct flow *f, void *userdata);
