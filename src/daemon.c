@@ -12,6 +12,7 @@
 
 #include "caps.h"
 #include "conntrack.h"
+#include "control.h"
 #include "daemon.h"
 #include "entry.h"
 #include "message-id.h"
@@ -418,7 +419,7 @@ static void log_started(struct daemon *d) {
 
         e = daemon_entry(d, MESSAGE_ID_STARTED_STR, 5,
                          "appleflowd " PACKAGE_VERSION " started: %s; catalogue %s (%zu entries, %zu products), "
-                         "networks %s (%zu prefixes), logging %s confidence and up to %s",
+                         "networks %s (%zu prefixes); %s confidence and up to %s",
                          inputs, d->tagset.catalog->source, d->tagset.catalog->n_entries,
                          d->tagset.catalog->n_products, networks_source(d->tagset.networks),
                          networks_count(d->tagset.networks), confidence_to_string(c->log_min_confidence),
@@ -485,8 +486,17 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
                 return r;
         }
         open_statistics_files(d);
-        /* STATS_HOOK: the control socket for appleflowctl is opened here,
-         * before privileges go. */
+        /* Before privileges go: the socket's directory may be root's. */
+        r = control_new(&d->control, d->event, d->stats, config->control_socket, config->control_group);
+        if (r == -EADDRINUSE) {
+                snprintf(err, errlen, "Cannot listen on %s: another appleflowd answers there",
+                         config->control_socket);
+                return r;
+        }
+        if (r < 0)
+                daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                              "appleflowctl will not reach this daemon: %s: %s",
+                                              config->control_socket, strerror(-r)));
 
         /* Every socket and file is open: give up what is no longer needed,
          * before the writer thread starts (capabilities are per thread). */
@@ -557,6 +567,7 @@ struct daemon *daemon_free(struct daemon *d) {
         d->conntrack = conntrack_input_free(d->conntrack);
         d->nflog = nflog_input_free(d->nflog);
 
+        d->control = control_free(d->control);
         d->prometheus = prometheus_free(d->prometheus);
         d->state = state_free(d->state);
         d->stats = stats_free(d->stats);         /* points into the catalogue */

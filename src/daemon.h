@@ -33,6 +33,7 @@ struct writer;
 struct queue;
 struct state;
 struct prometheus;
+struct control;
 struct entry;
 
 struct daemon {
@@ -57,6 +58,7 @@ struct daemon {
         struct stats *stats;
         struct state *state;
         struct prometheus *prometheus;
+        struct control *control;
 
         uint64_t lost_reported[_STATS_SOURCE_MAX];
         uint64_t last_loss_report_usec;
