@@ -74,7 +74,7 @@ int verb_check(struct ctl *ctl, int argc, char **argv) {
                         continue;
                 }
                 r = ctl_common_option(ctl, c, optarg);
-                if (r != 0)
+                if (r != CTL_CONTINUE)
                         return r;
         }
         if (argc - optind != 1)

@@ -53,13 +53,13 @@ int ctl_common_option(struct ctl *ctl, int c, const char *arg) {
                 return CTL_EXIT_OK;
         case CTL_ARG_CATALOG:
                 ctl->catalog_path = arg;
-                return 0;
+                return CTL_CONTINUE;
         case CTL_ARG_NETWORKS:
                 ctl->networks_path = arg;
-                return 0;
+                return CTL_CONTINUE;
         case CTL_ARG_JSON:
                 ctl->json = true;
-                return 0;
+                return CTL_CONTINUE;
         case '?':
                 /* getopt_long has printed what was wrong */
                 if (ctl->verb)

@@ -56,9 +56,11 @@ enum {
 #define CTL_OPTIONS_COMMON CTL_OPTION_HELP, CTL_OPTION_CATALOG, CTL_OPTION_NETWORKS, CTL_OPTION_JSON
 #define CTL_SHORT_OPTIONS "h"
 
+#define CTL_CONTINUE (-1)
+
 /* Handles a common option (or a getopt error, c == '?') inside a verb's
- * getopt_long loop. Returns 0 to go on parsing, otherwise the exit code the
- * verb should return at once (help printed: 0; bad option: 2). */
+ * getopt_long loop. Returns CTL_CONTINUE to go on parsing, otherwise the
+ * exit code the verb should return at once (help printed: 0; bad option: 2). */
 int ctl_common_option(struct ctl *ctl, int c, const char *arg);
 
 /* Prints "appleflowctl: MESSAGE" to stderr; returns CTL_EXIT_ERROR. */

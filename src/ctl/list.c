@@ -111,7 +111,7 @@ int verb_list(struct ctl *ctl, int argc, char **argv) {
                         break;
                 default:
                         r = ctl_common_option(ctl, c, optarg);
-                        if (r != 0)
+                        if (r != CTL_CONTINUE)
                                 return r;
                 }
         }

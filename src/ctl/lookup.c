@@ -259,7 +259,7 @@ int verb_lookup(struct ctl *ctl, int argc, char **argv) {
 
         while ((c = getopt_long(argc, argv, CTL_SHORT_OPTIONS, options, NULL)) >= 0) {
                 r = ctl_common_option(ctl, c, optarg);
-                if (r != 0)
+                if (r != CTL_CONTINUE)
                         return r;
         }
         if (argc - optind != 1)

@@ -83,7 +83,7 @@ int main(int argc, char **argv) {
                         return CTL_EXIT_OK;
                 default:
                         r = ctl_common_option(&ctl, c, optarg);
-                        if (r != 0)
+                        if (r != CTL_CONTINUE)
                                 return r;
                 }
         }

@@ -72,7 +72,7 @@ int verb_products(struct ctl *ctl, int argc, char **argv) {
 
         while ((c = getopt_long(argc, argv, CTL_SHORT_OPTIONS, options, NULL)) >= 0) {
                 r = ctl_common_option(ctl, c, optarg);
-                if (r != 0)
+                if (r != CTL_CONTINUE)
                         return r;
         }
         if (optind < argc)

@@ -315,7 +315,7 @@ int verb_rules(struct ctl *ctl, int argc, char **argv) {
                         break;
                 default:
                         k = ctl_common_option(ctl, c, optarg);
-                        if (k != 0)
+                        if (k != CTL_CONTINUE)
                                 return k;
                 }
         }
