@@ -172,10 +172,12 @@ int port_index_build(const struct catalog *c, struct port_index **ret) {
         r = grow((void **) &idx->sets, &b.sets_allocated, 1, sizeof(*idx->sets));
         if (r < 0)
                 return r;
-        /* Never NULL, so a lookup of the empty set does no arithmetic on NULL. */
+        /* Never NULL and members[0] always readable, so the empty set's entries
+         * pointer is valid (no arithmetic on NULL) and may be read branch-free. */
         r = grow((void **) &idx->members, &b.members_allocated, 1, sizeof(*idx->members));
         if (r < 0)
                 return r;
+        idx->members[0] = 0;
         idx->sets[0] = (struct port_index_set) {};
         idx->n_sets = 1;
 
