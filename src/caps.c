@@ -48,6 +48,16 @@ bool caps_have_net_admin(void) {
         return caps_get(data) >= 0 && cap_in(data, CAP_NET_ADMIN, true);
 }
 
+static bool only_net_admin(const struct __user_cap_data_struct data[CAP_WORDS]) {
+        for (unsigned w = 0; w < CAP_WORDS; w++) {
+                uint32_t allowed = w == CAP_WORD(CAP_NET_ADMIN) ? CAP_BIT(CAP_NET_ADMIN) : 0;
+
+                if ((data[w].permitted | data[w].effective) & ~allowed)
+                        return false;
+        }
+        return true;
+}
+
 static unsigned cap_last(void) {
         _cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
         unsigned v;
@@ -115,6 +125,12 @@ int caps_drop(const char *user, struct caps_result *ret) {
                 res.changed_user = true;
         }
 
+        /* Under systemd (AmbientCapabilities=CAP_NET_ADMIN, DynamicUser)
+         * there is nothing left to drop, and the unit's system call filter
+         * refuses capset: leave the sets alone. */
+        if (!res.changed_user && only_net_admin(data))
+                goto done;
+
         memset(data, 0, sizeof(data));
         if (net_admin) {
                 data[CAP_WORD(CAP_NET_ADMIN)].effective = CAP_BIT(CAP_NET_ADMIN);
@@ -124,6 +140,7 @@ int caps_drop(const char *user, struct caps_result *ret) {
         if (r < 0)
                 return r;
 
+done:
         /* Nothing is executed, but nothing should be inherited either. */
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return -errno;
