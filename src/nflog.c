@@ -130,7 +130,7 @@ int nflog_input_new(struct nflog_input **ret, const uint16_t *groups, size_t n_g
         _cleanup_(nflog_input_freep) struct nflog_input *in = NULL;
         int r;
 
-        if (!ret || !handler || !groups || n_groups == 0 || n_groups > NFLOG_MAX_GROUPS)
+        if (!ret || !handler || (!groups && n_groups > 0) || n_groups > NFLOG_MAX_GROUPS)
                 return -EINVAL;
 
         in = calloc(1, sizeof(*in));
@@ -343,11 +343,10 @@ static void handle_packet(struct nflog_input *in, const struct nlmsghdr *nlh) {
         in->handler(f, in->userdata);
 }
 
-static void handle_datagram(struct nflog_input *in, size_t len) {
-        int n = (int) len;
+void nflog_input_process(struct nflog_input *in, const void *buf, size_t len) {
+        int n = (int) MIN(len, (size_t) INT32_MAX);
 
-        for (const struct nlmsghdr *nlh = (const struct nlmsghdr *) in->buf; mnl_nlmsg_ok(nlh, n);
-             nlh = mnl_nlmsg_next(nlh, &n)) {
+        for (const struct nlmsghdr *nlh = buf; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
                 if (nlh->nlmsg_type == (NFNL_SUBSYS_ULOG << 8 | NFULNL_MSG_PACKET))
                         handle_packet(in, nlh);
         }
@@ -387,7 +386,7 @@ int nflog_input_dispatch(struct nflog_input *in) {
                  * ENOBUFS */
                 if (msg.msg_flags & MSG_TRUNC)
                         in->stats.enobufs++;
-                handle_datagram(in, (size_t) n);
+                nflog_input_process(in, in->buf, (size_t) n);
         }
         return 0;
 }

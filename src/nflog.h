@@ -48,8 +48,9 @@ struct nflog_input_stats {
  * (NFLOG_COPY_RANGE bytes), asks for conntrack id/mark when the kernel can
  * give them, and sets the receive buffer to rcvbuf_bytes (SO_RCVBUFFORCE,
  * falling back to SO_RCVBUF when not privileged; 0 keeps the default).
- * Returns 0 or a negative errno: -EINVAL (no group, more than 32 groups, no
- * handler), -EPERM (no CAP_NET_ADMIN, or a group is already bound by another
+ * With no group the input receives nothing; nflog_input_process() can still
+ * feed it (tests). Returns 0 or a negative errno: -EINVAL (more than 32
+ * groups, no handler), -EPERM (no CAP_NET_ADMIN, or a group is already bound by another
  * socket, e.g. ulogd2: the kernel gives both the same answer), -ETIMEDOUT
  * (the kernel did not answer). Packets logged while the groups are being
  * bound are discarded. Conntrack id/mark/zone arrive only from kernels with
@@ -72,3 +73,8 @@ int nflog_input_fd(const struct nflog_input *in);
 int nflog_input_dispatch(struct nflog_input *in);
 
 const struct nflog_input_stats *nflog_input_get_stats(const struct nflog_input *in);
+
+/* Handles one datagram as read from the socket: the NFLOG packet messages in
+ * buf[0..len) (4-byte aligned), counted and handed over as by
+ * nflog_input_dispatch(). For the unit tests and fuzzing. */
+void nflog_input_process(struct nflog_input *in, const void *buf, size_t len);

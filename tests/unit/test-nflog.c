@@ -3,8 +3,9 @@
  * The NFLOG input against the real kernel: in a private network namespace,
  * nftables rules log loopback packets to NFLOG groups, and the input must
  * report each with the right addresses, ports, group, prefix and interface.
- * Needs root (CAP_SYS_ADMIN for the namespace, CAP_NET_ADMIN for nftables
- * and NFLOG); skipped otherwise.
+ * Those need root (CAP_SYS_ADMIN for the namespace, CAP_NET_ADMIN for
+ * nftables and NFLOG) and are skipped otherwise. The message parsing itself is
+ * tested without privileges, on messages built here.
  */
 
 #include <arpa/inet.h>
@@ -25,6 +26,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_log/libnetfilter_log.h>
+#include <linux/if_ether.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 
 #include "nflog.h"
 #include "packet.h"
@@ -82,6 +88,155 @@ static int close_inputs(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(opened); i++)
                 opened[i] = nflog_input_free(opened[i]);
         return 0;
+}
+
+/* Messages built by hand, as the kernel would send them. */
+
+static const uint8_t udp4[28] = {
+        0x45, 0, 0, 28, 0, 1, 0, 0, 64, IPPROTO_UDP, 0, 0,
+        192, 168, 1, 20, 17, 1, 2, 3,
+        0xeb, 0xa1, 0x40, 0x01, 0, 8, 0, 0,     /* 60321 -> 16385 */
+};
+
+static struct nlmsghdr *put_packet(void *buf, uint16_t group, uint16_t hw_protocol,
+                                   const void *payload, size_t len) {
+        struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+        struct nfgenmsg *nfg;
+        struct nfulnl_msg_packet_hdr ph = { .hw_protocol = htons(hw_protocol) };
+
+        nlh->nlmsg_type = NFNL_SUBSYS_ULOG << 8 | NFULNL_MSG_PACKET;
+        nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+        nfg->nfgen_family = AF_INET;
+        nfg->version = NFNETLINK_V0;
+        nfg->res_id = htons(group);
+        mnl_attr_put(nlh, NFULA_PACKET_HDR, sizeof(ph), &ph);
+        if (payload)
+                mnl_attr_put(nlh, NFULA_PAYLOAD, len, payload);
+        return nlh;
+}
+
+static struct nflog_input *open_unbound(struct capture *c) {
+        struct nflog_input *in = NULL;
+
+        assert_int_equal(nflog_input_new(&in, NULL, 0, 0, on_flow, c), 0);
+        for (size_t i = 0; i < ELEMENTSOF(opened); i++)
+                if (!opened[i]) {
+                        opened[i] = in;
+                        return in;
+                }
+        fail_msg("too many inputs");
+        return NULL;
+}
+
+static void test_message_fields(void **state) {
+        _Alignas(4) uint8_t buf[1024];
+        struct capture c = {};
+        struct nflog_input *in = open_unbound(&c);
+        struct nlmsghdr *nlh = put_packet(buf, 42, ETH_P_IP, udp4, sizeof(udp4));
+        struct nlattr *nest;
+
+        /* not NUL-terminated, with control and non-ASCII bytes */
+        mnl_attr_put(nlh, NFULA_PREFIX, 6, "a\x01" "b\xff" "c\n");
+        mnl_attr_put_u32(nlh, NFULA_IFINDEX_INDEV, htonl(1));
+        mnl_attr_put_u32(nlh, NFULA_IFINDEX_OUTDEV, htonl(999999));
+        nest = mnl_attr_nest_start(nlh, NFULA_CT);
+        mnl_attr_put_u32(nlh, CTA_ID, htonl(1234));
+        mnl_attr_put_u32(nlh, CTA_MARK, htonl(0x55));
+        mnl_attr_put_u16(nlh, CTA_ZONE, htons(3));
+        mnl_attr_nest_end(nlh, nest);
+
+        nflog_input_process(in, buf, nlh->nlmsg_len);
+        assert_int_equal(c.n, 1);
+        assert_int_equal(nflog_input_get_stats(in)->packets, 1);
+        assert_int_equal(c.flows[0].action, FLOW_PACKET_LOGGED);
+        assert_true(c.flows[0].has_nflog);
+        assert_int_equal(c.flows[0].nflog_group, 42);
+        assert_string_equal(c.flows[0].nflog_prefix, "a?b?c?");
+        assert_int_equal(c.flows[0].src_port, 60321);
+        assert_int_equal(c.flows[0].dst_port, 16385);
+        /* ifindex 1 is lo in every namespace */
+        assert_string_equal(c.flows[0].in_interface, "lo");
+        assert_string_equal(c.flows[0].out_interface, "999999");
+        assert_true(c.flows[0].has_ct);
+        assert_int_equal(c.flows[0].ct_id, 1234);
+        assert_int_equal(c.flows[0].ct_mark, 0x55);
+        assert_int_equal(c.flows[0].ct_zone, 3);
+
+        /* a second message in the same datagram, and the interface cache */
+        nflog_input_process(in, buf, nlh->nlmsg_len);
+        assert_int_equal(c.n, 2);
+        assert_string_equal(c.flows[1].in_interface, "lo");
+}
+
+static void test_message_prefix_bounded(void **state) {
+        _Alignas(4) uint8_t buf[1024];
+        char prefix[300];
+        struct capture c = {};
+        struct nflog_input *in = open_unbound(&c);
+        struct nlmsghdr *nlh = put_packet(buf, 1, ETH_P_IP, udp4, sizeof(udp4));
+
+        memset(prefix, 'p', sizeof(prefix));
+        prefix[sizeof(prefix) - 1] = 0;
+        mnl_attr_put_strz(nlh, NFULA_PREFIX, prefix);
+        nflog_input_process(in, buf, nlh->nlmsg_len);
+        assert_int_equal(c.n, 1);
+        assert_int_equal(strlen(c.flows[0].nflog_prefix), FLOW_PREFIX_MAX - 1);
+        assert_false(c.flows[0].has_ct);
+        assert_string_equal(c.flows[0].in_interface, "");
+}
+
+static void test_message_counted(void **state) {
+        _Alignas(4) uint8_t buf[1024];
+        uint8_t pkt[sizeof(udp4)];
+        struct capture c = {};
+        struct nflog_input *in = open_unbound(&c);
+        const struct nflog_input_stats *st = nflog_input_get_stats(in);
+        struct nlmsghdr *nlh;
+
+        /* link layer says IPv6, payload is IPv4 */
+        nlh = put_packet(buf, 1, ETH_P_IPV6, udp4, sizeof(udp4));
+        nflog_input_process(in, buf, nlh->nlmsg_len);
+        assert_int_equal(st->malformed, 1);
+
+        /* no payload */
+        nlh = put_packet(buf, 1, ETH_P_IP, NULL, 0);
+        nflog_input_process(in, buf, nlh->nlmsg_len);
+        assert_int_equal(st->malformed, 2);
+
+        /* an attribute running past the message */
+        nlh = put_packet(buf, 1, ETH_P_IP, udp4, sizeof(udp4));
+        ((struct nlattr *) ((uint8_t *) nlh + nlh->nlmsg_len - MNL_ALIGN(sizeof(udp4)) -
+                            MNL_ATTR_HDRLEN))->nla_len = 200;
+        nflog_input_process(in, buf, nlh->nlmsg_len);
+        assert_int_equal(st->malformed, 3);
+
+        /* copy ended inside the UDP header */
+        nlh = put_packet(buf, 1, ETH_P_IP, udp4, 22);
+        nflog_input_process(in, buf, nlh->nlmsg_len);
+        assert_int_equal(st->truncated, 1);
+
+        /* a later fragment */
+        memcpy(pkt, udp4, sizeof(pkt));
+        pkt[7] = 10;
+        nlh = put_packet(buf, 1, ETH_P_IP, pkt, sizeof(pkt));
+        nflog_input_process(in, buf, nlh->nlmsg_len);
+        assert_int_equal(st->fragments, 1);
+
+        /* ICMP */
+        pkt[7] = 0;
+        pkt[9] = IPPROTO_ICMP;
+        nlh = put_packet(buf, 1, ETH_P_IP, pkt, sizeof(pkt));
+        nflog_input_process(in, buf, nlh->nlmsg_len);
+        assert_int_equal(st->not_tcp_udp, 1);
+
+        /* a message longer than the datagram is not looked at */
+        nlh = put_packet(buf, 1, ETH_P_IP, udp4, sizeof(udp4));
+        nflog_input_process(in, buf, nlh->nlmsg_len - 1);
+        nflog_input_process(in, buf, 3);
+
+        assert_int_equal(st->packets, 6);
+        assert_int_equal(c.n, 0);
+        assert_int_equal(st->enobufs, 0);
 }
 
 /* Dispatches until `want` more packets were counted, or 5 s passed. */
@@ -249,11 +404,12 @@ static void test_group_busy(void **state) {
 }
 
 static void test_bad_arguments(void **state) {
-        static const uint16_t groups[] = { 7 };
+        static const uint16_t groups[] = { 7 }, many[33] = {};
         struct nflog_input *in = NULL;
         struct capture c = {};
 
-        assert_int_equal(nflog_input_new(&in, groups, 0, 0, on_flow, &c), -EINVAL);
+        assert_int_equal(nflog_input_new(&in, many, ELEMENTSOF(many), 0, on_flow, &c), -EINVAL);
+        assert_int_equal(nflog_input_new(&in, NULL, 1, 0, on_flow, &c), -EINVAL);
         assert_int_equal(nflog_input_new(&in, groups, 1, 0, NULL, &c), -EINVAL);
         assert_null(in);
 }
@@ -284,35 +440,38 @@ static int load_ruleset(void) {
 }
 
 int main(void) {
-        const struct CMUnitTest tests[] = {
+        const struct CMUnitTest messages[] = {
                 cmocka_unit_test_teardown(test_bad_arguments, close_inputs),
+                cmocka_unit_test_teardown(test_message_fields, close_inputs),
+                cmocka_unit_test_teardown(test_message_prefix_bounded, close_inputs),
+                cmocka_unit_test_teardown(test_message_counted, close_inputs),
+        };
+        const struct CMUnitTest kernel[] = {
                 cmocka_unit_test_teardown(test_udp_ipv4, close_inputs),
                 cmocka_unit_test_teardown(test_udp_ipv6, close_inputs),
                 cmocka_unit_test_teardown(test_tcp_two_groups, close_inputs),
                 cmocka_unit_test_teardown(test_icmp_counted, close_inputs),
                 cmocka_unit_test_teardown(test_group_busy, close_inputs),
         };
+        const char *skip = NULL;
+        int r;
 
-        if (geteuid() != 0) {
-                printf("test-nflog: skipped: needs root (network namespace, nftables, NFLOG)\n");
-                return 77;
-        }
-        if (unshare(CLONE_NEWNET) < 0) {
-                printf("test-nflog: skipped: cannot create a network namespace: %s\n", strerror(errno));
-                return 77;
-        }
-        if (loopback_up() < 0) {
-                printf("test-nflog: skipped: cannot bring up lo in the namespace\n");
-                return 77;
-        }
-        if (access("/usr/sbin/nft", X_OK) < 0 && access("/sbin/nft", X_OK) < 0) {
-                printf("test-nflog: skipped: nft not installed\n");
-                return 77;
-        }
-        if (load_ruleset() < 0) {
-                printf("test-nflog: skipped: nft could not load the test ruleset\n");
-                return 77;
+        r = cmocka_run_group_tests(messages, NULL, NULL);
+
+        if (geteuid() != 0)
+                skip = "needs root (network namespace, nftables, NFLOG)";
+        else if (unshare(CLONE_NEWNET) < 0)
+                skip = "cannot create a network namespace";
+        else if (loopback_up() < 0)
+                skip = "cannot bring up lo in the namespace";
+        else if (access("/usr/sbin/nft", X_OK) < 0 && access("/sbin/nft", X_OK) < 0)
+                skip = "nft is not installed";
+        else if (load_ruleset() < 0)
+                skip = "nft could not load the test ruleset";
+        if (skip) {
+                printf("test-nflog: kernel tests skipped: %s\n", skip);
+                return r != 0 ? r : 77;
         }
 
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return r + cmocka_run_group_tests(kernel, NULL, NULL);
 }
