@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: MIT */
+
+/*
+ * appleflowctl stats: ask the running daemon over its control socket for
+ * the per-service counters and rates, and print them as a table sorted by
+ * rate (busiest first) or as the daemon's JSON.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "output.h"
+#include "verbs.h"
+
+#define STATS_SOCKET_DEFAULT "/run/appleflowd/control"
+#define STATS_REPLY_MAX (16u * 1024 * 1024)
+#define STATS_TIMEOUT_MS 5000
+
+enum {
+        ARG_WATCH = CTL_ARG_VERB,
+        ARG_PRODUCT,
+        ARG_SERVICE,
+        ARG_SOCKET,
+        ARG_ALL,
+};
+
+struct stats_args {
+        const char *socket;
+        const char *product;
+        const char *service;
+        bool watch;
+        bool all;
+};
+
+static int64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for events on fd until the deadline; -ETIMEDOUT after it. */
+static int wait_fd(int fd, short events, int64_t deadline) {
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = events };
+                int64_t left = deadline - now_ms();
+                int r;
+
+                if (left <= 0)
+                        return -ETIMEDOUT;
+                r = poll(&p, 1, (int) left);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return -errno;
+                if (r > 0)
+                        return 0;
+        }
+}
+
+static char *request_text(const struct stats_args *a) {
+        _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+        const char *s;
+
+        if (!o || json_add_string(o, "command", "stats") < 0 ||
+            (a->product && json_add_string(o, "product", a->product) < 0) ||
+            (a->service && json_add_string(o, "service", a->service) < 0) ||
+            (a->all && json_add_bool(o, "all", true) < 0))
+                return NULL;
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s)
+                return NULL;
+        char *t = malloc(strlen(s) + 2);
+        if (t)
+                sprintf(t, "%s\n", s);
+        return t;
+}
+
+/* One request, one reply. Errors are printed; returns 0 or CTL_EXIT_ERROR. */
+static int query(const struct stats_args *a, struct json_object **ret) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *req = NULL, *buf = NULL;
+        size_t len = 0, size = 0, off = 0, req_len;
+        int64_t deadline = now_ms() + STATS_TIMEOUT_MS;
+        struct json_object *o;
+        json_tokener *tok;
+        int r;
+
+        if (strlen(a->socket) >= sizeof(sa.sun_path))
+                return ctl_error("%s: socket path too long", a->socket);
+        strcpy(sa.sun_path, a->socket);
+
+        req = request_text(a);
+        if (!req)
+                return ctl_error("out of memory");
+        req_len = strlen(req);
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return ctl_error("socket: %m");
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return ctl_error("cannot reach the daemon at %s: %m", a->socket);
+
+        while (off < req_len) {
+                ssize_t k = send(fd, req + off, req_len - off, MSG_NOSIGNAL);
+
+                if (k < 0 && errno == EAGAIN)
+                        r = wait_fd(fd, POLLOUT, deadline);
+                else if (k < 0 && errno != EINTR)
+                        r = -errno;
+                else {
+                        off += k > 0 ? (size_t) k : 0;
+                        r = 0;
+                }
+                if (r < 0)
+                        return ctl_error("%s: sending the request: %s", a->socket, strerror(-r));
+        }
+
+        for (;;) {
+                ssize_t k;
+
+                if (len + 4096 > size) {
+                        char *n;
+
+                        if (size >= STATS_REPLY_MAX)
+                                return ctl_error("%s: reply larger than %u bytes", a->socket,
+                                                 STATS_REPLY_MAX);
+                        size = size ? size * 2 : 65536;
+                        n = realloc(buf, size);
+                        if (!n)
+                                return ctl_error("out of memory");
+                        buf = n;
+                }
+                k = recv(fd, buf + len, size - len - 1, 0);
+                if (k > 0) {
+                        len += (size_t) k;
+                        continue;
+                }
+                if (k == 0)
+                        break;
+                if (errno == EINTR)
+                        continue;
+                /* A reset after the reply is the end of it, too. */
+                if (errno == ECONNRESET && len > 0)
+                        break;
+                if (errno != EAGAIN)
+                        return ctl_error("%s: reading the reply: %m", a->socket);
+                r = wait_fd(fd, POLLIN, deadline);
+                if (r < 0)
+                        return ctl_error("%s: no reply from the daemon: %s", a->socket, strerror(-r));
+        }
+        if (len == 0)
+                return ctl_error("%s: the daemon closed the connection without a reply", a->socket);
+
+        tok = json_tokener_new();
+        if (!tok)
+                return ctl_error("out of memory");
+        o = json_tokener_parse_ex(tok, buf, (int) len);
+        json_tokener_free(tok);
+        if (!o || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return ctl_error("%s: the reply is not a JSON object", a->socket);
+        }
+        *ret = o;
+        return 0;
+}
+
+static json_object *get(json_object *o, const char *key) {
+        json_object *v = NULL;
+
+        if (!o || !json_object_object_get_ex(o, key, &v))
+                return NULL;
+        return v;
+}
+
+static uint64_t get_u64(json_object *o, const char *key) {
+        json_object *v = get(o, key);
+
+        return v ? json_object_get_uint64(v) : 0;
+}
+
+static double get_rate(json_object *o, const char *kind, const char *window) {
+        json_object *v = get(get(o, kind), window);
+
+        return v ? json_object_get_double(v) : 0;
+}
+
+static const char *get_str(json_object *o, const char *key) {
+        json_object *v = get(o, key);
+
+        return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+}
+
+/* Busiest first: by the 1 minute rate, then 10 s, then 15 m, then the total. */
+static int compare_rate(const void *pa, const void *pb) {
+        json_object *a = *(json_object *const *) pa, *b = *(json_object *const *) pb;
+        static const char *const order[] = { "1m", "10s", "5m", "15m" };
+
+        for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+                double x = get_rate(a, "connection_rate", order[i]);
+                double y = get_rate(b, "connection_rate", order[i]);
+
+                if (x != y)
+                        return x < y ? 1 : -1;
+        }
+        if (get_u64(a, "connections") != get_u64(b, "connections"))
+                return get_u64(a, "connections") < get_u64(b, "connections") ? 1 : -1;
+        if (get_u64(a, "blocked_packets") != get_u64(b, "blocked_packets"))
+                return get_u64(a, "blocked_packets") < get_u64(b, "blocked_packets") ? 1 : -1;
+        return 0;
+}
+
+static char *format_bytes(uint64_t v, char *buf, size_t size) {
+        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+        double d = (double) v;
+        size_t u = 0;
+
+        if (v < 1024) {
+                snprintf(buf, size, "%" PRIu64 " B", v);
+                return buf;
+        }
+        while (d >= 1024 && u + 1 < ELEMENTSOF(units)) {
+                d /= 1024;
+                u++;
+        }
+        snprintf(buf, size, "%.1f %s", d, units[u]);
+        return buf;
+}
+
+static void join_products(json_object *arr, char *buf, size_t size) {
+        size_t off = 0, n = arr ? json_object_array_length(arr) : 0;
+
+        buf[0] = 0;
+        for (size_t i = 0; i < n; i++) {
+                const char *p = json_object_get_string(json_object_array_get_idx(arr, i));
+                int k = snprintf(buf + off, size - off, "%s%s", i ? ", " : "", p ? p : "");
+
+                if (k < 0 || (size_t) k >= size - off) {
+                        /* Cut with an ellipsis rather than overflow. */
+                        if (size > 4)
+                                strcpy(buf + size - 4, "...");
+                        return;
+                }
+                off += (size_t) k;
+        }
+        if (n == 0)
+                snprintf(buf, size, "-");
+}
+
+/* Rows sorted by rate; kind is "services" or "products". */
+static int print_rows(json_object *reply, const char *kind) {
+        json_object *arr = get(reply, kind);
+        size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+        _cleanup_free_ json_object **rows = NULL;
+        bool services = strcmp(kind, "services") == 0;
+        int name_w = services ? 7 : 7, products_w = 8;
+        char products[160], bytes[32];
+
+        if (n == 0)
+                return 0;
+        rows = calloc(n, sizeof(*rows));
+        if (!rows)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                rows[i] = json_object_array_get_idx(arr, i);
+                name_w = MAX(name_w, (int) strlen(get_str(rows[i], services ? "service" : "product")));
+                if (services) {
+                        join_products(get(rows[i], "products"), products, 41);
+                        products_w = MAX(products_w, (int) strlen(products));
+                }
+        }
+        qsort(rows, n, sizeof(*rows), compare_rate);
+
+        if (services)
+                printf("%-*s  %-*s", name_w, "SERVICE", products_w, "PRODUCTS");
+        else
+                printf("%-*s", name_w, "PRODUCT");
+        printf("  %11s  %8s %8s %8s %8s  %9s  %10s\n", "CONNECTIONS", "RATE/10S", "RATE/1M",
+               "RATE/5M", "RATE/15M", "BLOCKED", "BYTES");
+        for (size_t i = 0; i < n; i++) {
+                json_object *r = rows[i];
+
+                if (services) {
+                        join_products(get(r, "products"), products, 41);
+                        printf("%-*s  %-*s", name_w, get_str(r, "service"), products_w, products);
+                } else
+                        printf("%-*s", name_w, get_str(r, "product"));
+                printf("  %11" PRIu64 "  %8.2f %8.2f %8.2f %8.2f  %9" PRIu64 "  %10s\n",
+                       get_u64(r, "connections"),
+                       get_rate(r, "connection_rate", "10s"), get_rate(r, "connection_rate", "1m"),
+                       get_rate(r, "connection_rate", "5m"), get_rate(r, "connection_rate", "15m"),
+                       get_u64(r, "blocked_packets"),
+                       format_bytes(get_u64(r, "bytes"), bytes, sizeof(bytes)));
+        }
+        return 0;
+}
+
+static void print_daemon(json_object *reply) {
+        json_object *d = get(reply, "daemon");
+        json_object *recv = get(d, "events_received"), *lost = get(d, "events_lost");
+        uint64_t up = get_u64(reply, "uptime_sec");
+
+        printf("Events received:  conntrack %" PRIu64 ", nflog %" PRIu64 "\n",
+               get_u64(recv, "conntrack"), get_u64(recv, "nflog"));
+        printf("Events lost:      conntrack %" PRIu64 ", nflog %" PRIu64 " (kernel buffer overruns)\n",
+               get_u64(lost, "conntrack"), get_u64(lost, "nflog"));
+        printf("Unmatched:        %" PRIu64 " connections, %" PRIu64 " packets; %" PRIu64
+               " below the logging threshold; %" PRIu64 " malformed\n",
+               get_u64(d, "unmatched_connections"), get_u64(d, "unmatched_packets"),
+               get_u64(d, "below_threshold"), get_u64(d, "malformed_packets"));
+        printf("Journal:          %" PRIu64 " written, %" PRIu64 " dropped, %" PRIu64 " errors\n",
+               get_u64(d, "entries_written"), get_u64(d, "entries_dropped"),
+               get_u64(d, "journal_errors"));
+        printf("Daemon:           appleflowd %s, up %" PRIu64 "d %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64
+               ", catalogue %s (%" PRIu64 " entries)\n",
+               get_str(reply, "version"), up / 86400, up / 3600 % 24, up / 60 % 60, up % 60,
+               get_str(get(reply, "catalog"), "source"), get_u64(get(reply, "catalog"), "entries"));
+}
+
+static int show(struct ctl *ctl, const struct stats_args *a) {
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        json_object *err;
+        int r;
+
+        r = query(a, &reply);
+        if (r != 0)
+                return r;
+        err = get(reply, "error");
+        if (err)
+                return ctl_error("the daemon refused the request: %s", json_object_get_string(err));
+
+        if (a->watch && !ctl->json)
+                fputs("\033[H\033[2J", stdout);
+        if (ctl->json)
+                return json_print(reply, stdout) < 0 ? CTL_EXIT_ERROR : CTL_EXIT_OK;
+
+        if (json_object_array_length(get(reply, "services")) == 0)
+                printf("No connections counted yet.\n");
+        else if (print_rows(reply, "services") < 0)
+                return ctl_error("out of memory");
+        if (json_object_array_length(get(reply, "products")) > 0) {
+                putchar('\n');
+                if (print_rows(reply, "products") < 0)
+                        return ctl_error("out of memory");
+        }
+        putchar('\n');
+        print_daemon(reply);
+        return CTL_EXIT_OK;
+}
+
+int verb_stats(struct ctl *ctl, int argc, char **argv) {
+        static const struct option options[] = {
+                CTL_OPTIONS_COMMON,
+                { "watch", no_argument, NULL, ARG_WATCH },
+                { "product", required_argument, NULL, ARG_PRODUCT },
+                { "service", required_argument, NULL, ARG_SERVICE },
+                { "socket", required_argument, NULL, ARG_SOCKET },
+                { "all", no_argument, NULL, ARG_ALL },
+                {}
+        };
+        struct stats_args a = { .socket = STATS_SOCKET_DEFAULT };
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, CTL_SHORT_OPTIONS, options, NULL)) >= 0) {
+                switch (c) {
+                case ARG_WATCH:
+                        a.watch = true;
+                        break;
+                case ARG_PRODUCT:
+                        a.product = optarg;
+                        break;
+                case ARG_SERVICE:
+                        a.service = optarg;
+                        break;
+                case ARG_SOCKET:
+                        a.socket = optarg;
+                        break;
+                case ARG_ALL:
+                        a.all = true;
+                        break;
+                default:
+                        r = ctl_common_option(ctl, c, optarg);
+                        if (r != CTL_CONTINUE)
+                                return r;
+                }
+        }
+        if (optind < argc)
+                return ctl_usage_error(ctl, "unexpected argument '%s'", argv[optind]);
+
+        for (;;) {
+                r = show(ctl, &a);
+                if (r != CTL_EXIT_OK || !a.watch)
+                        return r;
+                if (fflush(stdout) != 0)
+                        return ctl_error("failed to write the output");
+                /* Refresh every second until interrupted. */
+                struct timespec ts = { .tv_sec = 1 };
+                while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                        ;
+        }
+}
