@@ -301,7 +301,7 @@ struct state *state_free(struct state *st) {
 
 int state_load(struct state *st, char *err, size_t errlen) {
         _cleanup_free_ char *buf = NULL;
-        size_t len;
+        size_t len = 0;
         int r;
 
         r = read_file_bounded(st->path, STATE_FILE_MAX, &buf, &len);
