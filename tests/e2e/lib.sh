@@ -349,7 +349,9 @@ e2e_daemon_start() {
                 e2e_wait 5 "the notify listener" test -S "$E2E_NOTIFY_SOCKET"
         fi
         : >"$E2E_TMP/notify.log"
-        in_rtr env NOTIFY_SOCKET="$E2E_NOTIFY_SOCKET" "$E2E_APPLEFLOWD" \
+        # A simple command, not a shell function: $! is then appleflowd itself
+        # (nsenter and env exec it), and signals reach the daemon, not a subshell.
+        nsenter --net="/run/netns/$E2E_RTR" env NOTIFY_SOCKET="$E2E_NOTIFY_SOCKET" "$E2E_APPLEFLOWD" \
                 --config "$E2E_CONFIG" --output journal --nflog-group 2 \
                 --state-directory "$E2E_TMP/state" --control-socket "$E2E_CTL_SOCKET" \
                 "$@" >>"$E2E_TMP/daemon.out" 2>>"$E2E_TMP/daemon.err" &
