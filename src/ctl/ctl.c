@@ -8,9 +8,11 @@
 #include "ctl.h"
 
 int ctl_error(const char *fmt, ...) {
+        int saved = errno;      /* for %m */
         va_list ap;
 
         fputs("appleflowctl: ", stderr);
+        errno = saved;
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
         va_end(ap);
@@ -19,9 +21,11 @@ int ctl_error(const char *fmt, ...) {
 }
 
 int ctl_usage_error(const struct ctl *ctl, const char *fmt, ...) {
+        int saved = errno;      /* for %m */
         va_list ap;
 
         fputs("appleflowctl: ", stderr);
+        errno = saved;
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
         va_end(ap);

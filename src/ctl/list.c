@@ -131,7 +131,8 @@ int verb_list(struct ctl *ctl, int argc, char **argv) {
                 ssize_t i = catalog_find_entry(ctl->catalog, services[k]);
 
                 if (i < 0 || !ctl_entry_listed(ctl->catalog, (size_t) i))
-                        return ctl_error("unknown service '%s' (see 'appleflowctl list')", services[k]);
+                        return ctl_error("unknown service '%s' (see 'appleflowctl list')",
+                                         services[k]);
                 f.services[f.n_services++] = (size_t) i;
         }
 

@@ -95,7 +95,8 @@ static int parse_query(const struct ctl *ctl, const char *text, struct query *q)
                         return ctl_usage_error(ctl, "'%s': bad port after the address", text);
                 else
                         q->has_port = true;
-        } else if ((colon = memchr(text, ':', len)) && !memchr(colon + 1, ':', len - (size_t) (colon + 1 - text))) {
+        } else if ((colon = memchr(text, ':', len)) &&
+                   !memchr(colon + 1, ':', len - (size_t) (colon + 1 - text))) {
                 /* exactly one colon: IPV4:PORT */
                 if (parse_addr(q, text, (size_t) (colon - text), AF_INET) < 0)
                         return ctl_usage_error(ctl, "'%s': bad IPv4 address", text);
@@ -104,8 +105,8 @@ static int parse_query(const struct ctl *ctl, const char *text, struct query *q)
                 q->has_port = true;
         } else if (colon) {
                 if (parse_addr(q, text, len, AF_INET6) < 0)
-                        return ctl_usage_error(ctl, "'%s': bad IPv6 address (with a port, write [ADDRESS]:PORT)",
-                                               text);
+                        return ctl_usage_error(ctl, "'%s': bad IPv6 address "
+                                               "(with a port, write [ADDRESS]:PORT)", text);
         } else if (parse_port(text, len, &q->port) == 0) {
                 q->has_port = true;
         } else if (parse_addr(q, text, len, AF_INET) < 0) {
@@ -230,14 +231,17 @@ static int print_json(const struct ctl *ctl, const struct query *q, const struct
                 r = json_object_new_object();
                 entries = json_object_new_array();
                 if (json_append(results, r) < 0 ||
-                    json_add_string(r, "transport", transports[k] == TRANSPORT_TCP ? "tcp" : "udp") < 0 ||
+                    json_add_string(r, "transport",
+                                    transports[k] == TRANSPORT_TCP ? "tcp" : "udp") < 0 ||
                     json_add_string(r, "confidence", confidence_to_string(tag->confidence)) < 0 ||
                     json_add(r, "entries", entries) < 0)
                         return -ENOMEM;
-                for (size_t i = 0; i < tag_n_entries(tag); i++)
-                        if (json_append(entries, entry_to_json(ctl->catalog,
-                                                               tag_entries(ctl->catalog, tag, i))) < 0)
+                for (size_t i = 0; i < tag_n_entries(tag); i++) {
+                        size_t e = tag_entries(ctl->catalog, tag, i);
+
+                        if (json_append(entries, entry_to_json(ctl->catalog, e)) < 0)
                                 return -ENOMEM;
+                }
                 best = MAX(best, tag->confidence);
         }
         if (json_add_string(o, "confidence", confidence_to_string(best)) < 0 ||
@@ -263,7 +267,8 @@ int verb_lookup(struct ctl *ctl, int argc, char **argv) {
                         return r;
         }
         if (argc - optind != 1)
-                return ctl_usage_error(ctl, "lookup needs exactly one PORT[/PROTO] or ADDRESS:PORT[/PROTO]");
+                return ctl_usage_error(ctl, "lookup needs exactly one PORT[/PROTO] or "
+                                       "ADDRESS:PORT[/PROTO]");
         r = parse_query(ctl, argv[optind], &q);
         if (r != 0)
                 return r;

@@ -25,7 +25,8 @@ static const struct verb verbs[] = {
         { "products", verb_products, "",
           "List the products with their former names and number of entries.",
           NULL },
-        { "rules", verb_rules, "--product NAME... [--format nft|iptables] [--table NAME] [--chain NAME]",
+        { "rules", verb_rules,
+          "--product NAME... [--format nft|iptables] [--table NAME] [--chain NAME]",
           "Print firewall rules that accept exactly the ports Apple lists for these products.",
           "  --product NAME     a product whose ports to accept (repeatable, at least one)\n"
           "  --format FORMAT    nft (default): a file for 'nft -f';\n"
@@ -35,8 +36,15 @@ static const struct verb verbs[] = {
           "  --chain NAME       the chain the rules go to (default apple_allow); it is\n"
           "                     flushed when the rules load, so give it a chain of its own\n" },
         { "check", verb_check, "FILE [--networks]",
-          "Validate a catalogue file, or with --networks a networks file, with the loader the daemon uses.",
+          "Validate a catalogue file (or with --networks a networks file) as the daemon would.",
           "  --networks         FILE is a list of networks, not a catalogue\n" },
+        { "stats", verb_stats, "[--watch] [--product NAME] [--service ID] [--all] [--socket PATH]",
+          "Show the running daemon's per-service counts and rates, busiest first.",
+          "  --watch            refresh every second\n"
+          "  --product NAME     only the entries of this product\n"
+          "  --service ID       only this entry\n"
+          "  --all              also the entries with nothing counted\n"
+          "  --socket PATH      the daemon's control socket (default /run/appleflowd/control)\n" },
 };
 
 static void help(FILE *f) {

@@ -19,14 +19,16 @@ static size_t count_entries(const struct catalog *c, size_t product) {
 }
 
 static int print_text(const struct catalog *c) {
-        _cleanup_(table_freep) struct table *t = table_new("PRODUCT", "ENTRIES", "ALSO KNOWN AS", NULL);
+        _cleanup_(table_freep) struct table *t =
+                table_new("PRODUCT", "ENTRIES", "ALSO KNOWN AS", NULL);
 
         if (!t)
                 return -ENOMEM;
         table_align_right(t, 1);
         for (size_t p = 0; p < c->n_products; p++) {
                 const struct catalog_product *pr = &c->products[p];
-                char count[32], aliases[CATALOG_PRODUCT_ALIASES_MAX * (CATALOG_PRODUCT_NAME_MAX + 2)] = "";
+                char aliases[CATALOG_PRODUCT_ALIASES_MAX * (CATALOG_PRODUCT_NAME_MAX + 2)] = "";
+                char count[32];
                 size_t len = 0;
                 int r;
 

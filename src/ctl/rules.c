@@ -52,7 +52,8 @@ static bool bitmap_test(const struct port_bitmap *b, unsigned p) {
 }
 
 /* The next run of set ports at or after *pos; false at the end. */
-static bool bitmap_next_run(const struct port_bitmap *b, unsigned *pos, unsigned *lo, unsigned *hi) {
+static bool bitmap_next_run(const struct port_bitmap *b, unsigned *pos,
+                            unsigned *lo, unsigned *hi) {
         unsigned p = *pos;
 
         while (p <= 65535 && !bitmap_test(b, p))
@@ -107,8 +108,7 @@ static void print_header(const struct catalog *c, const struct rules *r, const c
                 format_ports(e, ports, sizeof(ports));
                 format_products(c, e, false, products, sizeof(products));
                 printf("#   %-24s %-12s %-7s %s\n", e->id, ports,
-                       e->transport_unspecified ? "tcp/udp" : transport_to_string(e->transports, false),
-                       products);
+                       transport_to_string(e->transports, false), products);
         }
         printf("#\n%s", how);
 }
@@ -161,7 +161,8 @@ static void print_nft(const struct catalog *c, const struct rules *r) {
 static void print_iptables_rules(const struct rules *r, const char *cmd, const char *table) {
         static const char *const proto[] = { "tcp", "udp" };
 
-        printf("%s%s -N %s 2>/dev/null || %s%s -F %s\n", cmd, table, r->chain, cmd, table, r->chain);
+        printf("%s%s -N %s 2>/dev/null || %s%s -F %s\n",
+               cmd, table, r->chain, cmd, table, r->chain);
         for (unsigned t = 0; t < ELEMENTSOF(proto); t++) {
                 unsigned pos = 0, lo, hi, slots = 0;
 
@@ -211,7 +212,9 @@ static void print_iptables(const struct catalog *c, const struct rules *r) {
 static bool name_valid(const char *s, bool dash) {
         size_t n = strlen(s);
 
-        if (n == 0 || n > RULES_NAME_MAX || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+        if (n == 0 || n > RULES_NAME_MAX)
+                return false;
+        if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
                 return false;
         for (size_t i = 0; i < n; i++) {
                 char ch = s[i];
@@ -235,7 +238,8 @@ static bool chain_is_base(const char *s) {
         return false;
 }
 
-static int parse_table(const struct ctl *ctl, struct rules *r, const char *arg, char *buf, size_t size) {
+static int parse_table(const struct ctl *ctl, struct rules *r, const char *arg,
+                       char *buf, size_t size) {
         static const char *const nft_families[] = { "ip", "ip6", "inet", "bridge", "netdev" };
         static const char *const ipt_tables[] = { "filter", "mangle", "raw", "security" };
         const char *space;
@@ -246,7 +250,8 @@ static int parse_table(const struct ctl *ctl, struct rules *r, const char *arg, 
                                 r->table = arg;
                                 return 0;
                         }
-                return ctl_usage_error(ctl, "--table '%s': not filter, mangle, raw or security", arg);
+                return ctl_usage_error(ctl, "--table '%s': not filter, mangle, raw or security",
+                                       arg);
         }
 
         if (strlen(arg) >= size)
@@ -262,7 +267,8 @@ static int parse_table(const struct ctl *ctl, struct rules *r, const char *arg, 
                         if (strcmp(buf, nft_families[i]) == 0)
                                 r->family = nft_families[i];
                 if (!r->family)
-                        return ctl_usage_error(ctl, "--table '%s': family not ip, ip6, inet, bridge or netdev", arg);
+                        return ctl_usage_error(ctl, "--table '%s': family not ip, ip6, inet, "
+                                               "bridge or netdev", arg);
                 r->table = space + 1;
         }
         if (!name_valid(r->table, false))
@@ -305,7 +311,8 @@ int verb_rules(struct ctl *ctl, int argc, char **argv) {
                         else if (strcmp(optarg, "iptables") == 0)
                                 r.format = FORMAT_IPTABLES;
                         else
-                                return ctl_usage_error(ctl, "--format '%s': not nft or iptables", optarg);
+                                return ctl_usage_error(ctl, "--format '%s': not nft or iptables",
+                                                       optarg);
                         break;
                 case ARG_TABLE:
                         table = optarg;
@@ -328,8 +335,9 @@ int verb_rules(struct ctl *ctl, int argc, char **argv) {
         if (!name_valid(r.chain, r.format == FORMAT_IPTABLES))
                 return ctl_usage_error(ctl, "--chain '%s': bad chain name", r.chain);
         if (chain_is_base(r.chain))
-                return ctl_usage_error(ctl, "--chain '%s': the rules flush their chain when they load; "
-                                       "give a chain of their own and jump to it from '%s'", r.chain, r.chain);
+                return ctl_usage_error(ctl, "--chain '%s': the rules flush their chain when they "
+                                       "load; give a chain of their own and jump to it from '%s'",
+                                       r.chain, r.chain);
         if (table) {
                 k = parse_table(ctl, &r, table, table_buf, sizeof(table_buf));
                 if (k != 0)
