@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * The daemon's configuration: /etc/appleflowd/appleflowd.conf (INI, parsed
+ * The daemon's configuration: SYSCONFDIR/appleflowd/appleflowd.conf (INI, parsed
  * with inih), then the command line on top. A struct config is immutable once
  * validated; a reload parses into a new one and swaps it in only when valid.
  * There is no global configuration.
@@ -16,7 +16,10 @@
 #include "tagger.h"
 #include "writer.h"                 /* enum output_mode */
 
-#define CONFIG_DEFAULT_PATH "/etc/appleflowd/appleflowd.conf"
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/appleflowd/appleflowd.conf"
 #define CONFIG_NFLOG_GROUPS_MAX 32
 #define CONFIG_ERROR_MAX 512
 #define CONFIG_RECEIVE_BUFFER_MIN (64u * 1024)
