@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "ring.h"                   /* RING_CAPACITY_MAX */
 #include "tagger.h"
 #include "writer.h"                 /* enum output_mode */
 
@@ -25,7 +26,7 @@
 #define CONFIG_RECEIVE_BUFFER_MIN (64u * 1024)
 #define CONFIG_RECEIVE_BUFFER_LIMIT (1024u * 1024 * 1024)  /* SO_RCVBUF takes an int, doubled */
 #define CONFIG_QUEUE_SIZE_MIN 64
-#define CONFIG_QUEUE_SIZE_MAX (1u << 22)
+#define CONFIG_QUEUE_SIZE_MAX RING_CAPACITY_MAX  /* what ring_new() accepts */
 #define CONFIG_INTERVAL_MAX (7 * 24 * 3600)
 
 enum config_family {

@@ -122,6 +122,8 @@ static void test_empty_value_means_builtin(void **state) {
 }
 
 static void test_errors(void **state) {
+        struct config *c;
+
         expect_error("[input]\nconntrack = yes\n[bogus]\n", "t.conf:3: unknown section [bogus]");
         expect_error("[bogus]\nkey = 1\n", "t.conf:1: unknown section [bogus]");
         expect_error("[input]\nconntrak = yes\n", "t.conf:2: unknown key 'conntrak' in section [input]");
@@ -152,7 +154,14 @@ static void test_errors(void **state) {
                      "t.conf:2: invalid confidence 'none' for log_min_confidence (low, medium, high)");
         expect_error("[output]\nmode = syslog\n",
                      "t.conf:2: invalid output mode 'syslog' (auto, journal, console, json)");
-        expect_error("[output]\nqueue_size = 10\n", "t.conf:2: queue_size '10' out of range (64-4194304)");
+        expect_error("[output]\nqueue_size = 10\n", "t.conf:2: queue_size '10' out of range (64-1048576)");
+        /* The largest ring the daemon can build (1M); a larger value must not
+         * pass the check and then fail at start. */
+        c = load("[output]\nqueue_size = 1M\n", 0);
+        assert_int_equal(c->queue_size, RING_CAPACITY_MAX);
+        config_free(c);
+        expect_error("[output]\nqueue_size = 1048577\n",
+                     "t.conf:2: queue_size '1048577' out of range (64-1048576)");
         expect_error("[stats]\nsummary_interval = 5 min\n", "t.conf:2: invalid duration '5 min' for summary_interval");
         expect_error("[stats]\nprometheus_interval = 0\n", "t.conf:2: prometheus_interval '0' out of range (1-604800)");
         expect_error("[input]\nthis line has no equals sign\n",
