@@ -93,7 +93,7 @@ static void test_round_trip(void **state) {
         assert_int_equal(s->entries[1].total.packets, 4001);
         assert_int_equal(s->products[1].total.packets, 41);
         /* The loaded totals are not a burst: marks follow them. */
-        assert_int_equal(s->entries[1].mark_slow[STATS_RATED_CONNECTIONS], 1001);
+        assert_int_equal(s->entries[1].mark[STATS_RATED_CONNECTIONS], 1001);
         assert_int_equal(s->entries[1].summary_mark.connections, 1001);
 }
 
