@@ -190,7 +190,8 @@ static int read_file_bounded(const char *path, size_t max, char **ret, size_t *r
         size_t len = 0;
         struct stat st;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        /* O_NONBLOCK: a FIFO put in the file's place must not hang the start. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
@@ -309,6 +310,11 @@ int state_load(struct state *st, char *err, size_t errlen) {
                 return r;
         if (r == -EFBIG)
                 return fail(err, errlen, "%s: larger than %zu bytes", st->path, (size_t) STATE_FILE_MAX);
+        if (r == -EBADFD || r == -ELOOP) {
+                if (err && errlen > 0)
+                        snprintf(err, errlen, "%s: not a regular file", st->path);
+                return r;
+        }
         if (r < 0) {
                 if (err && errlen > 0)
                         snprintf(err, errlen, "%s: %s", st->path, strerror(-r));

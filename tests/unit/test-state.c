@@ -283,6 +283,17 @@ static void test_files(void **state) {
         assert_true(state_load(st2, err, sizeof(err)) < 0);
         assert_non_null(strstr(err, "larger than"));
 
+        /* Neither a FIFO (which would block the start) nor a symbolic link
+         * is read. */
+        unlink(path);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        assert_int_equal(state_load(st2, err, sizeof(err)), -EBADFD);
+        assert_non_null(strstr(err, "not a regular file"));
+        unlink(path);
+        assert_int_equal(symlink("/etc/passwd", path), 0);
+        assert_int_equal(state_load(st2, err, sizeof(err)), -ELOOP);
+        assert_non_null(strstr(err, path));
+
         unlink(path);
         rmdir(sub);
         rmdir(dir);
