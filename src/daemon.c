@@ -335,6 +335,24 @@ static void open_statistics_files(struct daemon *d) {
         }
 }
 
+/* A warning, not a refusal to start: root can still ask. */
+static void open_control_to_group(struct daemon *d) {
+        const char *group = d->config->control_group;
+        char hint[160] = "";
+        int r;
+
+        r = control_set_group(d->control, group);
+        if (r >= 0)
+                return;
+        if (r == -EPERM)
+                snprintf(hint, sizeof(hint), " (the daemon's user must be a member: SupplementaryGroups=%s)",
+                         group);
+        daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                      "%s stays open to root only: cannot give it to group %s: %s%s",
+                                      d->config->control_socket, group,
+                                      r == -ENOENT ? "no such group" : strerror(-r), hint));
+}
+
 static int open_inputs(struct daemon *d, char *err, size_t errlen) {
         const struct config *c = d->config;
         int r;
@@ -487,7 +505,7 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
         }
         open_statistics_files(d);
         /* Before privileges go: the socket's directory may be root's. */
-        r = control_new(&d->control, d->event, d->stats, config->control_socket, config->control_group);
+        r = control_new(&d->control, d->event, d->stats, config->control_socket);
         if (r == -EADDRINUSE) {
                 snprintf(err, errlen, "Cannot listen on %s: another appleflowd answers there",
                          config->control_socket);
@@ -497,6 +515,8 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
                 daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
                                               "appleflowctl will not reach this daemon: %s: %s",
                                               config->control_socket, strerror(-r)));
+        else if (config->control_group)
+                open_control_to_group(d);
 
         /* Every socket and file is open: give up what is no longer needed,
          * before the writer thread starts (capabilities are per thread). */
