@@ -21,6 +21,7 @@
 #include "queue.h"
 #include "ring.h"
 #include "state.h"
+#include "summary.h"
 #include "sysctl-check.h"
 #include "writer.h"
 
@@ -323,6 +324,13 @@ static void open_statistics_files(struct daemon *d) {
                                                       strerror(-r)));
         }
 
+        r = summary_new(&d->summary, d->stats, d->queue);
+        if (r >= 0)
+                r = summary_attach_event(d->summary, d->event, (uint64_t) c->summary_interval * 1000000u);
+        if (r < 0)
+                daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                              "Summary entries will not be written: %s", strerror(-r)));
+
         if (c->prometheus_file) {
                 r = prometheus_new(&d->prometheus, d->stats, c->prometheus_file);
                 if (r >= 0)
@@ -555,6 +563,13 @@ int daemon_run(struct daemon *d) {
         d->conntrack_source = sd_event_source_disable_unref(d->conntrack_source);
         d->nflog_source = sd_event_source_disable_unref(d->nflog_source);
         report_losses(d);
+        /* The last period's summary, so that the journal's sums match the totals. */
+        if (d->summary && d->config->summary_interval > 0) {
+                uint64_t now = 0;
+
+                (void) sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+                (void) summary_emit(d->summary, now);
+        }
         if (d->state && state_save(d->state, err, sizeof(err)) < 0)
                 daemon_submit(d, daemon_entry(d, MESSAGE_ID_STOPPING_STR, 4,
                                               "Statistics not saved: %s", err));
@@ -573,6 +588,7 @@ int daemon_run(struct daemon *d) {
 struct daemon *daemon_free(struct daemon *d) {
         if (!d)
                 return NULL;
+        d->summary = summary_free(d->summary);
         /* The writer first: it reads the ring until it stops. */
         d->writer = writer_free(d->writer);
         d->queue = queue_free(d->queue);
