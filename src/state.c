@@ -224,7 +224,7 @@ static int read_file_bounded(const char *path, size_t max, char **ret, size_t *r
         return 0;
 }
 
-int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode) {
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, bool durable) {
         _cleanup_free_ char *tmp = NULL, *dir = NULL;
         _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
         const char *p = buf;
@@ -248,7 +248,7 @@ int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode
                 p += k;
                 len -= (size_t) k;
         }
-        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+        if (fchmod(fd, mode) < 0 || (durable && fsync(fd) < 0)) {
                 r = -errno;
                 goto fail;
         }
@@ -256,6 +256,8 @@ int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode
                 r = -errno;
                 goto fail;
         }
+        if (!durable)
+                return 0;
 
         /* Make the rename itself durable. */
         dir = strdup(path);
@@ -335,7 +337,7 @@ int state_save(struct state *st, char *err, size_t errlen) {
         r = state_format(st->stats, &buf, &len);
         if (r < 0)
                 goto fail;
-        r = write_file_atomic(st->path, buf, len, 0640);
+        r = write_file_atomic(st->path, buf, len, 0640, true);
         if (r < 0)
                 goto fail;
         return 0;
