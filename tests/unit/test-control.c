@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include <json-c/json.h>
@@ -490,41 +491,77 @@ static void test_group_and_stale(void **state) {
         fixture_free(x);
 }
 
-/* A group the process may not give files to (not root, not a member): -EPERM,
- * and the socket stays 0600. Only testable when not root. */
-static void test_group_not_permitted(void **state) {
-        struct fixture *x;
-        struct stat st;
-        struct group *g;
+/* The first group the process is not in, or NULL. */
+static const char *foreign_group(void) {
+        static char name[256];
         gid_t groups[256];
+        struct group *g;
         int n;
 
-        if (geteuid() == 0) {
-                fprintf(stderr, "root may give files to any group: skipping\n");
-                return;
-        }
         n = getgroups(ELEMENTSOF(groups), groups);
-        assert_true(n >= 0);
+        if (n < 0)
+                return NULL;
         setgrent();
         while ((g = getgrent())) {
                 bool member = g->gr_gid == getegid();
 
                 for (int i = 0; i < n; i++)
                         member = member || groups[i] == g->gr_gid;
-                if (!member)
+                if (!member && strlen(g->gr_name) < sizeof(name)) {
+                        strcpy(name, g->gr_name);
                         break;
+                }
         }
-        if (!g) {
-                endgrent();
-                fprintf(stderr, "member of every group: skipping\n");
-                return;
-        }
-        x = fixture_new(NULL);
-        assert_int_equal(control_set_group(x->control, g->gr_name), -EPERM);
         endgrent();
-        assert_int_equal(stat(x->path, &st), 0);
-        assert_int_equal(st.st_mode & 07777, 0600);
-        fixture_free(x);
+        return g ? name : NULL;
+}
+
+/* As the service's DynamicUser: an unprivileged user that may not give its
+ * files to a group it is not in gets -EPERM, and the socket stays 0600. Run
+ * in a child, which drops to nobody when the test runs as root. */
+static void test_group_not_permitted(void **state) {
+        int status;
+        pid_t pid;
+
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct control *c = NULL;
+                struct stats *s = NULL;
+                sd_event *e = NULL;
+                char dir[] = "/tmp/test-control-XXXXXX", path[64];
+                const char *group;
+                struct stat st;
+                struct catalog catalog = { .source = "test" };
+
+                if (geteuid() == 0 &&
+                    (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+                     setresuid(65534, 65534, 65534) < 0))
+                        _exit(10);
+                group = foreign_group();
+                if (!group)
+                        _exit(77);
+                if (!mkdtemp(dir))
+                        _exit(11);
+                snprintf(path, sizeof(path), "%s/control", dir);
+                if (stats_new(&s, &catalog) < 0 || sd_event_new(&e) < 0 ||
+                    control_new(&c, e, s, path) < 0)
+                        _exit(12);
+                if (control_set_group(c, group) != -EPERM)
+                        _exit(13);
+                if (stat(path, &st) < 0 || (st.st_mode & 07777) != 0600)
+                        _exit(14);
+                control_free(c);
+                rmdir(dir);
+                _exit(0);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77) {
+                fprintf(stderr, "a member of every group\n");
+                skip();
+        }
+        assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 int main(void) {
