@@ -21,6 +21,7 @@
 #include "queue.h"
 #include "ring.h"
 #include "state.h"
+#include "summary.h"
 #include "sysctl-check.h"
 #include "writer.h"
 
@@ -323,6 +324,13 @@ static void open_statistics_files(struct daemon *d) {
                                                       strerror(-r)));
         }
 
+        r = summary_new(&d->summary, d->stats, d->queue);
+        if (r >= 0)
+                r = summary_attach_event(d->summary, d->event, (uint64_t) c->summary_interval * 1000000u);
+        if (r < 0)
+                daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                              "Summary entries will not be written: %s", strerror(-r)));
+
         if (c->prometheus_file) {
                 r = prometheus_new(&d->prometheus, d->stats, c->prometheus_file);
                 if (r >= 0)
@@ -333,6 +341,24 @@ static void open_statistics_files(struct daemon *d) {
                                                       "Prometheus file %s will not be written: %s",
                                                       c->prometheus_file, strerror(-r)));
         }
+}
+
+/* A warning, not a refusal to start: root can still ask. */
+static void open_control_to_group(struct daemon *d) {
+        const char *group = d->config->control_group;
+        char hint[160] = "";
+        int r;
+
+        r = control_set_group(d->control, group);
+        if (r >= 0)
+                return;
+        if (r == -EPERM)
+                snprintf(hint, sizeof(hint), " (the daemon's user must be a member: SupplementaryGroups=%s)",
+                         group);
+        daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                      "%s stays open to root only: cannot give it to group %s: %s%s",
+                                      d->config->control_socket, group,
+                                      r == -ENOENT ? "no such group" : strerror(-r), hint));
 }
 
 static int open_inputs(struct daemon *d, char *err, size_t errlen) {
@@ -487,7 +513,7 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
         }
         open_statistics_files(d);
         /* Before privileges go: the socket's directory may be root's. */
-        r = control_new(&d->control, d->event, d->stats, config->control_socket, config->control_group);
+        r = control_new(&d->control, d->event, d->stats, config->control_socket);
         if (r == -EADDRINUSE) {
                 snprintf(err, errlen, "Cannot listen on %s: another appleflowd answers there",
                          config->control_socket);
@@ -497,6 +523,8 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
                 daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
                                               "appleflowctl will not reach this daemon: %s: %s",
                                               config->control_socket, strerror(-r)));
+        else if (config->control_group)
+                open_control_to_group(d);
 
         /* Every socket and file is open: give up what is no longer needed,
          * before the writer thread starts (capabilities are per thread). */
@@ -535,6 +563,13 @@ int daemon_run(struct daemon *d) {
         d->conntrack_source = sd_event_source_disable_unref(d->conntrack_source);
         d->nflog_source = sd_event_source_disable_unref(d->nflog_source);
         report_losses(d);
+        /* The last period's summary, so that the journal's sums match the totals. */
+        if (d->summary && d->config->summary_interval > 0) {
+                uint64_t now = 0;
+
+                (void) sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+                (void) summary_emit(d->summary, now);
+        }
         if (d->state && state_save(d->state, err, sizeof(err)) < 0)
                 daemon_submit(d, daemon_entry(d, MESSAGE_ID_STOPPING_STR, 4,
                                               "Statistics not saved: %s", err));
@@ -553,6 +588,7 @@ int daemon_run(struct daemon *d) {
 struct daemon *daemon_free(struct daemon *d) {
         if (!d)
                 return NULL;
+        d->summary = summary_free(d->summary);
         /* The writer first: it reads the ring until it stops. */
         d->writer = writer_free(d->writer);
         d->queue = queue_free(d->queue);

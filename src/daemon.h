@@ -33,6 +33,7 @@ struct writer;
 struct queue;
 struct state;
 struct prometheus;
+struct summary;
 struct control;
 struct entry;
 
@@ -58,6 +59,7 @@ struct daemon {
         struct stats *stats;
         struct state *state;
         struct prometheus *prometheus;
+        struct summary *summary;
         struct control *control;
 
         uint64_t lost_reported[_STATS_SOURCE_MAX];

@@ -207,8 +207,10 @@ int prometheus_write(struct prometheus *p, char *err, size_t errlen) {
         if (r < 0)
                 goto fail;
 
-        /* node_exporter reads only *.prom; the temporary name ends otherwise. */
-        r = write_file_atomic(p->path, buf, len, 0644);
+        /* node_exporter reads only *.prom; the temporary name ends otherwise.
+         * Not durable: the next interval rewrites it, and an fsync on a slow
+         * disk would hold up the netlink sockets. */
+        r = write_file_atomic(p->path, buf, len, 0644, false);
         if (r < 0)
                 goto fail;
         return 0;

@@ -190,7 +190,8 @@ static int read_file_bounded(const char *path, size_t max, char **ret, size_t *r
         size_t len = 0;
         struct stat st;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        /* O_NONBLOCK: a FIFO put in the file's place must not hang the start. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
@@ -223,7 +224,7 @@ static int read_file_bounded(const char *path, size_t max, char **ret, size_t *r
         return 0;
 }
 
-int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode) {
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, bool durable) {
         _cleanup_free_ char *tmp = NULL, *dir = NULL;
         _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
         const char *p = buf;
@@ -247,7 +248,7 @@ int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode
                 p += k;
                 len -= (size_t) k;
         }
-        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+        if (fchmod(fd, mode) < 0 || (durable && fsync(fd) < 0)) {
                 r = -errno;
                 goto fail;
         }
@@ -255,6 +256,8 @@ int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode
                 r = -errno;
                 goto fail;
         }
+        if (!durable)
+                return 0;
 
         /* Make the rename itself durable. */
         dir = strdup(path);
@@ -309,6 +312,11 @@ int state_load(struct state *st, char *err, size_t errlen) {
                 return r;
         if (r == -EFBIG)
                 return fail(err, errlen, "%s: larger than %zu bytes", st->path, (size_t) STATE_FILE_MAX);
+        if (r == -EBADFD || r == -ELOOP) {
+                if (err && errlen > 0)
+                        snprintf(err, errlen, "%s: not a regular file", st->path);
+                return r;
+        }
         if (r < 0) {
                 if (err && errlen > 0)
                         snprintf(err, errlen, "%s: %s", st->path, strerror(-r));
@@ -329,7 +337,7 @@ int state_save(struct state *st, char *err, size_t errlen) {
         r = state_format(st->stats, &buf, &len);
         if (r < 0)
                 goto fail;
-        r = write_file_atomic(st->path, buf, len, 0640);
+        r = write_file_atomic(st->path, buf, len, 0640, true);
         if (r < 0)
                 goto fail;
         return 0;

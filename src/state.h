@@ -19,6 +19,7 @@
  * key) is refused as a whole and the statistics are left untouched.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,5 +67,8 @@ int state_parse(struct stats *s, const char *name, const void *buf, size_t len,
 uint32_t state_crc32(const void *buf, size_t len);
 
 /* Write buf to path atomically: a temporary file in the same directory,
- * fsync, rename, then fsync of the directory. */
-int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+ * renamed over path. durable: fsync the file before the rename and the
+ * directory after it, so that the new contents survive a crash; without,
+ * a crash may leave the old file or an empty one, never a partial one
+ * visible to readers, and the event loop never waits for the disk. */
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, bool durable);

@@ -93,7 +93,7 @@ static void test_round_trip(void **state) {
         assert_int_equal(s->entries[1].total.packets, 4001);
         assert_int_equal(s->products[1].total.packets, 41);
         /* The loaded totals are not a burst: marks follow them. */
-        assert_int_equal(s->entries[1].mark_slow[STATS_RATED_CONNECTIONS], 1001);
+        assert_int_equal(s->entries[1].mark[STATS_RATED_CONNECTIONS], 1001);
         assert_int_equal(s->entries[1].summary_mark.connections, 1001);
 }
 
@@ -282,6 +282,17 @@ static void test_files(void **state) {
         fclose(f);
         assert_true(state_load(st2, err, sizeof(err)) < 0);
         assert_non_null(strstr(err, "larger than"));
+
+        /* Neither a FIFO (which would block the start) nor a symbolic link
+         * is read. */
+        unlink(path);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        assert_int_equal(state_load(st2, err, sizeof(err)), -EBADFD);
+        assert_non_null(strstr(err, "not a regular file"));
+        unlink(path);
+        assert_int_equal(symlink("/etc/passwd", path), 0);
+        assert_int_equal(state_load(st2, err, sizeof(err)), -ELOOP);
+        assert_non_null(strstr(err, path));
 
         unlink(path);
         rmdir(sub);
