@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -312,6 +313,18 @@ static void open_statistics_files(struct daemon *d) {
                                               "Statistics will not be kept across restarts: %s: %s",
                                               c->state_directory, strerror(-r)));
         else {
+                uid_t uid = (uid_t) -1;
+                gid_t gid = (gid_t) -1;
+
+                /* The directory belongs to the user the daemon becomes
+                 * (an unknown user= stops the start a moment later). */
+                if (c->user && geteuid() == 0 && caps_lookup_user(c->user, &uid, &gid) < 0)
+                        uid = (uid_t) -1, gid = (gid_t) -1;
+                r = state_make_directory(d->state, uid, gid);
+                if (r < 0)
+                        daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                                      "Statistics will not be saved: %s: %s",
+                                                      c->state_directory, strerror(-r)));
                 r = state_load(d->state, err, sizeof(err));
                 if (r < 0 && r != -ENOENT)
                         daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "state.h"
 
@@ -323,6 +324,14 @@ int state_load(struct state *st, char *err, size_t errlen) {
                 return r;
         }
         return state_parse(st->stats, st->path, buf, len, err, errlen);
+}
+
+int state_make_directory(struct state *st, uid_t uid, gid_t gid) {
+        if (mkdir(st->directory, 0750) < 0)
+                return errno == EEXIST ? 0 : -errno;
+        if ((uid != (uid_t) -1 || gid != (gid_t) -1) && chown(st->directory, uid, gid) < 0)
+                return -errno;
+        return 0;
 }
 
 int state_save(struct state *st, char *err, size_t errlen) {

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <systemd/sd-event.h>
 
@@ -49,6 +50,11 @@ struct state {
 int state_new(struct state **ret, struct stats *s, const char *directory);
 struct state *state_free(struct state *st);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct state *, state_free);
+
+/* At start, before privileges go: create the directory when missing (mode
+ * 0750), owned by uid and gid (-1: as it comes), so that the user the daemon
+ * becomes can save into it. An existing directory is left as it is. */
+int state_make_directory(struct state *st, uid_t uid, gid_t gid);
 
 /* At start, before counting: apply the saved totals to the statistics.
  * -ENOENT when there is no file (a first start); any other error is written

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "state.h"
@@ -299,6 +300,48 @@ static void test_files(void **state) {
         rmdir(dir);
 }
 
+/* The directory is made at start with the daemon's future owner; an existing
+ * one is not touched. */
+static void test_make_directory(void **state) {
+        struct fixture x;
+        _cleanup_(stats_freep) struct stats *s = NULL;
+        _cleanup_(state_freep) struct state *st = NULL;
+        char dir[] = "/tmp/test-state-XXXXXX", sub[64];
+        uid_t owner = geteuid() == 0 ? 65534 : geteuid();       /* nobody when root */
+        mode_t mask = umask(0);
+        struct stat sb;
+
+        umask(mask);
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(sub, sizeof(sub), "%s/lib", dir);
+        fixture_init(&x);
+        assert_int_equal(stats_new(&s, &x.catalog), 0);
+        assert_int_equal(state_new(&st, s, sub), 0);
+
+        assert_int_equal(state_make_directory(st, owner, (gid_t) owner), 0);
+        assert_int_equal(stat(sub, &sb), 0);
+        assert_true(S_ISDIR(sb.st_mode));
+        assert_int_equal(sb.st_mode & 07777, 0750 & ~mask);
+        assert_int_equal(sb.st_uid, owner);
+        assert_int_equal(sb.st_gid, (gid_t) owner);
+
+        /* Existing: left alone, even when another owner is asked for. */
+        assert_int_equal(chmod(sub, 0700), 0);
+        assert_int_equal(state_make_directory(st, (uid_t) -1, (gid_t) -1), 0);
+        assert_int_equal(stat(sub, &sb), 0);
+        assert_int_equal(sb.st_mode & 07777, 0700);
+        assert_int_equal(sb.st_uid, owner);
+
+        /* A parent that does not exist is an error, not a crash. */
+        st = state_free(st);
+        assert_int_equal(state_new(&st, s, "/nonexistent-appleflowd/x"), 0);
+        assert_int_equal(state_make_directory(st, (uid_t) -1, (gid_t) -1), -ENOENT);
+
+        rmdir(sub);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_crc32),
@@ -309,6 +352,7 @@ int main(void) {
                 cmocka_unit_test(test_foreign_and_version),
                 cmocka_unit_test(test_bad_structure),
                 cmocka_unit_test(test_files),
+                cmocka_unit_test(test_make_directory),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
