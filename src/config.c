@@ -283,9 +283,9 @@ static char *reader(char *str, int num, void *stream) {
         }
         /* Hand inih whole lines only: a line cut in two would shift every
          * line number after it and let the tail pass as a line of its own. */
-        room = (size_t) num - 1;
+        room = (size_t) num - 1;        /* the line with its newline, and inih's NUL */
         if (n > room) {
-                parse_error(s, "line longer than %zu bytes", room > 2 ? room - 2 : 0);
+                parse_error(s, "line longer than %zu bytes", room - 1);
                 n = 0;
         }
         check_section_line(s, start, n);

@@ -194,7 +194,19 @@ static void test_hostile_text(void **state) {
         memset(text, 'a', sizeof(text));
         memcpy(text, "[tagging]\ncatalog = /", 21);
         memcpy(text + sizeof(text) - 12, "\nfoo = 1\n\0", 10);
-        expect_error(text, "t.conf:2: line longer than 197 bytes");
+        expect_error(text, "t.conf:2: line longer than 198 bytes");
+
+        /* The limit is exact: 198 bytes and a newline pass the reader (and
+         * fail only as an unknown key), 199 do not. */
+        char edge[300];
+        for (size_t len = 198; len <= 199; len++) {
+                int k = snprintf(edge, sizeof(edge), "[input]\n");
+
+                memset(edge + k, 'k', len);
+                strcpy(edge + k + len, "\n");
+                expect_error(edge, len == 198 ? "t.conf:2: syntax error (expected [section] or key = value)"
+                                        : "t.conf:2: line longer than 198 bytes");
+        }
 
         const char nul[] = "[input]\nconntrack = yes\0no\n";
         struct config *c = NULL;
