@@ -264,17 +264,6 @@ static void check_section_line(struct parse_state *s, const char *line, size_t n
         parse_error(s, "unknown section [%.*s]", (int) MIN(len, 64), line + 1);
 }
 
-/* inih reads an indented line as the continuation of the value above it,
- * which turns a stray space into a confusing error or a silently longer
- * value: an indented line that is not blank or a comment is refused. */
-static bool indented_line(const char *line, size_t n) {
-        size_t i = 0;
-
-        while (i < n && (line[i] == ' ' || line[i] == '\t'))
-                i++;
-        return i > 0 && i < n && !strchr("\r\n#;", line[i]);
-}
-
 static char *reader(char *str, int num, void *stream) {
         struct parse_state *s = stream;
         const char *start, *nl;
@@ -297,10 +286,6 @@ static char *reader(char *str, int num, void *stream) {
         room = (size_t) num - 1;        /* the line with its newline, and inih's NUL */
         if (n > room) {
                 parse_error(s, "line longer than %zu bytes", room - 1);
-                n = 0;
-        }
-        if (indented_line(start, n)) {
-                parse_error(s, "indented line (keys and sections start at the beginning of the line)");
                 n = 0;
         }
         check_section_line(s, start, n);

@@ -208,14 +208,6 @@ static void test_hostile_text(void **state) {
                                         : "t.conf:2: line longer than 198 bytes");
         }
 
-        /* An indented key would be a continuation of the value above. */
-        expect_error("[tagging]\ncatalog = /a\n  networks = /b\n",
-                     "t.conf:3: indented line (keys and sections start at the beginning of the line)");
-        expect_error("[input]\n\tconntrack = no\n",
-                     "t.conf:2: indented line (keys and sections start at the beginning of the line)");
-        /* Indented blank lines and comments are fine. */
-        config_free(load("[input]\n  \n\t# comment\n  ; comment\nconntrack = no\n", 0));
-
         const char nul[] = "[input]\nconntrack = yes\0no\n";
         struct config *c = NULL;
         assert_int_equal(config_new(&c), 0);
