@@ -87,23 +87,51 @@ void daemon_handle_flow(const struct flow *f, void *userdata) {
         (void) queue_submit_flow(d->queue, f, &tag, d->tagset.catalog);
 }
 
-static void report_losses(struct daemon *d) {
-        uint64_t lost[_STATS_SOURCE_MAX] = {};
-
+/* The running loss totals of each input, as the next report would give them. */
+static void read_losses(struct daemon *d, struct daemon_losses now[static _STATS_SOURCE_MAX]) {
         if (d->conntrack) {
                 struct conntrack_stats cs;
 
                 conntrack_input_get_stats(d->conntrack, &cs);
-                lost[STATS_SOURCE_CONNTRACK] = cs.enobufs;
+                now[STATS_SOURCE_CONNTRACK] = (struct daemon_losses) {
+                        .events = cs.dropped,
+                        .overruns = cs.enobufs,
+                        .receive_buffer = cs.rcvbuf,
+                        .at_least = !cs.dropped_exact,
+                };
         }
-        if (d->nflog)
-                lost[STATS_SOURCE_NFLOG] = nflog_input_get_stats(d->nflog)->enobufs;
+        if (d->nflog) {
+                const struct nflog_input_stats *ns = nflog_input_get_stats(d->nflog);
 
+                /* A dropped NFLOG message held one packet or more. */
+                now[STATS_SOURCE_NFLOG] = (struct daemon_losses) {
+                        .events = MAX(ns->dropped, ns->enobufs),
+                        .overruns = ns->enobufs,
+                        .at_least = true,
+                };
+        }
+}
+
+static void report_losses(struct daemon *d) {
+        struct daemon_losses now[_STATS_SOURCE_MAX] = {};
+
+        read_losses(d, now);
         for (unsigned s = 0; s < _STATS_SOURCE_MAX; s++) {
-                if (lost[s] == d->lost_reported[s])
+                struct daemon_losses *done = &d->losses_reported[s];
+                struct entry_loss l = {
+                        .source = stats_source_to_string(s),
+                        .events = now[s].events - done->events,
+                        .overruns = now[s].overruns - done->overruns,
+                        .receive_buffer = now[s].receive_buffer,
+                        .at_least = now[s].at_least,
+                };
+
+                if (l.events == 0 && l.overruns == 0)
                         continue;
-                (void) queue_submit_lost(d->queue, stats_source_to_string(s), lost[s] - d->lost_reported[s]);
-                d->lost_reported[s] = lost[s];
+                /* No room even in the reserve: the same totals go next time. */
+                if (queue_submit_lost(d->queue, &l) == -EAGAIN)
+                        continue;
+                *done = now[s];
         }
         d->last_loss_report_usec = now_usec();
         queue_flush(d->queue);
@@ -151,27 +179,31 @@ static int on_nflog(sd_event_source *s, int fd, uint32_t revents, void *userdata
 
 static void on_stats_refresh(struct stats *s, struct stats_daemon *dd, void *userdata) {
         struct daemon *d = userdata;
+        struct daemon_losses lost[_STATS_SOURCE_MAX] = {};
         struct queue_stats q;
 
+        read_losses(d, lost);
         dd->malformed = 0;
         if (d->conntrack) {
                 struct conntrack_stats cs;
 
                 conntrack_input_get_stats(d->conntrack, &cs);
                 dd->events_received[STATS_SOURCE_CONNTRACK] = cs.events;
-                dd->events_lost[STATS_SOURCE_CONNTRACK] = cs.enobufs;
                 dd->malformed += cs.malformed;
         }
         if (d->nflog) {
                 const struct nflog_input_stats *ns = nflog_input_get_stats(d->nflog);
 
                 dd->events_received[STATS_SOURCE_NFLOG] = ns->packets;
-                dd->events_lost[STATS_SOURCE_NFLOG] = ns->enobufs;
                 dd->malformed += ns->malformed;
         }
+        for (unsigned src = 0; src < _STATS_SOURCE_MAX; src++)
+                dd->events_lost[src] = lost[src].events;
         queue_get_stats(d->queue, &q);
         dd->entries_written = q.writer.written;
-        dd->entries_dropped = q.dropped;
+        /* Not written for want of room: ring full, unformattable, or still
+         * queued when a stop timed out. */
+        dd->entries_dropped = q.dropped + q.invalid + q.writer.discarded;
         dd->journal_errors = q.writer.errors;
 }
 
@@ -499,7 +531,7 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
                 return -ENOMEM;
         }
         if ((r = ring_new(&d->ring, config->queue_size)) < 0 ||
-            (r = writer_new(&d->writer, d->ring, config->output, NULL)) < 0 ||
+            (r = writer_new(&d->writer, d->ring, config->output, NULL, NULL)) < 0 ||
             (r = queue_new(&d->queue, d->ring, d->writer)) < 0) {
                 snprintf(err, errlen, "Cannot set up the output: %s", strerror(-r));
                 return r;
@@ -564,6 +596,43 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
         return 0;
 }
 
+/* Stops the inputs so that nothing more comes, and handles what the kernel
+ * had already queued: every event it sent is then handled or counted. */
+static void stop_inputs(struct daemon *d) {
+        d->conntrack_source = sd_event_source_disable_unref(d->conntrack_source);
+        d->nflog_source = sd_event_source_disable_unref(d->nflog_source);
+        if (d->conntrack && conntrack_input_stop(d->conntrack) < 0)
+                (void) conntrack_input_dispatch(d->conntrack);
+        if (d->nflog)
+                (void) nflog_input_dispatch(d->nflog);
+        queue_flush(d->queue);
+}
+
+/* The final figures: STATUS= for the service manager, and on stderr what
+ * the journal could not be told. */
+static void log_stopped(struct daemon *d) {
+        const struct stats_daemon *dd = &d->stats->daemon;
+        struct daemon_losses lost[_STATS_SOURCE_MAX] = {};
+        uint64_t events = 0, events_lost = 0, unreported_losses = 0;
+        struct queue_stats q;
+
+        stats_refresh(d->stats);
+        read_losses(d, lost);
+        queue_get_stats(d->queue, &q);
+        for (unsigned s = 0; s < _STATS_SOURCE_MAX; s++) {
+                events += dd->events_received[s];
+                events_lost += lost[s].events;
+                unreported_losses += lost[s].events - d->losses_reported[s].events;
+        }
+        sd_notifyf(false, "STATUS=Stopped: %" PRIu64 " events received, %" PRIu64 " lost in the kernel; "
+                   "%" PRIu64 " entries written, %" PRIu64 " not written",
+                   events, events_lost, dd->entries_written, dd->entries_dropped + dd->journal_errors);
+        if (q.writer.unreported > 0 || unreported_losses > 0)
+                fprintf(stderr, "appleflowd: stopped with %" PRIu64 " entries not written and %" PRIu64
+                        " events lost in the kernel that no journal entry reports\n",
+                        q.writer.unreported, unreported_losses);
+}
+
 int daemon_run(struct daemon *d) {
         char err[STATE_ERROR_MAX];
         int r;
@@ -571,10 +640,11 @@ int daemon_run(struct daemon *d) {
         notify_status(d, "READY=1\n");
         r = sd_event_loop(d->event);
 
-        /* Stop reading, count the last losses, keep the counters, and let
-         * the writer finish what is queued. */
-        d->conntrack_source = sd_event_source_disable_unref(d->conntrack_source);
-        d->nflog_source = sd_event_source_disable_unref(d->nflog_source);
+        /* Lose nothing at the stop: read what the kernel queued, count the
+         * last losses, keep the counters, let the writer finish; then, from
+         * this thread, the losses that waited for room and the report of
+         * every entry not written. */
+        stop_inputs(d);
         report_losses(d);
         /* The last period's summary, so that the journal's sums match the totals. */
         if (d->summary && d->config->summary_interval > 0) {
@@ -593,6 +663,9 @@ int daemon_run(struct daemon *d) {
                 (void) writer_stop(d->writer, WRITER_STOP_TIMEOUT_USEC);
                 d->writer_running = false;
         }
+        report_losses(d);
+        (void) writer_drain(d->writer);
+        log_stopped(d);
         if (r < 0)
                 return 1;
         return d->exit_code;

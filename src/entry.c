@@ -415,7 +415,7 @@ int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t
         return 0;
 }
 
-int entry_format_lost(struct entry *e, const char *source, uint64_t count) {
+int entry_format_lost(struct entry *e, const struct entry_loss *l) {
         struct sb s;
         int r;
 
@@ -423,20 +423,42 @@ int entry_format_lost(struct entry *e, const char *source, uint64_t count) {
         if ((r = add_str(e, "MESSAGE_ID", MESSAGE_ID_EVENTS_LOST_STR)) < 0)
                 return r;
         field_open(e, "MESSAGE", &s);
-        sb_clean(&s, source, 32);
-        sb_puts(&s, ": the kernel dropped events, receive buffer overrun ");
-        sb_u64(&s, count);
-        sb_puts(&s, count == 1 ? " time" : " times");
+        sb_clean(&s, l->source, 32);
+        sb_puts(&s, l->at_least ? ": the kernel dropped at least " : ": the kernel dropped ");
+        sb_u64(&s, l->events);
+        sb_puts(&s, l->events == 1 ? " event" : " events");
+        sb_puts(&s, ", the receive buffer was full");
+        if (l->overruns > 0) {
+                sb_puts(&s, " (");
+                sb_u64(&s, l->overruns);
+                sb_puts(&s, l->overruns == 1 ? " overrun)" : " overruns)");
+        }
+        if (l->receive_buffer > 0) {
+                sb_puts(&s, "; receive buffer now ");
+                sb_u64(&s, l->receive_buffer);
+                sb_puts(&s, " bytes");
+        }
         if ((r = field_close(e, &s)) < 0 ||
             (r = add_header_tail(e)) < 0 ||
             (r = add_str(e, "EVENT_ACTION", "events-lost")) < 0 ||
-            (r = add_clean(e, "EVENT_PROVIDER", source, 32)) < 0 ||
-            (r = add_u64(e, "EVENTS_LOST", count)) < 0)
+            (r = add_clean(e, "EVENT_PROVIDER", l->source, 32)) < 0 ||
+            (r = add_u64(e, "EVENTS_LOST", l->events)) < 0 ||
+            (r = add_u64(e, "RECEIVE_BUFFER_OVERRUNS", l->overruns)) < 0)
+                return r;
+        if (l->receive_buffer > 0 && (r = add_u64(e, "RECEIVE_BUFFER", l->receive_buffer)) < 0)
                 return r;
         return 0;
 }
 
-int entry_format_not_written(struct entry *e, uint64_t n) {
+int entry_format_not_written(struct entry *e, const struct entry_unwritten *u) {
+        static const char *const why[] = {
+                " because the queue to the journal was full",
+                " refused by the journal",
+                " still queued when the daemon stopped",
+        };
+        uint64_t part[] = { u->queue_full, u->refused, u->at_stop };
+        uint64_t n = u->queue_full + u->refused + u->at_stop;
+        const char *sep = ": ";
         struct sb s;
         int r;
 
@@ -446,7 +468,14 @@ int entry_format_not_written(struct entry *e, uint64_t n) {
         field_open(e, "MESSAGE", &s);
         sb_u64(&s, n);
         sb_puts(&s, n == 1 ? " entry not written" : " entries not written");
-        sb_puts(&s, ": the journal writer fell behind");
+        for (size_t i = 0; i < ELEMENTSOF(part); i++) {
+                if (part[i] == 0)
+                        continue;
+                sb_puts(&s, sep);
+                sb_u64(&s, part[i]);
+                sb_puts(&s, why[i]);
+                sep = ", ";
+        }
         if ((r = field_close(e, &s)) < 0 ||
             (r = add_header_tail(e)) < 0 ||
             (r = add_str(e, "EVENT_ACTION", "entries-not-written")) < 0 ||

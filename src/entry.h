@@ -106,12 +106,25 @@ struct entry {
 int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t,
                       const struct catalog *c);
 
-/* Events the kernel dropped: source is "conntrack" or "nflog", count the
- * number of receive-buffer overruns (ENOBUFS) since the last report. */
-int entry_format_lost(struct entry *e, const char *source, uint64_t count);
+/* Events the kernel dropped since the last report, because the receive
+ * buffer of an input's socket was full. */
+struct entry_loss {
+        const char *source;             /* "conntrack", "nflog" */
+        uint64_t events;                /* events dropped */
+        bool at_least;                  /* events is a lower bound (see socket-drops.h) */
+        uint64_t overruns;              /* ENOBUFS reports */
+        uint64_t receive_buffer;        /* bytes now; 0: not said */
+};
+int entry_format_lost(struct entry *e, const struct entry_loss *l);
 
-/* "N entries not written": entries dropped because the ring was full. */
-int entry_format_not_written(struct entry *e, uint64_t n);
+/* "N entries not written" since the last report, by reason; ENTRIES_DROPPED
+ * is their sum. */
+struct entry_unwritten {
+        uint64_t queue_full;            /* the ring was full, or the entry could not be formatted */
+        uint64_t refused;               /* the journal refused them */
+        uint64_t at_stop;               /* left in the ring when a stop timed out */
+};
+int entry_format_not_written(struct entry *e, const struct entry_unwritten *u);
 
 /* The daemon's own entries: MESSAGE_ID (32 hex digits), MESSAGE, PRIORITY,
  * SYSLOG_IDENTIFIER; add more fields with entry_add_field(). */

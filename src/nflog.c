@@ -25,6 +25,7 @@
 
 #include "nflog.h"
 #include "packet.h"
+#include "socket-drops.h"
 
 #define NFLOG_MAX_GROUPS 32
 #define NFLOG_RECV_BUFFER (64 * 1024)   /* the kernel batches into NLMSG_GOODSIZE skbs */
@@ -46,6 +47,7 @@ struct nflog_input {
         flow_handler_t handler;
         void *userdata;
         struct nflog_input_stats stats;
+        struct socket_drops drops;
         struct flow flow;
         struct ifname_entry ifnames[IFNAME_CACHE_SIZE];
         uint8_t buf[NFLOG_RECV_BUFFER];
@@ -152,6 +154,7 @@ int nflog_input_new(struct nflog_input **ret, const uint16_t *groups, size_t n_g
         in->portid = mnl_socket_get_portid(in->nl);
         in->seq = (uint32_t) time(NULL);
         set_rcvbuf(mnl_socket_get_fd(in->nl), rcvbuf_bytes);
+        (void) socket_drops_init(&in->drops, mnl_socket_get_fd(in->nl));
 
         for (size_t i = 0; i < n_groups; i++) {
                 r = config(in, groups[i], NFULNL_CFG_CMD_BIND, -1, 0);
@@ -189,7 +192,9 @@ int nflog_input_fd(const struct nflog_input *in) {
         return mnl_socket_get_fd(in->nl);
 }
 
-const struct nflog_input_stats *nflog_input_get_stats(const struct nflog_input *in) {
+const struct nflog_input_stats *nflog_input_get_stats(struct nflog_input *in) {
+        if (in->nl && socket_drops_update(&in->drops, mnl_socket_get_fd(in->nl)) >= 0)
+                in->stats.dropped = in->drops.total;
         return &in->stats;
 }
 

@@ -41,6 +41,8 @@ struct nflog_input_stats {
                                  * a datagram did not fit the receive buffer:
                                  * an unknown number of packets was lost */
         uint64_t truncated;     /* copy ended before the ports (PACKET_TRUNCATED) */
+        uint64_t dropped;       /* messages the kernel could not queue (socket-drops.h):
+                                 * each held one packet or more */
 };
 
 /*
@@ -72,7 +74,8 @@ int nflog_input_fd(const struct nflog_input *in);
  */
 int nflog_input_dispatch(struct nflog_input *in);
 
-const struct nflog_input_stats *nflog_input_get_stats(const struct nflog_input *in);
+/* Also reads the kernel's drop counter: a system call, not for every packet. */
+const struct nflog_input_stats *nflog_input_get_stats(struct nflog_input *in);
 
 /* Handles one datagram as read from the socket: the NFLOG packet messages in
  * buf[0..len) (4-byte aligned), counted and handed over as by

@@ -140,7 +140,7 @@ int prometheus_format(const struct stats *s, FILE *f) {
         per_source(f, "appleflowd_events_received_total", "Events received from the kernel.",
                    d->events_received);
         per_source(f, "appleflowd_events_lost_total",
-                   "Times the kernel reported lost events (ENOBUFS: the receive buffer overran).",
+                   "Events the kernel dropped because the receive buffer was full (exact for conntrack, a lower bound for nflog).",
                    d->events_lost);
         scalar(f, "appleflowd_malformed_packets_total", "Messages and packets that did not parse.",
                d->malformed);

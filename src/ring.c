@@ -27,6 +27,7 @@ struct ring {
         /* Written by the producer. */
         alignas(CACHE_LINE) _Atomic uint64_t head;
         uint64_t tail_cache;
+        _Atomic uint64_t drops;
 
         /* Written by the consumer. */
         alignas(CACHE_LINE) _Atomic uint64_t tail;
@@ -54,6 +55,7 @@ int ring_new(struct ring **ret, size_t capacity) {
         r->mask = cap - 1;
         atomic_init(&r->head, 0);
         atomic_init(&r->tail, 0);
+        atomic_init(&r->drops, 0);
         *ret = r;
         return 0;
 }
@@ -70,15 +72,31 @@ size_t ring_capacity(const struct ring *r) {
         return r->mask + 1;
 }
 
-struct entry *ring_reserve(struct ring *r) {
+struct entry *ring_reserve_keep(struct ring *r, size_t keep) {
         uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 
-        if (head - r->tail_cache > r->mask) {
+        /* In use after this one: head - tail; it must leave keep slots free. */
+        if (head - r->tail_cache + keep > r->mask) {
                 r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
-                if (head - r->tail_cache > r->mask)
+                if (head - r->tail_cache + keep > r->mask)
                         return NULL;
         }
         return &r->slots[head & r->mask];
+}
+
+struct entry *ring_reserve(struct ring *r) {
+        return ring_reserve_keep(r, 0);
+}
+
+void ring_count_drop(struct ring *r) {
+        /* Only the producer writes: no read-modify-write needed. */
+        uint64_t n = atomic_load_explicit(&r->drops, memory_order_relaxed);
+
+        atomic_store_explicit(&r->drops, n + 1, memory_order_release);
+}
+
+uint64_t ring_drops(struct ring *r) {
+        return atomic_load_explicit(&r->drops, memory_order_acquire);
 }
 
 void ring_commit(struct ring *r) {

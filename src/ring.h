@@ -30,6 +30,9 @@ size_t ring_capacity(const struct ring *r);
  * ring is full; the slot becomes visible to the consumer with ring_commit.
  * Reserving again before committing returns the same slot. */
 struct entry *ring_reserve(struct ring *r);
+/* Like ring_reserve, but NULL unless keep more slots stay free after this
+ * one: bulk entries leave room for the few that must get through. */
+struct entry *ring_reserve_keep(struct ring *r, size_t keep);
 void ring_commit(struct ring *r);
 /* Free slots as the producer sees them (may grow concurrently, never shrink). */
 size_t ring_space(struct ring *r);
@@ -38,6 +41,11 @@ size_t ring_space(struct ring *r);
  * empty; ring_release hands its slot back to the producer. */
 struct entry *ring_peek(struct ring *r);
 void ring_release(struct ring *r);
+
+/* Entries the producer could not put in (counted by it with ring_count_drop),
+ * so that the consumer can report them. Safe from either side. */
+void ring_count_drop(struct ring *r);
+uint64_t ring_drops(struct ring *r);
 
 /* Entries committed and not yet released; approximate while both sides run. */
 size_t ring_count(struct ring *r);

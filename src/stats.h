@@ -44,7 +44,7 @@ enum stats_rated {
 /* The daemon's own counters, filled by the daemon (see stats_set_refresh). */
 struct stats_daemon {
         uint64_t events_received[_STATS_SOURCE_MAX];
-        uint64_t events_lost[_STATS_SOURCE_MAX];        /* ENOBUFS reports from the kernel */
+        uint64_t events_lost[_STATS_SOURCE_MAX];        /* events the kernel dropped: receive buffer full */
         uint64_t malformed;                             /* packets or messages that did not parse */
         uint64_t entries_written;
         uint64_t entries_dropped;                       /* ring full */

@@ -310,7 +310,7 @@ static void print_daemon(json_object *reply) {
 
         printf("Events received:  conntrack %" PRIu64 ", nflog %" PRIu64 "\n",
                get_u64(recv, "conntrack"), get_u64(recv, "nflog"));
-        printf("Kernel losses:    conntrack %" PRIu64 ", nflog %" PRIu64 " (receive buffer overruns)\n",
+        printf("Kernel losses:    conntrack %" PRIu64 ", nflog %" PRIu64 " events (receive buffer full)\n",
                get_u64(lost, "conntrack"), get_u64(lost, "nflog"));
         printf("Unmatched:        %" PRIu64 " connections, %" PRIu64 " packets; %" PRIu64
                " below the logging threshold; %" PRIu64 " malformed\n",

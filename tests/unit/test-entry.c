@@ -313,30 +313,62 @@ static void test_packet_logged(void **state) {
 static void test_lost_and_not_written(void **state) {
         struct entry e;
 
-        assert_int_equal(entry_format_lost(&e, "conntrack", 3), 0);
+        assert_int_equal(entry_format_lost(&e, &(struct entry_loss) {
+                .source = "conntrack", .events = 4821, .overruns = 1, .receive_buffer = 262144,
+        }), 0);
         assert_int_equal(e.kind, ENTRY_EVENTS_LOST);
         assert_fields(&e, (const char *const[]) {
                 "MESSAGE_ID=" MESSAGE_ID_EVENTS_LOST_STR,
-                "MESSAGE=conntrack: the kernel dropped events, receive buffer overrun 3 times",
+                "MESSAGE=conntrack: the kernel dropped 4821 events, the receive buffer was full "
+                        "(1 overrun); receive buffer now 262144 bytes",
                 "PRIORITY=4",
                 "SYSLOG_IDENTIFIER=appleflowd",
                 "EVENT_ACTION=events-lost",
                 "EVENT_PROVIDER=conntrack",
-                "EVENTS_LOST=3",
+                "EVENTS_LOST=4821",
+                "RECEIVE_BUFFER_OVERRUNS=1",
+                "RECEIVE_BUFFER=262144",
                 NULL,
         });
 
-        assert_int_equal(entry_format_not_written(&e, 1234), 0);
+        /* A lower bound says so; no buffer size when not known. */
+        assert_int_equal(entry_format_lost(&e, &(struct entry_loss) {
+                .source = "nflog", .events = 1, .overruns = 3, .at_least = true,
+        }), 0);
+        assert_fields(&e, (const char *const[]) {
+                "MESSAGE_ID=" MESSAGE_ID_EVENTS_LOST_STR,
+                "MESSAGE=nflog: the kernel dropped at least 1 event, the receive buffer was full (3 overruns)",
+                "PRIORITY=4",
+                "SYSLOG_IDENTIFIER=appleflowd",
+                "EVENT_ACTION=events-lost",
+                "EVENT_PROVIDER=nflog",
+                "EVENTS_LOST=1",
+                "RECEIVE_BUFFER_OVERRUNS=3",
+                NULL,
+        });
+
+        assert_int_equal(entry_format_not_written(&e, &(struct entry_unwritten) { .queue_full = 1234 }), 0);
         assert_int_equal(e.kind, ENTRY_NOT_WRITTEN);
         assert_fields(&e, (const char *const[]) {
                 "MESSAGE_ID=" MESSAGE_ID_NOT_WRITTEN_STR,
-                "MESSAGE=1234 entries not written: the journal writer fell behind",
+                "MESSAGE=1234 entries not written: 1234 because the queue to the journal was full",
                 "PRIORITY=4",
                 "SYSLOG_IDENTIFIER=appleflowd",
                 "EVENT_ACTION=entries-not-written",
                 "ENTRIES_DROPPED=1234",
                 NULL,
         });
+
+        /* Every reason that applies, the total in ENTRIES_DROPPED. */
+        assert_int_equal(entry_format_not_written(&e, &(struct entry_unwritten) {
+                .queue_full = 5, .refused = 1, .at_stop = 2,
+        }), 0);
+        assert_string_equal(entry_get(&e, "MESSAGE"),
+                            "8 entries not written: 5 because the queue to the journal was full, "
+                            "1 refused by the journal, 2 still queued when the daemon stopped");
+        assert_string_equal(entry_get(&e, "ENTRIES_DROPPED"), "8");
+        assert_int_equal(entry_format_not_written(&e, &(struct entry_unwritten) { .refused = 1 }), 0);
+        assert_string_equal(entry_get(&e, "MESSAGE"), "1 entry not written: 1 refused by the journal");
 }
 
 static void test_message(void **state) {

@@ -32,6 +32,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
+#include "kernel-netns.h"
 #include "nflog.h"
 #include "packet.h"
 
@@ -370,18 +371,10 @@ static void test_tcp_two_groups(void **state) {
 static void test_icmp_counted(void **state) {
         static const uint16_t groups[] = { 7 };
         struct nflog_input *in = NULL;
-        struct sockaddr_in dst = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        struct icmphdr echo = { .type = ICMP_ECHO };
         struct capture c = {};
-        int fd;
 
         in = open_input(groups, 1, 0, &c);
-        fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
-        assert_true(fd >= 0);
-        echo.checksum = htons(0xf7ff);  /* checksum of this all-zero echo request */
-        assert_int_equal(sendto(fd, &echo, sizeof(echo), 0, (struct sockaddr *) &dst, sizeof(dst)),
-                         (ssize_t) sizeof(echo));
-        close(fd);
+        assert_int_equal(kernel_netns_ping(), 0);
         receive(in, 1);
 
         assert_int_equal(c.n, 0);
@@ -453,31 +446,6 @@ static void test_bad_arguments(void **state) {
         assert_null(in);
 }
 
-static int loopback_up(void) {
-        struct ifreq ifr = { .ifr_name = "lo" };
-        int fd, r = 0;
-
-        fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-                r = -errno;
-        ifr.ifr_flags |= IFF_UP;
-        if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-                r = -errno;
-        close(fd);
-        return r;
-}
-
-static int load_ruleset(void) {
-        FILE *p = popen("nft -f - 2>&1", "w");
-
-        if (!p)
-                return -errno;
-        fputs(ruleset, p);
-        return pclose(p) == 0 ? 0 : -EIO;
-}
-
 int main(void) {
         const struct CMUnitTest messages[] = {
                 cmocka_unit_test_teardown(test_bad_arguments, close_inputs),
@@ -493,21 +461,12 @@ int main(void) {
                 cmocka_unit_test_teardown(test_group_busy, close_inputs),
                 cmocka_unit_test_teardown(test_enobufs_counted, close_inputs),
         };
-        const char *skip = NULL;
+        const char *skip;
         int r;
 
         r = cmocka_run_group_tests(messages, NULL, NULL);
 
-        if (geteuid() != 0)
-                skip = "needs root (network namespace, nftables, NFLOG)";
-        else if (unshare(CLONE_NEWNET) < 0)
-                skip = "cannot create a network namespace";
-        else if (loopback_up() < 0)
-                skip = "cannot bring up lo in the namespace";
-        else if (access("/usr/sbin/nft", X_OK) < 0 && access("/sbin/nft", X_OK) < 0)
-                skip = "nft is not installed";
-        else if (load_ruleset() < 0)
-                skip = "nft could not load the test ruleset";
+        skip = kernel_netns_enter(ruleset);
         if (skip) {
                 printf("test-nflog: kernel tests skipped: %s\n", skip);
                 return r != 0 ? r : 77;

@@ -69,6 +69,38 @@ static void test_full_and_fifo(void **state) {
         assert_int_equal(ring_space(r), 8);
 }
 
+/* ring_reserve_keep leaves the last slots to others; the drop counter is
+ * the producer's, read by the consumer. */
+static void test_keep_and_drops(void **state) {
+        _cleanup_(ring_freep) struct ring *r = NULL;
+
+        assert_int_equal(ring_new(&r, 8), 0);
+        for (uint64_t i = 0; i < 5; i++) {
+                assert_non_null(ring_reserve_keep(r, 3));
+                put(r, i);
+        }
+        assert_null(ring_reserve_keep(r, 3));
+        assert_non_null(ring_reserve_keep(r, 2));
+        assert_non_null(ring_reserve_keep(r, 0));
+        put(r, 5);
+        put(r, 6);
+        put(r, 7);
+        assert_null(ring_reserve_keep(r, 0));
+        assert_null(ring_reserve(r));
+
+        /* The cached tail is refreshed when the consumer made room. */
+        assert_int_equal(take(r), 0);
+        assert_null(ring_reserve_keep(r, 1));
+        assert_non_null(ring_reserve_keep(r, 0));
+        assert_int_equal(take(r), 1);
+        assert_non_null(ring_reserve_keep(r, 1));
+
+        assert_int_equal(ring_drops(r), 0);
+        ring_count_drop(r);
+        ring_count_drop(r);
+        assert_int_equal(ring_drops(r), 2);
+}
+
 /* Head and tail run far past the capacity; order holds across the wrap. */
 static void test_wraparound(void **state) {
         _cleanup_(ring_freep) struct ring *r = NULL;
@@ -147,6 +179,7 @@ int main(void) {
                 cmocka_unit_test(test_new),
                 cmocka_unit_test(test_full_and_fifo),
                 cmocka_unit_test(test_wraparound),
+                cmocka_unit_test(test_keep_and_drops),
                 cmocka_unit_test(test_threads),
         };
 
