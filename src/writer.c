@@ -170,7 +170,7 @@ static void write_console(struct writer *w, const struct entry *e) {
                         continue;
                 fputs(open ? " " : " [", f);
                 open = true;
-                put_line_safe(f, p, e->field[i].len);
+                put_line_safe(f, p, entry_field_len(e, i));
         }
         fputs(open ? "]\n" : "\n", f);
 }
@@ -280,7 +280,7 @@ static void write_json(struct writer *w, const struct entry *e) {
                                 continue;
                         if (j != i)
                                 putc_unlocked(',', f);
-                        put_json_string(f, entry_field_str(e, j) + n + 1, e->field[j].len - n - 1);
+                        put_json_string(f, entry_field_str(e, j) + n + 1, entry_field_len(e, j) - n - 1);
                         if (!repeated)
                                 break;
                 }

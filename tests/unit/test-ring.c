@@ -137,7 +137,7 @@ static void *producer(void *userdata) {
                 }
                 e->realtime_usec = seq;
                 e->len = (uint16_t) (seq * 7);
-                e->buf[seq % 64] = (char) seq;
+                e->data[seq % 64] = (char) seq;
                 ring_commit(r);
                 seq++;
         }
@@ -162,7 +162,7 @@ static void test_threads(void **state) {
                         continue;
                 }
                 if (e->realtime_usec != expect || e->len != (uint16_t) (expect * 7) ||
-                    e->buf[expect % 64] != (char) expect)
+                    e->data[expect % 64] != (char) expect)
                         fail_msg("entry %llu: got seq %llu", (unsigned long long) expect,
                                  (unsigned long long) e->realtime_usec);
                 ring_release(r);
