@@ -365,7 +365,7 @@ static size_t drain_stdio(struct writer *w) {
         struct entry *e;
 
         flockfile(w->out);
-        while (!aborted(w) && (e = ring_peek(w->ring))) {
+        while (!aborted(w) && (e = ring_peek(w->ring, NULL))) {
                 write_stdio(w, e);
                 ring_release(w->ring);
                 n++;
@@ -387,7 +387,7 @@ static size_t drain_journal(struct writer *w) {
         size_t n = 0;
         struct entry *e;
 
-        while (!aborted(w) && (e = ring_peek(w->ring))) {
+        while (!aborted(w) && (e = ring_peek(w->ring, NULL))) {
                 int r = write_journal(w, e);
 
                 if (r == -ECANCELED)
@@ -491,7 +491,7 @@ int writer_stop(struct writer *w, uint64_t timeout_usec) {
                 (void) journal_socket_set_timeout(&w->journal, WRITER_LAST_WORDS_TIMEOUT_USEC);
 
         if (r == ETIMEDOUT)
-                while (ring_peek(w->ring)) {
+                while (ring_peek(w->ring, NULL)) {
                         ring_release(w->ring);
                         left++;
                 }
