@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "macro.h"
-#include "ring.h"                   /* RING_CAPACITY_MAX */
+#include "ring.h"                   /* RING_SIZE_MAX */
 #include "tagger.h"
 #include "writer.h"                 /* enum output_mode */
 
@@ -25,8 +25,10 @@
 #define CONFIG_ERROR_MAX 512
 #define CONFIG_RECEIVE_BUFFER_MIN (64u * 1024)
 #define CONFIG_RECEIVE_BUFFER_LIMIT (1024u * 1024 * 1024)  /* SO_RCVBUF takes an int, doubled */
-#define CONFIG_QUEUE_SIZE_MIN 64
-#define CONFIG_QUEUE_SIZE_MAX RING_CAPACITY_MAX  /* what ring_new() accepts */
+/* Bytes of the queue to the writer: some 650 bytes a connection entry. */
+#define CONFIG_QUEUE_SIZE_DEFAULT (16u * 1024 * 1024)
+#define CONFIG_QUEUE_SIZE_MIN (256u * 1024)
+#define CONFIG_QUEUE_SIZE_MAX RING_SIZE_MAX     /* what ring_new() accepts */
 #define CONFIG_INTERVAL_MAX (7 * 24 * 3600)
 
 enum config_family {
@@ -53,7 +55,7 @@ struct config {
 
         /* [output] */
         enum output_mode output;
-        uint32_t queue_size;            /* entries in the writer ring */
+        uint32_t queue_size;            /* bytes of the writer ring */
 
         /* [stats] */
         char *state_directory;

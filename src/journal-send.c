@@ -56,7 +56,7 @@ int journal_socket_send(struct journal_socket *j, const struct entry *e) {
 
         for (unsigned i = 0; i < e->n_fields && i < ENTRY_FIELDS_MAX; i++) {
                 const char *p = entry_field_str(e, i);
-                size_t len = e->field[i].len, name = entry_field_name_len(e, i);
+                size_t len = entry_field_len(e, i), name = entry_field_name_len(e, i);
 
                 if (name >= len)
                         return -EINVAL;         /* no '=': cannot happen for a formatted entry */

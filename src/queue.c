@@ -6,10 +6,12 @@
 
 #include "queue.h"
 
+_Static_assert(_Alignof(struct entry) <= RING_ALIGN, "entries are formatted in place in the ring");
+
 struct queue {
         struct ring *ring;
         struct writer *writer;
-        size_t reserve;                 /* slots the bulk may not take */
+        size_t reserve;                 /* bytes the bulk may not take */
         bool dirty;                     /* queued or dropped since the last wake */
         struct queue_stats stats;       /* .writer filled in on demand */
 };
@@ -22,7 +24,7 @@ int queue_new(struct queue **ret, struct ring *ring, struct writer *writer) {
                 return -ENOMEM;
         q->ring = ring;
         q->writer = writer;
-        q->reserve = MIN((size_t) QUEUE_RESERVE_MAX, ring_capacity(ring) / 4);
+        q->reserve = MIN((size_t) QUEUE_RESERVE_MAX, ring_size(ring) / 4);
         *ret = q;
         return 0;
 }
@@ -49,13 +51,14 @@ static void count_unwritten(struct queue *q) {
         q->dirty = true;
 }
 
-/* A slot for an entry of this kind, or NULL after counting the drop. */
-static struct entry *reserve(struct queue *q, enum entry_kind kind) {
+/* Room for an entry of this kind of up to size bytes, or NULL after
+ * counting the drop. */
+static struct entry *reserve(struct queue *q, enum entry_kind kind, size_t size) {
         struct entry *e;
 
         q->stats.submitted++;
         q->stats.submitted_kind[kind]++;
-        e = ring_reserve_keep(q->ring, is_bulk(kind) ? q->reserve : 0);
+        e = ring_reserve_keep(q->ring, size, is_bulk(kind) ? q->reserve : 0);
         if (!e) {
                 q->stats.dropped++;
                 q->stats.dropped_kind[kind]++;
@@ -64,16 +67,21 @@ static struct entry *reserve(struct queue *q, enum entry_kind kind) {
         return e;
 }
 
-static int commit(struct queue *q, int r) {
+static void commit(struct queue *q, size_t size) {
+        ring_commit(q->ring, size);
+        q->stats.queued++;
+        q->dirty = true;
+}
+
+/* e was formatted in place with result r: only its used bytes are committed. */
+static int commit_formatted(struct queue *q, struct entry *e, int r) {
         if (r < 0) {
-                /* The slot stays reserved and is simply reused next time. */
+                /* Nothing is committed: the space is simply reused next time. */
                 q->stats.invalid++;
                 count_unwritten(q);
                 return r;
         }
-        ring_commit(q->ring);
-        q->stats.queued++;
-        q->dirty = true;
+        commit(q, entry_pack(e));
         return 0;
 }
 
@@ -90,17 +98,17 @@ static enum entry_kind flow_kind(const struct flow *f) {
 
 int queue_submit_flow(struct queue *q, const struct flow *f, const struct tag *t,
                       const struct catalog *c) {
-        struct entry *e = reserve(q, flow_kind(f));
+        struct entry *e = reserve(q, flow_kind(f), ENTRY_SIZE_MAX);
 
         if (!e)
                 return -ENOBUFS;
-        return commit(q, entry_format_flow(e, f, t, c));
+        return commit_formatted(q, e, entry_format_flow(e, f, t, c));
 }
 
 int queue_submit_lost(struct queue *q, const struct entry_loss *l) {
         /* A report of a running total: when even the reserve is full it
          * waits for the next try rather than being dropped. */
-        struct entry *e = ring_reserve(q->ring);
+        struct entry *e = ring_reserve(q->ring, ENTRY_SIZE_MAX);
 
         if (!e) {
                 q->stats.deferred++;
@@ -108,17 +116,17 @@ int queue_submit_lost(struct queue *q, const struct entry_loss *l) {
         }
         q->stats.submitted++;
         q->stats.submitted_kind[ENTRY_EVENTS_LOST]++;
-        return commit(q, entry_format_lost(e, l));
+        return commit_formatted(q, e, entry_format_lost(e, l));
 }
 
 int queue_submit_entry(struct queue *q, const struct entry *src) {
         enum entry_kind kind = src->kind < _ENTRY_KIND_MAX ? src->kind : ENTRY_MESSAGE;
-        struct entry *e = reserve(q, kind);
+        struct entry *e = reserve(q, kind, entry_size(src));
 
         if (!e)
                 return -ENOBUFS;
-        entry_copy(e, src);
-        return commit(q, 0);
+        commit(q, entry_copy(e, src));
+        return 0;
 }
 
 void queue_flush(struct queue *q) {

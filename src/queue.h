@@ -3,10 +3,12 @@
 
 /*
  * The reader's side of the journal: every entry goes into the ring or is
- * counted. Connections and packets (the bulk) may fill the ring only up to
- * a reserve of a few slots, kept for the daemon's own entries (loss reports,
- * reload and stop messages, summaries), so that those get through while the
- * bulk is being dropped. An entry that does not fit is dropped and counted,
+ * counted. An entry is formatted in place in the ring, in a reservation of
+ * the largest size (ENTRY_SIZE_MAX), and committed packed (entry_pack), so it
+ * takes only the bytes it uses. Connections and packets (the bulk) may fill
+ * the ring only up to a reserve of some kilobytes, kept for the daemon's own
+ * entries (loss reports, reload and stop messages, summaries), so that those
+ * get through while the bulk is being dropped. An entry that does not fit is dropped and counted,
  * and the count goes to the writer through the ring (ring_count_drop): the
  * writer reports the exact number in a "not written" entry of its own.
  * Single-threaded: the netlink reader's thread only.
@@ -19,8 +21,10 @@
 #include "ring.h"
 #include "writer.h"
 
-/* Slots the bulk leaves free: at most this many, at most a quarter of the ring. */
-#define QUEUE_RESERVE_MAX 64
+/* Bytes the bulk leaves free: at most this many, at most a quarter of the
+ * ring. 64 KiB hold dozens of the daemon's own entries (a few hundred bytes
+ * each) or, at worst, several of the largest with the padding of a wrap. */
+#define QUEUE_RESERVE_MAX (64u * 1024)
 
 struct queue_stats {
         uint64_t submitted;             /* entries offered, all kinds */
@@ -46,7 +50,8 @@ size_t queue_reserve(const struct queue *q);
  * formatting error (counted as invalid). */
 int queue_submit_flow(struct queue *q, const struct flow *f, const struct tag *t,
                       const struct catalog *c);
-/* A prepared entry (entry_format_message + entry_add_field), copied in. */
+/* A prepared entry (entry_format_message + entry_add_field), copied in
+ * packed. */
 int queue_submit_entry(struct queue *q, const struct entry *e);
 
 /* A loss report carries running totals: when there is no room at all it is

@@ -170,7 +170,7 @@ static void write_console(struct writer *w, const struct entry *e) {
                         continue;
                 fputs(open ? " " : " [", f);
                 open = true;
-                put_line_safe(f, p, e->field[i].len);
+                put_line_safe(f, p, entry_field_len(e, i));
         }
         fputs(open ? "]\n" : "\n", f);
 }
@@ -280,7 +280,7 @@ static void write_json(struct writer *w, const struct entry *e) {
                                 continue;
                         if (j != i)
                                 putc_unlocked(',', f);
-                        put_json_string(f, entry_field_str(e, j) + n + 1, e->field[j].len - n - 1);
+                        put_json_string(f, entry_field_str(e, j) + n + 1, entry_field_len(e, j) - n - 1);
                         if (!repeated)
                                 break;
                 }
@@ -365,7 +365,7 @@ static size_t drain_stdio(struct writer *w) {
         struct entry *e;
 
         flockfile(w->out);
-        while (!aborted(w) && (e = ring_peek(w->ring))) {
+        while (!aborted(w) && (e = ring_peek(w->ring, NULL))) {
                 write_stdio(w, e);
                 ring_release(w->ring);
                 n++;
@@ -387,7 +387,7 @@ static size_t drain_journal(struct writer *w) {
         size_t n = 0;
         struct entry *e;
 
-        while (!aborted(w) && (e = ring_peek(w->ring))) {
+        while (!aborted(w) && (e = ring_peek(w->ring, NULL))) {
                 int r = write_journal(w, e);
 
                 if (r == -ECANCELED)
@@ -491,7 +491,7 @@ int writer_stop(struct writer *w, uint64_t timeout_usec) {
                 (void) journal_socket_set_timeout(&w->journal, WRITER_LAST_WORDS_TIMEOUT_USEC);
 
         if (r == ETIMEDOUT)
-                while (ring_peek(w->ring)) {
+                while (ring_peek(w->ring, NULL)) {
                         ring_release(w->ring);
                         left++;
                 }

@@ -22,7 +22,7 @@
 source "$(dirname "$0")/lib.sh"
 e2e_begin "$@"
 
-e2e_fault_setup '[output]' 'queue_size = 4096'
+e2e_fault_setup '[output]' 'queue_size = 3M'
 e2e_load_start 36000 2000
 
 # Kills journald once it has written all that was sent so far.

@@ -5,15 +5,16 @@
 #  - The reader keeps up: every event the kernel sent is received, none is
 #    lost in the kernel (no "events lost" entry), although the writer waits
 #    on journald all that time.
-#  - The queue to the writer (4096 entries here) fills and further entries
-#    are dropped and counted (appleflowctl stats, while journald is stopped).
+#  - The queue to the writer (3M here, some 4800 entries) fills and further
+#    entries are dropped and counted (appleflowctl stats, while journald is
+#    stopped).
 #  - After SIGCONT entries resume, and the "not written" entries give the
 #    exact number dropped: the flows written plus those counted as not
 #    written are exactly the flows the router created.
 source "$(dirname "$0")/lib.sh"
 e2e_begin "$@"
 
-e2e_fault_setup '[output]' 'queue_size = 4096'
+e2e_fault_setup '[output]' 'queue_size = 3M'
 
 e2e_load_start 42000 3000
 e2e_wait 10 "the first entries" e2e_journal_has SYSLOG_IDENTIFIER=appleflowd EVENT_ACTION=connection-new

@@ -11,7 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 e2e_begin "$@"
 
-e2e_fault_setup '[output]' 'queue_size = 4096'
+e2e_fault_setup '[output]' 'queue_size = 3M'
 e2e_load_start 24000 2000
 
 reloads=0

@@ -19,7 +19,7 @@
 source "$(dirname "$0")/lib.sh"
 e2e_begin "$@"
 
-e2e_fault_setup '[output]' 'queue_size = 4096'
+e2e_fault_setup '[output]' 'queue_size = 3M'
 pid1=$E2E_DAEMON_PID
 e2e_load_start 30000 2000
 

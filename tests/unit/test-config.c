@@ -45,7 +45,7 @@ static void test_defaults(void **state) {
         assert_int_equal(c->log_min_confidence, CONFIDENCE_MEDIUM);
         assert_true(c->log_connection_end);
         assert_int_equal(c->output, OUTPUT_AUTO);
-        assert_int_equal(c->queue_size, 16384);
+        assert_int_equal(c->queue_size, 16 * 1024 * 1024);
         assert_string_equal(c->state_directory, "/var/lib/appleflowd");
         assert_string_equal(c->control_socket, "/run/appleflowd/control");
         assert_null(c->control_group);
@@ -76,7 +76,7 @@ static void test_every_key(void **state) {
                 "log_connection_end = false\n"
                 "[output]\n"
                 "mode = json\n"
-                "queue_size = 4K\n"
+                "queue_size = 512K\n"
                 "[stats]\n"
                 "state_directory = /tmp/state\n"
                 "control_socket = /tmp/control\n"
@@ -101,7 +101,7 @@ static void test_every_key(void **state) {
         assert_int_equal(c->log_min_confidence, CONFIDENCE_LOW);
         assert_false(c->log_connection_end);
         assert_int_equal(c->output, OUTPUT_JSON);
-        assert_int_equal(c->queue_size, 4096);
+        assert_int_equal(c->queue_size, 512 * 1024);
         assert_string_equal(c->state_directory, "/tmp/state");
         assert_string_equal(c->control_socket, "/tmp/control");
         assert_string_equal(c->control_group, "adm");
@@ -154,14 +154,22 @@ static void test_errors(void **state) {
                      "t.conf:2: invalid confidence 'none' for log_min_confidence (low, medium, high)");
         expect_error("[output]\nmode = syslog\n",
                      "t.conf:2: invalid output mode 'syslog' (auto, journal, console, json)");
-        expect_error("[output]\nqueue_size = 10\n", "t.conf:2: queue_size '10' out of range (64-1048576)");
-        /* The largest ring the daemon can build (1M); a larger value must not
-         * pass the check and then fail at start. */
-        c = load("[output]\nqueue_size = 1M\n", 0);
-        assert_int_equal(c->queue_size, RING_CAPACITY_MAX);
+        /* A size in bytes, from the smallest to the largest ring the daemon
+         * can build; a larger value must not pass the check and then fail at
+         * start. */
+        expect_error("[output]\nqueue_size = 16384\n", "t.conf:2: queue_size '16384' out of range (256K-1024M)");
+        expect_error("[output]\nqueue_size = 262143\n", "t.conf:2: queue_size '262143' out of range (256K-1024M)");
+        c = load("[output]\nqueue_size = 256K\n", 0);
+        assert_int_equal(c->queue_size, 256 * 1024);
         config_free(c);
-        expect_error("[output]\nqueue_size = 1048577\n",
-                     "t.conf:2: queue_size '1048577' out of range (64-1048576)");
+        c = load("[output]\nqueue_size = 1G\n", 0);
+        assert_int_equal(c->queue_size, RING_SIZE_MAX);
+        config_free(c);
+        expect_error("[output]\nqueue_size = 1073741825\n",
+                     "t.conf:2: queue_size '1073741825' out of range (256K-1024M)");
+        expect_error("[output]\nqueue_size = 2G\n", "t.conf:2: queue_size '2G' out of range (256K-1024M)");
+        expect_error("[output]\nqueue_size = 16 MB\n",
+                     "t.conf:2: invalid size '16 MB' for queue_size (a number with K, M or G)");
         expect_error("[stats]\nsummary_interval = 5 min\n", "t.conf:2: invalid duration '5 min' for summary_interval");
         expect_error("[stats]\nprometheus_interval = 0\n", "t.conf:2: prometheus_interval '0' out of range (1-604800)");
         expect_error("[input]\nthis line has no equals sign\n",

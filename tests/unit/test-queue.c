@@ -64,16 +64,19 @@ struct fixture {
         struct queue *queue;
 };
 
-static void setup_journal(struct fixture *x, size_t capacity, enum output_mode mode, const char *journal) {
+/* A ring with room for n entries of the largest size. */
+#define ROOM(n) ((n) * RING_RECORD_SIZE(ENTRY_SIZE_MAX))
+
+static void setup_journal(struct fixture *x, size_t size, enum output_mode mode, const char *journal) {
         x->out = tmpfile();
         assert_non_null(x->out);
-        assert_int_equal(ring_new(&x->ring, capacity), 0);
+        assert_int_equal(ring_new(&x->ring, size), 0);
         assert_int_equal(writer_new(&x->writer, x->ring, mode, x->out, journal), 0);
         assert_int_equal(queue_new(&x->queue, x->ring, x->writer), 0);
 }
 
-static void setup(struct fixture *x, size_t capacity, enum output_mode mode) {
-        setup_journal(x, capacity, mode, NULL);
+static void setup(struct fixture *x, size_t size, enum output_mode mode) {
+        setup_journal(x, size, mode, NULL);
 }
 
 static void teardown(struct fixture *x) {
@@ -133,6 +136,44 @@ static void submit_flows(struct fixture *x, uint16_t first, unsigned n, int expe
         }
 }
 
+/* What an entry takes in the ring. */
+static size_t record_size(const struct entry *e) {
+        return RING_RECORD_SIZE(entry_size(e));
+}
+
+static size_t flow_record_size(uint16_t src_port) {
+        _cleanup_free_ struct entry *e = malloc(sizeof(*e));
+        struct flow f = make_flow(src_port);
+
+        assert_non_null(e);
+        assert_int_equal(entry_format_flow(e, &f, &tag, &catalog), 0);
+        return record_size(e);
+}
+
+static size_t loss_record_size(const struct entry_loss *l) {
+        _cleanup_free_ struct entry *e = malloc(sizeof(*e));
+
+        assert_non_null(e);
+        assert_int_equal(entry_format_lost(e, l), 0);
+        return record_size(e);
+}
+
+/* The smallest ring in which exactly n connections fit, down to the
+ * reserve (a quarter of a small ring), while entries are formatted in
+ * reservations of the largest size. */
+static size_t ring_size_for_flows(unsigned n, size_t flow) {
+        size_t largest = RING_RECORD_SIZE(ENTRY_SIZE_MAX);
+
+        for (size_t size = largest; size < ROOM(64); size += RING_ALIGN) {
+                size_t reserve = MIN((size_t) QUEUE_RESERVE_MAX, size / 4);
+
+                if (size - (n - 1) * flow >= largest + reserve && size - n * flow < largest + reserve)
+                        return size;
+        }
+        fail();
+        return 0;
+}
+
 /* A stalled writer: connections fill the ring down to the reserve and are
  * then dropped and counted; the daemon's own entries still get in, a loss
  * report waits rather than being dropped, and once the writer catches up it
@@ -140,27 +181,46 @@ static void submit_flows(struct fixture *x, uint16_t first, unsigned n, int expe
 static void test_drops_reported(void **state) {
         struct fixture x;
         struct queue_stats st;
-        struct entry msg;
+        _cleanup_free_ struct entry *msg = malloc(sizeof(*msg));
         struct entry_loss loss = { .source = "conntrack", .events = 7, .overruns = 1 };
-        char *lines[32];
+        size_t flow = flow_record_size(1000), size = ring_size_for_flows(6, flow), free_bytes;
+        unsigned fill = 0;
+        char *lines[256];
         size_t n;
         json_object *o;
 
-        setup(&x, 8, OUTPUT_JSON);
-        assert_int_equal(queue_reserve(x.queue), 2);
+        /* Same length for every port used below: 4 digits. */
+        assert_int_equal(flow_record_size(2000), flow);
+        assert_int_equal(flow_record_size(3000), flow);
+        assert_non_null(msg);
+        assert_int_equal(entry_format_message(msg, MESSAGE_ID_RELOADED_STR, 5, "reloaded"), 0);
+
+        setup(&x, size, OUTPUT_JSON);
+        assert_int_equal(queue_reserve(x.queue), size / 4);
         submit_flows(&x, 1000, 6, 0);
         submit_flows(&x, 2000, 4, -ENOBUFS);
-        assert_int_equal(entry_format_message(&msg, MESSAGE_ID_RELOADED_STR, 5, "reloaded"), 0);
-        assert_int_equal(queue_submit_entry(x.queue, &msg), 0);
+        assert_int_equal(ring_space(x.ring), size - 6 * flow);
+        assert_int_equal(queue_submit_entry(x.queue, msg), 0);
         assert_int_equal(queue_submit_lost(x.queue, &loss), 0);
-        /* Full to the last slot: the next report waits, uncounted as a drop. */
+        free_bytes = size - 6 * flow - record_size(msg) - loss_record_size(&loss);
+        assert_int_equal(ring_space(x.ring), free_bytes);
+        /* The daemon's own entries fill the ring to the last bytes … */
+        while (free_bytes >= record_size(msg)) {
+                assert_int_equal(queue_submit_entry(x.queue, msg), 0);
+                free_bytes -= record_size(msg);
+                fill++;
+        }
+        assert_true(fill > 0);
+        assert_int_equal(ring_space(x.ring), free_bytes);
+        /* … then the next report waits, uncounted as a drop, and the next
+         * entry of the daemon's own is dropped and counted. */
         assert_int_equal(queue_submit_lost(x.queue, &loss), -EAGAIN);
-        assert_int_equal(queue_submit_entry(x.queue, &msg), -ENOBUFS);
+        assert_int_equal(queue_submit_entry(x.queue, msg), -ENOBUFS);
         queue_flush(x.queue);
 
         queue_get_stats(x.queue, &st);
-        assert_int_equal(st.submitted, 6 + 4 + 1 + 1 + 1);
-        assert_int_equal(st.queued, 8);
+        assert_int_equal(st.submitted, 6 + 4 + 1 + 1 + fill + 1);
+        assert_int_equal(st.queued, 8 + fill);
         assert_int_equal(st.dropped, 5);
         assert_int_equal(st.deferred, 1);
         assert_int_equal(st.dropped_kind[ENTRY_CONNECTION_NEW], 4);
@@ -168,14 +228,15 @@ static void test_drops_reported(void **state) {
         assert_int_equal(ring_drops(x.ring), 5);
         assert_int_equal(st.writer.written, 0);
 
-        /* The writer catches up: the eight queued, then the report. */
-        assert_int_equal(writer_drain(x.writer), 8);
+        /* The writer catches up: everything queued, then the report. */
+        assert_int_equal(writer_drain(x.writer), 8 + fill);
         /* Nothing new: no second report. */
         assert_int_equal(writer_drain(x.writer), 0);
+        assert_int_equal(ring_space(x.ring), size);
         submit_flows(&x, 3000, 1, 0);
         assert_int_equal(writer_drain(x.writer), 1);
 
-        assert_writer(&x, 9, 0, 1, 0);
+        assert_writer(&x, 9 + fill, 0, 1, 0);
         queue_get_stats(x.queue, &st);
         /* Nothing lost silently: every submitted entry is queued or counted,
          * every queued one written. */
@@ -183,16 +244,17 @@ static void test_drops_reported(void **state) {
         assert_int_equal(st.writer.written, st.queued);
 
         n = read_lines(x.out, lines, ELEMENTSOF(lines));
-        assert_int_equal(n, 10);
+        assert_int_equal(n, 10 + fill);
         for (size_t i = 0; i < n; i++) {
-                const char *want = i < 6 || i == 9 ? MESSAGE_ID_CONNECTION_STR :
-                                   i == 6 ? MESSAGE_ID_RELOADED_STR :
-                                   i == 7 ? MESSAGE_ID_EVENTS_LOST_STR : MESSAGE_ID_NOT_WRITTEN_STR;
+                size_t report = 8 + fill;
+                const char *want = i < 6 || i == report + 1 ? MESSAGE_ID_CONNECTION_STR :
+                                   i == 7 ? MESSAGE_ID_EVENTS_LOST_STR :
+                                   i == report ? MESSAGE_ID_NOT_WRITTEN_STR : MESSAGE_ID_RELOADED_STR;
 
                 o = json_tokener_parse(lines[i]);
                 assert_non_null(o);
                 assert_string_equal(json_str(o, "MESSAGE_ID"), want);
-                if (i == 8) {
+                if (i == report) {
                         assert_string_equal(json_str(o, "ENTRIES_DROPPED"), "5");
                         assert_string_equal(json_str(o, "PRIORITY"), "4");
                         assert_string_equal(json_str(o, "MESSAGE"),
@@ -206,17 +268,45 @@ static void test_drops_reported(void **state) {
         teardown(&x);
 }
 
-/* The reserve never takes the whole ring, however small. */
+/* The reserve never takes the whole ring, however small: a quarter of it
+ * at most, QUEUE_RESERVE_MAX in a large one. Below that the bulk stops,
+ * the daemon's own entries still get in. */
 static void test_reserve_size(void **state) {
+        _cleanup_free_ struct entry *msg = malloc(sizeof(*msg));
         struct fixture x;
+        unsigned n = 0;
+        int r;
 
-        setup(&x, 2, OUTPUT_JSON);
-        assert_int_equal(queue_reserve(x.queue), 0);
-        submit_flows(&x, 1, 2, 0);
-        submit_flows(&x, 3, 1, -ENOBUFS);
+        assert_non_null(msg);
+        assert_int_equal(entry_format_message(msg, MESSAGE_ID_RELOADED_STR, 5, "reloaded"), 0);
+        setup(&x, ROOM(2), OUTPUT_JSON);
+        assert_int_equal(queue_reserve(x.queue), ROOM(2) / 4);
+        for (;;) {
+                struct flow f = make_flow((uint16_t) (1000 + n));
+
+                r = queue_submit_flow(x.queue, &f, &tag, &catalog);
+                if (r < 0)
+                        break;
+                n++;
+        }
+        assert_int_equal(r, -ENOBUFS);
+        assert_true(n > 1);
+        assert_true(ring_space(x.ring) >= queue_reserve(x.queue));
+        assert_int_equal(queue_submit_entry(x.queue, msg), 0);
+        assert_int_equal(writer_drain(x.writer), n + 1);
         teardown(&x);
 
-        setup(&x, 1024, OUTPUT_JSON);
+        /* Smaller than the largest entry: connections cannot get in, and
+         * are counted. */
+        setup(&x, 4096, OUTPUT_JSON);
+        submit_flows(&x, 1, 2, -ENOBUFS);
+        assert_int_equal(ring_drops(x.ring), 2);
+        teardown(&x);
+
+        setup(&x, 4 * QUEUE_RESERVE_MAX, OUTPUT_JSON);
+        assert_int_equal(queue_reserve(x.queue), QUEUE_RESERVE_MAX);
+        teardown(&x);
+        setup(&x, 16 * 1024 * 1024, OUTPUT_JSON);
         assert_int_equal(queue_reserve(x.queue), QUEUE_RESERVE_MAX);
         teardown(&x);
 }
@@ -230,7 +320,7 @@ static void test_journal_refused(void **state) {
         char v[256];
 
         fake_journald_init(&j);
-        setup_journal(&x, 16, OUTPUT_JOURNAL, j.path);
+        setup_journal(&x, ROOM(16), OUTPUT_JOURNAL, j.path);
         submit_flows(&x, 1000, 3, 0);
         assert_int_equal(writer_drain(x.writer), 3);
         assert_writer(&x, 0, 3, 0, 3);
@@ -278,7 +368,7 @@ static void test_stop_timeout_reported(void **state) {
 
         fake_journald_init(&j);
         fake_journald_bind(&j);
-        setup_journal(&x, 2 * n + 128, OUTPUT_JOURNAL, j.path);
+        setup_journal(&x, ROOM(n + 64), OUTPUT_JOURNAL, j.path);
         assert_int_equal(writer_start(x.writer), 0);
         submit_flows(&x, 1, n, 0);
         queue_flush(x.queue);
@@ -315,7 +405,7 @@ static void test_json(void **state) {
         json_object *o, *a;
         const char *products_expected[] = { "FaceTime", "Game Center", "Messages", "iChat" };
 
-        setup(&x, 4, OUTPUT_JSON);
+        setup(&x, ROOM(4), OUTPUT_JSON);
         assert_int_equal(queue_submit_flow(x.queue, &f, &tag, &catalog), 0);
         assert_int_equal(entry_format_message(&e, MESSAGE_ID_RELOAD_FAILED_STR, 3,
                                               "bad \"file\"\\ line\n\ttab \x01 \xff end \xc3\xa9"), 0);
@@ -363,7 +453,7 @@ static void test_console(void **state) {
         size_t n;
         const char *p;
 
-        setup(&x, 4, OUTPUT_CONSOLE);
+        setup(&x, ROOM(4), OUTPUT_CONSOLE);
         assert_int_equal(writer_mode(x.writer), OUTPUT_CONSOLE);
         assert_int_equal(queue_submit_flow(x.queue, &f, &tag, &catalog), 0);
         assert_int_equal(entry_format_message(&e, MESSAGE_ID_STARTED_STR, 5, "started\nnow"), 0);
@@ -394,7 +484,7 @@ static void test_thread(void **state) {
         uint64_t lines_out = 0, reported = 0;
         char buf[8192];
 
-        setup(&x, 16, OUTPUT_JSON);
+        setup(&x, ROOM(16), OUTPUT_JSON);
         assert_int_equal(writer_start(x.writer), 0);
         assert_int_equal(writer_start(x.writer), -EBUSY);
         for (unsigned i = 0; i < 20000; i++) {
