@@ -217,6 +217,18 @@ static void put_json_string(FILE *f, const char *s, size_t n) {
                 unsigned char c = p[i];
                 size_t len;
 
+                /* Most of an entry is printable ASCII: write runs of it at once. */
+                for (len = 0; i + len < n; len++) {
+                        c = p[i + len];
+                        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+                                break;
+                }
+                if (len > 0) {
+                        fwrite_unlocked(p + i, 1, len, f);
+                        i += len;
+                        continue;
+                }
+
                 if (c == '"' || c == '\\') {
                         putc_unlocked('\\', f);
                         putc_unlocked((char) c, f);
@@ -243,32 +255,34 @@ static void put_json_string(FILE *f, const char *s, size_t n) {
         putc_unlocked('"', f);
 }
 
-static bool same_name(const struct entry *e, unsigned i, unsigned j) {
-        size_t n = entry_field_name_len(e, i);
-
-        return entry_field_name_len(e, j) == n &&
-               memcmp(entry_field_str(e, i), entry_field_str(e, j), n) == 0;
+static bool same_name(const struct entry *e, const uint16_t *name_len, unsigned i, unsigned j) {
+        return name_len[i] == name_len[j] &&
+               memcmp(entry_field_str(e, i), entry_field_str(e, j), name_len[i]) == 0;
 }
 
 /* The field names as keys, values as strings (like journalctl -o json);
- * a name that occurs more than once becomes an array, in entry order. */
+ * a name that occurs more than once becomes an array, in entry order. Each
+ * name's length is found once: an entry repeats few names (APPLE_PRODUCT). */
 static void write_json(struct writer *w, const struct entry *e) {
+        uint16_t name_len[ENTRY_FIELDS_MAX];
+        bool done[ENTRY_FIELDS_MAX] = {};
         FILE *f = w->out;
+
+        for (unsigned i = 0; i < e->n_fields; i++)
+                name_len[i] = (uint16_t) entry_field_name_len(e, i);
 
         fputs("{\"__REALTIME_TIMESTAMP\":\"", f);
         put_u64(f, e->realtime_usec);
         putc_unlocked('"', f);
 
         for (unsigned i = 0; i < e->n_fields; i++) {
-                size_t n = entry_field_name_len(e, i);
-                bool seen = false, repeated = false;
+                size_t n = name_len[i];
+                bool repeated = false;
 
-                for (unsigned j = 0; j < i && !seen; j++)
-                        seen = same_name(e, i, j);
-                if (seen)
+                if (done[i])
                         continue;
                 for (unsigned j = i + 1; j < e->n_fields && !repeated; j++)
-                        repeated = same_name(e, i, j);
+                        repeated = same_name(e, name_len, i, j);
 
                 putc_unlocked(',', f);
                 put_json_string(f, entry_field_str(e, i), n);
@@ -276,11 +290,12 @@ static void write_json(struct writer *w, const struct entry *e) {
                 if (repeated)
                         putc_unlocked('[', f);
                 for (unsigned j = i; j < e->n_fields; j++) {
-                        if (j != i && !same_name(e, i, j))
+                        if (j != i && (done[j] || !same_name(e, name_len, i, j)))
                                 continue;
                         if (j != i)
                                 putc_unlocked(',', f);
                         put_json_string(f, entry_field_str(e, j) + n + 1, entry_field_len(e, j) - n - 1);
+                        done[j] = true;
                         if (!repeated)
                                 break;
                 }
