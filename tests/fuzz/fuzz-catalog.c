@@ -8,11 +8,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz.h"
 #include "catalog.h"
 #include "port-index.h"
 #include "tagger.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static unsigned count_covering(const struct catalog *c, unsigned transport, unsigned port) {
         unsigned n = 0;
@@ -45,10 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *copy;
         int r;
 
-        copy = malloc(size ? size : 1);
+        copy = fuzz_copy(data, size);
         if (!copy)
                 return 0;
-        memcpy(copy, data, size);
 
         r = catalog_load_buffer("fuzz", copy, size, &c, err, sizeof(err));
         if (r < 0) {
