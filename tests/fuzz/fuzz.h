@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The input in an exactly sized heap buffer, so that AddressSanitizer
@@ -31,8 +33,6 @@ static inline void *fuzz_copy(const uint8_t *data, size_t size) {
                         abort();                                                 \
                 }                                                                \
         } while (0)
-
-#include "catalog.h"
 
 /* A small catalogue for the targets that need one (the control replies, the
  * state file): products with aliases and a non-ASCII name, a range, both
