@@ -277,6 +277,15 @@ static char *reader(char *str, int num, void *stream) {
         s->pos += n;
         s->line++;
 
+        /* inih would read an indented line as more of the previous key's
+         * value: a list would keep only its last line, an indented key would
+         * become a value, and an inline comment would stay in the value.
+         * Without its indentation the line is read like any other. */
+        while (n > 0 && *start != '\n' && isspace((unsigned char) *start)) {
+                start++;
+                n--;
+        }
+
         if (memchr(start, '\0', n)) {
                 parse_error(s, "NUL byte in line");
                 n = 0;

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "conntrack.h"
+#include "nlmsg.h"
 #include "socket-drops.h"
 
 #define CONNTRACK_BATCH 32              /* messages per recvmmsg */
@@ -458,7 +459,7 @@ static void handle_datagram(struct conntrack_input *in, unsigned i) {
                 in->stats.malformed++;
                 return;
         }
-        while (mnl_nlmsg_ok(nlh, len)) {
+        while (nlmsg_ok(nlh, len)) {
                 int r = conntrack_parse_message(nlh, (size_t) len, in->families, &in->flow);
 
                 if (r == CONNTRACK_PARSE_OK) {

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "nflog.h"
+#include "nlmsg.h"
 #include "packet.h"
 #include "socket-drops.h"
 
@@ -82,7 +83,7 @@ static int wait_ack(struct nflog_input *in, uint32_t seq) {
                 left = (int) n;
 
                 for (const struct nlmsghdr *nlh = (const struct nlmsghdr *) in->buf;
-                     mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+                     nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
                         const struct nlmsgerr *err;
 
                         if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq != seq)
@@ -351,7 +352,7 @@ static void handle_packet(struct nflog_input *in, const struct nlmsghdr *nlh) {
 void nflog_input_process(struct nflog_input *in, const void *buf, size_t len) {
         int n = (int) MIN(len, (size_t) INT32_MAX);
 
-        for (const struct nlmsghdr *nlh = buf; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+        for (const struct nlmsghdr *nlh = buf; nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
                 if (nlh->nlmsg_type == (NFNL_SUBSYS_ULOG << 8 | NFULNL_MSG_PACKET))
                         handle_packet(in, nlh);
         }

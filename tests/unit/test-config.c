@@ -224,6 +224,29 @@ static void test_hostile_text(void **state) {
         config_free(c);
 }
 
+/* inih reads an indented line as more of the previous key's value: a list
+ * kept only its last line, an indented key became a value, and a value could
+ * keep an inline comment that the same text on a key line loses. Indented
+ * lines are read like any other. */
+static void test_indented_lines(void **state) {
+        struct config *c;
+
+        c = load("[input]\nconntrack = no\n  nflog_groups = 1 2\n\t families = ipv6\n", 0);
+        assert_false(c->conntrack);
+        assert_int_equal(c->n_nflog_groups, 2);
+        assert_int_equal(c->families, CONFIG_FAMILY_IPV6);
+        config_free(c);
+
+        c = load("  [daemon]\n  user = nobody ;comment\n", 0);
+        assert_string_equal(c->user, "nobody");
+        config_free(c);
+
+        expect_error("[input]\nnflog_groups = 1 2\n  3 4\n",
+                     "t.conf:3: syntax error (expected [section] or key = value)");
+        expect_error("[daemon]\nuser =\n   nobody ;comment\n",
+                     "t.conf:3: syntax error (expected [section] or key = value)");
+}
+
 static void test_validate(void **state) {
         struct config *c = load("[input]\nreceive_buffer = 128M\nreceive_buffer_max = 64M\n", 0);
 
@@ -404,6 +427,7 @@ int main(void) {
                 cmocka_unit_test(test_too_many_groups),
                 cmocka_unit_test(test_first_error_wins),
                 cmocka_unit_test(test_hostile_text),
+                cmocka_unit_test(test_indented_lines),
                 cmocka_unit_test(test_validate),
                 cmocka_unit_test(test_files),
                 cmocka_unit_test(test_options),

@@ -242,6 +242,27 @@ static void test_message_counted(void **state) {
         assert_int_equal(st->enobufs, 0);
 }
 
+/* A length of 2 GiB or more once passed libmnl's signed check: the walk read
+ * far past the datagram (0xf0f0f0f0) or stood still forever (0xffffffff,
+ * which aligns to 0). Such a message lies outside the datagram: ignored. */
+static void test_message_length_huge(void **state) {
+        static const uint32_t lengths[] = { 0xf0f0f0f0u, 0xffffffffu, 0x80000000u };
+        _Alignas(4) uint8_t buf[1024];
+        struct capture c = {};
+        struct nflog_input *in = open_unbound(&c);
+        const struct nflog_input_stats *st = nflog_input_get_stats(in);
+        struct nlmsghdr *nlh;
+
+        for (size_t i = 0; i < ELEMENTSOF(lengths); i++) {
+                nlh = put_packet(buf, 1, ETH_P_IP, udp4, sizeof(udp4));
+                nlh->nlmsg_len = lengths[i];
+                nflog_input_process(in, buf, 16);
+                nflog_input_process(in, buf, sizeof(buf));
+        }
+        assert_int_equal(st->packets, 0);
+        assert_int_equal(c.calls, 0);
+}
+
 /* Dispatches until `want` more packets were counted, or 5 s passed. */
 static void receive(struct nflog_input *in, uint64_t want) {
         uint64_t goal = nflog_input_get_stats(in)->packets + want;
@@ -452,6 +473,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_message_fields, close_inputs),
                 cmocka_unit_test_teardown(test_message_prefix_bounded, close_inputs),
                 cmocka_unit_test_teardown(test_message_counted, close_inputs),
+                cmocka_unit_test_teardown(test_message_length_huge, close_inputs),
         };
         const struct CMUnitTest kernel[] = {
                 cmocka_unit_test_teardown(test_udp_ipv4, close_inputs),
