@@ -356,6 +356,12 @@ void nflog_input_process(struct nflog_input *in, const void *buf, size_t len) {
                 if (nlh->nlmsg_type == (NFNL_SUBSYS_ULOG << 8 | NFULNL_MSG_PACKET))
                         handle_packet(in, nlh);
         }
+        /* Bytes left that are no whole message (cut short, or a length
+         * beyond the datagram) may have held a packet: counted, not skipped. */
+        if (n > 0) {
+                in->stats.packets++;
+                in->stats.malformed++;
+        }
 }
 
 int nflog_input_dispatch(struct nflog_input *in) {

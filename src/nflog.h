@@ -32,7 +32,9 @@ struct nflog_input;
  *         + truncated. */
 struct nflog_input_stats {
         uint64_t packets;       /* packet messages received from the kernel */
-        uint64_t malformed;     /* unparseable netlink message or IP header, or
+        uint64_t malformed;     /* unparseable netlink message (also bytes at the
+                                 * end of a datagram that are no whole message,
+                                 * counted as a packet), or IP header, or
                                  * an IP version contradicting the link-layer
                                  * protocol (PACKET_MALFORMED) */
         uint64_t not_tcp_udp;   /* ICMP, ESP, … (PACKET_NOT_TCP_UDP) */

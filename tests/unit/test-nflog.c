@@ -232,19 +232,22 @@ static void test_message_counted(void **state) {
         nflog_input_process(in, buf, nlh->nlmsg_len);
         assert_int_equal(st->not_tcp_udp, 1);
 
-        /* a message longer than the datagram is not looked at */
+        /* a message longer than the datagram, or bytes too few for a
+         * header, are not parsed but counted as one malformed packet each */
         nlh = put_packet(buf, 1, ETH_P_IP, udp4, sizeof(udp4));
         nflog_input_process(in, buf, nlh->nlmsg_len - 1);
+        assert_int_equal(st->malformed, 4);
         nflog_input_process(in, buf, 3);
+        assert_int_equal(st->malformed, 5);
 
-        assert_int_equal(st->packets, 6);
+        assert_int_equal(st->packets, 8);
         assert_int_equal(c.n, 0);
         assert_int_equal(st->enobufs, 0);
 }
 
 /* A length of 2 GiB or more once passed libmnl's signed check: the walk read
  * far past the datagram (0xf0f0f0f0) or stood still forever (0xffffffff,
- * which aligns to 0). Such a message lies outside the datagram: ignored. */
+ * which aligns to 0). Such a message lies outside the datagram: counted. */
 static void test_message_length_huge(void **state) {
         static const uint32_t lengths[] = { 0xf0f0f0f0u, 0xffffffffu, 0x80000000u };
         _Alignas(4) uint8_t buf[1024];
@@ -259,7 +262,9 @@ static void test_message_length_huge(void **state) {
                 nflog_input_process(in, buf, 16);
                 nflog_input_process(in, buf, sizeof(buf));
         }
-        assert_int_equal(st->packets, 0);
+        /* Each is counted as one malformed packet message, never parsed. */
+        assert_int_equal(st->packets, 2 * ELEMENTSOF(lengths));
+        assert_int_equal(st->malformed, 2 * ELEMENTSOF(lengths));
         assert_int_equal(c.calls, 0);
 }
 
