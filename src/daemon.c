@@ -10,6 +10,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "batch-io.h"
 #include "caps.h"
 #include "conntrack.h"
 #include "control.h"
@@ -115,7 +116,9 @@ static void on_conntrack_loss(struct conntrack_input *in, void *userdata) {
                 report_losses(d);
 }
 
-static int on_conntrack(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+/* Called by d->conntrack_reader: at once when idle, every
+ * BATCH_IO_INTERVAL_USEC while events keep coming. */
+static int read_conntrack(void *userdata) {
         struct daemon *d = userdata;
         int r;
 
@@ -125,9 +128,9 @@ static int on_conntrack(sd_event_source *s, int fd, uint32_t revents, void *user
                 daemon_submit(d, daemon_entry(d, MESSAGE_ID_STOPPING_STR, 3,
                                               "Reading conntrack events failed: %s", strerror(-r)));
                 d->exit_code = 1;
-                return sd_event_exit(sd_event_source_get_event(s), 1);
+                (void) sd_event_exit(d->event, 1);
         }
-        return 0;
+        return r;
 }
 
 static int on_nflog(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -347,8 +350,8 @@ static int open_inputs(struct daemon *d, char *err, size_t errlen) {
                                  r == -EPERM ? " (needs root or CAP_NET_ADMIN; --no-conntrack turns it off)" : "");
                         return r;
                 }
-                r = sd_event_add_io(d->event, &d->conntrack_source, conntrack_input_fd(d->conntrack), EPOLLIN,
-                                    on_conntrack, d);
+                r = batch_io_new(&d->conntrack_reader, d->event, conntrack_input_fd(d->conntrack),
+                                 read_conntrack, d);
                 if (r < 0) {
                         snprintf(err, errlen, "Cannot watch the conntrack socket: %s", strerror(-r));
                         return r;
@@ -532,7 +535,7 @@ int daemon_run(struct daemon *d) {
 
         /* Stop reading, count the last losses, keep the counters, and let
          * the writer finish what is queued. */
-        d->conntrack_source = sd_event_source_disable_unref(d->conntrack_source);
+        d->conntrack_reader = batch_io_free(d->conntrack_reader);
         d->nflog_source = sd_event_source_disable_unref(d->nflog_source);
         report_losses(d);
         if (d->state && state_save(d->state, err, sizeof(err)) < 0)
@@ -558,7 +561,7 @@ struct daemon *daemon_free(struct daemon *d) {
         d->queue = queue_free(d->queue);
         d->ring = ring_free(d->ring);
 
-        d->conntrack_source = sd_event_source_disable_unref(d->conntrack_source);
+        d->conntrack_reader = batch_io_free(d->conntrack_reader);
         d->nflog_source = sd_event_source_disable_unref(d->nflog_source);
         d->tick = sd_event_source_disable_unref(d->tick);
         d->sigterm = sd_event_source_disable_unref(d->sigterm);
