@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 
@@ -18,9 +19,14 @@ static void after_read(struct batch_io *b, int r) {
                 (void) sd_event_source_set_enabled(b->io, SD_EVENT_OFF);
                 (void) sd_event_source_set_enabled(b->timer, SD_EVENT_OFF);
         } else if (r > 0) {
-                /* Busy: more will come; let it gather in the socket. */
+                /* Busy: more will come; let it gather in the socket, unless the
+                 * read stopped short of the end (a burst): then go on at once,
+                 * after whatever else is waiting in the loop. */
+                struct pollfd p = { .fd = sd_event_source_get_io_fd(b->io), .events = POLLIN };
+                uint64_t delay = poll(&p, 1, 0) > 0 ? 0 : BATCH_IO_INTERVAL_USEC;
+
                 (void) sd_event_source_set_enabled(b->io, SD_EVENT_OFF);
-                if (sd_event_source_set_time_relative(b->timer, BATCH_IO_INTERVAL_USEC) < 0 ||
+                if (sd_event_source_set_time_relative(b->timer, delay) < 0 ||
                     sd_event_source_set_enabled(b->timer, SD_EVENT_ONESHOT) < 0)
                         (void) sd_event_source_set_enabled(b->io, SD_EVENT_ON);
         } else {

@@ -6,6 +6,8 @@
  * reader as a plain sd-event io source would. Once a read finds events, the
  * socket stops waking it, and it reads again BATCH_IO_INTERVAL_USEC later,
  * and again, until a read finds nothing; then the socket wakes it again.
+ * A read that leaves events behind (a burst larger than one read takes) is
+ * followed by the next at once, after whatever else waits in the loop.
  *
  * Under load that is one wake-up per interval instead of one every few
  * events: each wake-up (epoll, a context switch, a recvmmsg that finds two or

@@ -18,6 +18,7 @@ struct reader {
         unsigned calls;
         uint64_t last_usec;             /* when read_all last ran */
         int result;                     /* returned instead of the bytes read, when not 0 */
+        size_t per_read;                /* bytes taken per read, 0: all */
 };
 
 static uint64_t now_usec(void) {
@@ -35,8 +36,11 @@ static int read_all(void *userdata) {
 
         rd->calls++;
         rd->last_usec = now_usec();
-        while ((n = read(rd->fds[0], buf, sizeof(buf))) > 0)
+        while ((n = read(rd->fds[0], buf, rd->per_read ?: sizeof(buf))) > 0) {
                 total += (int) n;
+                if (rd->per_read)
+                        break;
+        }
         return rd->result != 0 ? rd->result : total;
 }
 
@@ -109,6 +113,22 @@ static void test_busy_reads_once_per_interval(void **state) {
         }
 }
 
+static void test_burst_reads_on_at_once(void **state) {
+        struct fixture *f = *state;
+
+        /* A read that leaves some behind is followed by the next without
+         * waiting: a loop iteration that does not wait finds it due. */
+        f->rd.per_read = 1;
+        put(&f->rd);
+        put(&f->rd);
+        put(&f->rd);
+        run_until(f, 1);
+        assert_true(sd_event_run(f->event, 0) > 0);
+        assert_int_equal(f->rd.calls, 2);
+        assert_true(sd_event_run(f->event, 0) > 0);
+        assert_int_equal(f->rd.calls, 3);
+}
+
 static void test_back_to_idle_after_an_empty_read(void **state) {
         struct fixture *f = *state;
 
@@ -150,6 +170,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_idle_reads_when_data_arrives, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_busy_reads_once_per_interval, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_burst_reads_on_at_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_back_to_idle_after_an_empty_read, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_error_stops_reading, setup, teardown),
                 cmocka_unit_test(test_invalid),
