@@ -24,6 +24,8 @@
 #                          to a file (log_min_confidence = low), as ulogd2 does
 #         baseline         as appleflowd, but the binary BASELINE (another
 #                          build, for a before/after in the same run)
+# CONFIG  more lines for appleflowd's configuration file (all its variants),
+#         e.g. $'[input]\nreceive_buffer = 32M'
 # RESULTS file for the raw rows (default: only printed)
 #
 # Every flow: a new 5-tuple, TCP every 10th, IPv4 and IPv6 alternating,
@@ -52,14 +54,14 @@ for t in $tools; do
 done
 
 start_appleflowd() {
-        BENCH_CONFIG=$'[tagging]\nlog_min_confidence = high' bench_appleflowd_start -- --output json
+        BENCH_CONFIG=$'[tagging]\nlog_min_confidence = high\n'${CONFIG:-} bench_appleflowd_start -- --output json
         consumer=$BENCH_DAEMON_PID
 }
 start_baseline() {
         BENCH_APPLEFLOWD=$BASELINE start_appleflowd
 }
 start_appleflowd-json() {
-        BENCH_CONFIG=$'[tagging]\nlog_min_confidence = low' bench_appleflowd_start -- --output json
+        BENCH_CONFIG=$'[tagging]\nlog_min_confidence = low\n'${CONFIG:-} bench_appleflowd_start -- --output json
         consumer=$BENCH_DAEMON_PID
 }
 start_ulogd2() {

@@ -172,7 +172,8 @@ static int run(const struct options *o) {
                                 run_len++;
                         int r = sendmmsg(v6 ? fd6 : fd4, &msgs[k], run_len, 0);
                         if (r <= 0) {
-                                if (errno != ENOBUFS && errno != EAGAIN) {
+                                /* EPERM: the conntrack table is full and netfilter dropped it. */
+                                if (errno != ENOBUFS && errno != EAGAIN && errno != EPERM) {
                                         perror("sendmmsg");
                                         return 1;
                                 }

@@ -186,7 +186,7 @@ bench_wait_ct_empty() {
 # bench_appleflowd_start [--wrapper CMD...] -- ARGS...: appleflowd in src with a
 # configuration of its own (BENCH_CONFIG lines appended), state and control
 # socket in the temporary directory; BENCH_APPLEFLOWD another binary than the
-# build's. Sets BENCH_DAEMON_PID (the daemon's own
+# build's, BENCH_DAEMON_OUT where its standard output goes. Sets BENCH_DAEMON_PID (the daemon's own
 # PID: nsenter and env exec it) once the control socket answers.
 bench_appleflowd_start() {
         local wrapper=()
@@ -205,7 +205,7 @@ bench_appleflowd_start() {
         nsenter --net="/run/netns/$BENCH_SRC" "${wrapper[@]}" "${BENCH_APPLEFLOWD:-$BENCH_BUILD/src/appleflowd}" \
                 --config "$BENCH_TMP/appleflowd.conf" --state-directory "$BENCH_TMP/state" \
                 --control-socket "$BENCH_TMP/control" "$@" \
-                >"$BENCH_TMP/appleflowd.out" 2>"$BENCH_TMP/appleflowd.err" &
+                >"${BENCH_DAEMON_OUT:-$BENCH_TMP/appleflowd.out}" 2>"$BENCH_TMP/appleflowd.err" &
         BENCH_DAEMON_PID=$!
         BENCH_PIDS+=("$BENCH_DAEMON_PID")
         local i
