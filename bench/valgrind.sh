@@ -36,6 +36,7 @@ pass() {
                 --dst4 17.160.0.0 --dst6 2620:149:ff01:: >/dev/null || true
         bench_wait_ct_empty 120
         bench_wait_quiet "$BENCH_DAEMON_PID" 60
+        echo "kernel dropped $(bench_netlink_drops "$BENCH_DAEMON_PID") messages; conntrack table: $(bench_ct_count)"
         bench_stats_get '"events %d, NEW seen %d, entries written %d, dropped %d" % (dd["events_received"]["conntrack"], new, dd["entries_written"], dd["entries_dropped"])'
         bench_appleflowd_stop || rc=$?
         echo "exit status $rc"
