@@ -9,7 +9,13 @@
  *   flowgen --count N [--rate PER_SECOND] [--family 4|6|46] [--tcp-every K]
  *           [--dst4 A.B.C.D] [--dst6 PREFIX::] [--ports P,P,...]
  *
- * Prints "flows=N seconds=S rate=R" at the end. Exits non-zero on an error.
+ * Destinations: IPv4 base + 1 ... base + 2^23 - 2 (inside a /9 from the base),
+ * IPv6 base + 1 ... in the low 64 bits, each address with every port, so the
+ * first 6 × 8388606 IPv4 flows are distinct 5-tuples. The UDP flows of a
+ * family share one socket (one source port); each TCP flow has its own.
+ *
+ * Prints "flows=N failed=F seconds=S rate=R" at the end. Exits non-zero on an
+ * error, 3 when some flows could not be sent.
  */
 
 #include <arpa/inet.h>
@@ -45,6 +51,14 @@ static uint64_t now_ns(void) {
         return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
 }
 
+static int parse_u64(const char *s, uint64_t *ret) {
+        char *end;
+
+        errno = 0;
+        *ret = strtoull(s, &end, 10);
+        return errno == 0 && end != s && *end == 0 && s[0] != '-' ? 0 : -EINVAL;
+}
+
 static int parse_ports(const char *s, struct options *o) {
         char buf[512];
         if (strlen(s) >= sizeof(buf))
@@ -61,7 +75,9 @@ static int parse_ports(const char *s, struct options *o) {
         return o->n_ports > 0 ? 0 : -EINVAL;
 }
 
-/* The i-th destination of a family: address base + i / n_ports, port i % n_ports. */
+#define HOSTS4 ((1u << 23) - 2)         /* stays inside a /9 from the base */
+
+/* The i-th destination of a family: address base + 1 + i / n_ports, port i % n_ports. */
 static void destination(const struct options *o, bool v6, uint64_t i, struct sockaddr_storage *ss,
                         socklen_t *len) {
         uint64_t host = i / o->n_ports;
@@ -72,7 +88,7 @@ static void destination(const struct options *o, bool v6, uint64_t i, struct soc
                 struct sockaddr_in *sin = (struct sockaddr_in *) ss;
                 sin->sin_family = AF_INET;
                 sin->sin_port = htons(port);
-                sin->sin_addr.s_addr = htonl(ntohl(o->dst4.s_addr) + 1 + (uint32_t) (host % 0xfffffe));
+                sin->sin_addr.s_addr = htonl(ntohl(o->dst4.s_addr) + 1 + (uint32_t) (host % HOSTS4));
                 *len = sizeof(*sin);
         } else {
                 struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
@@ -156,7 +172,8 @@ static int run(const struct options *o) {
                                 run_len++;
                         int r = sendmmsg(v6 ? fd6 : fd4, &msgs[k], run_len, 0);
                         if (r <= 0) {
-                                if (errno != ENOBUFS && errno != EAGAIN) {
+                                /* EPERM: the conntrack table is full and netfilter dropped it. */
+                                if (errno != ENOBUFS && errno != EAGAIN && errno != EPERM) {
                                         perror("sendmmsg");
                                         return 1;
                                 }
@@ -195,10 +212,22 @@ int main(int argc, char **argv) {
         parse_ports("5223,443,16385,3478,80,993", &o);
 
         for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) >= 0;) {
+                uint64_t v;
+
                 switch (c) {
-                case 'c': o.count = strtoull(optarg, NULL, 10); break;
-                case 'r': o.rate = strtoull(optarg, NULL, 10); break;
-                case 't': o.tcp_every = (unsigned) strtoul(optarg, NULL, 10); break;
+                case 'c':
+                        if (parse_u64(optarg, &o.count) < 0)
+                                return fprintf(stderr, "flowgen: bad --count\n"), 2;
+                        break;
+                case 'r':
+                        if (parse_u64(optarg, &o.rate) < 0)
+                                return fprintf(stderr, "flowgen: bad --rate\n"), 2;
+                        break;
+                case 't':
+                        if (parse_u64(optarg, &v) < 0 || v > UINT32_MAX)
+                                return fprintf(stderr, "flowgen: bad --tcp-every\n"), 2;
+                        o.tcp_every = (unsigned) v;
+                        break;
                 case 'f':
                         o.ipv4 = strchr(optarg, '4') != NULL;
                         o.ipv6 = strchr(optarg, '6') != NULL;

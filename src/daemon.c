@@ -11,6 +11,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "batch-io.h"
 #include "caps.h"
 #include "conntrack.h"
 #include "control.h"
@@ -145,7 +146,9 @@ static void on_conntrack_loss(struct conntrack_input *in, void *userdata) {
                 report_losses(d);
 }
 
-static int on_conntrack(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+/* Called by d->conntrack_reader: at once when idle, every
+ * BATCH_IO_INTERVAL_USEC while events keep coming. */
+static int read_conntrack(void *userdata) {
         struct daemon *d = userdata;
         int r;
 
@@ -155,9 +158,9 @@ static int on_conntrack(sd_event_source *s, int fd, uint32_t revents, void *user
                 daemon_submit(d, daemon_entry(d, MESSAGE_ID_STOPPING_STR, 3,
                                               "Reading conntrack events failed: %s", strerror(-r)));
                 d->exit_code = 1;
-                return sd_event_exit(sd_event_source_get_event(s), 1);
+                (void) sd_event_exit(d->event, 1);
         }
-        return 0;
+        return r;
 }
 
 static int on_nflog(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -418,8 +421,8 @@ static int open_inputs(struct daemon *d, char *err, size_t errlen) {
                                  r == -EPERM ? " (needs root or CAP_NET_ADMIN; --no-conntrack turns it off)" : "");
                         return r;
                 }
-                r = sd_event_add_io(d->event, &d->conntrack_source, conntrack_input_fd(d->conntrack), EPOLLIN,
-                                    on_conntrack, d);
+                r = batch_io_new(&d->conntrack_reader, d->event, conntrack_input_fd(d->conntrack),
+                                 read_conntrack, d);
                 if (r < 0) {
                         snprintf(err, errlen, "Cannot watch the conntrack socket: %s", strerror(-r));
                         return r;
@@ -599,7 +602,7 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
 /* Stops the inputs so that nothing more comes, and handles what the kernel
  * had already queued: every event it sent is then handled or counted. */
 static void stop_inputs(struct daemon *d) {
-        d->conntrack_source = sd_event_source_disable_unref(d->conntrack_source);
+        d->conntrack_reader = batch_io_free(d->conntrack_reader);
         d->nflog_source = sd_event_source_disable_unref(d->nflog_source);
         if (d->conntrack && conntrack_input_stop(d->conntrack) < 0)
                 (void) conntrack_input_dispatch(d->conntrack);
@@ -680,7 +683,7 @@ struct daemon *daemon_free(struct daemon *d) {
         d->queue = queue_free(d->queue);
         d->ring = ring_free(d->ring);
 
-        d->conntrack_source = sd_event_source_disable_unref(d->conntrack_source);
+        d->conntrack_reader = batch_io_free(d->conntrack_reader);
         d->nflog_source = sd_event_source_disable_unref(d->nflog_source);
         d->tick = sd_event_source_disable_unref(d->tick);
         d->sigterm = sd_event_source_disable_unref(d->sigterm);

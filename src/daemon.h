@@ -27,6 +27,7 @@
 #define DAEMON_STATUS_TICKS 5                   /* STATUS= refreshed every 5 ticks */
 
 struct conntrack_input;
+struct batch_io;
 struct nflog_input;
 struct ring;
 struct writer;
@@ -55,7 +56,7 @@ struct daemon {
         sd_event_source *sigterm, *sigint, *sighup, *tick;
 
         struct conntrack_input *conntrack;
-        sd_event_source *conntrack_source;
+        struct batch_io *conntrack_reader;
         struct nflog_input *nflog;
         sd_event_source *nflog_source;
 

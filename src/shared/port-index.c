@@ -3,6 +3,11 @@
  * Builds the dense port → match-set tables. Ports between two consecutive
  * range boundaries share one match set, so the covering entries are worked
  * out once per segment; identical sets are stored once (hash table).
+ *
+ * A slot points straight at its set's count in members, not at a set
+ * descriptor: a lookup is then two dependent loads, not three. The price is
+ * that every set must start within the first 65536 members, far more than
+ * any real catalogue needs (Apple's: a few hundred).
  */
 
 #include <errno.h>
@@ -11,7 +16,7 @@
 
 #include "port-index.h"
 
-#define SETS_MAX 65536                  /* slots are uint16_t */
+#define SETS_MAX 32768                  /* each set takes at least 2 of the 65536 members a slot reaches */
 
 struct candidate {
         uint32_t width;                 /* of the range that covers the port */
@@ -59,7 +64,8 @@ static int grow(void **p, size_t *allocated, size_t need, size_t size) {
         return 0;
 }
 
-/* Returns the number of the set holding exactly m[0..n), adding it if new. */
+/* Returns the slot value of the set holding exactly m[0..n) (the offset of
+ * its count in members), adding it if new. */
 static int intern_set(struct builder *b, const uint16_t *m, size_t n, uint16_t *ret) {
         struct port_index *idx = b->idx;
         uint32_t h;
@@ -76,23 +82,25 @@ static int intern_set(struct builder *b, const uint16_t *m, size_t n, uint16_t *
                         break;
                 s = &idx->sets[b->hash[h] - 1];
                 if (s->n == n && memcmp(idx->members + s->offset, m, n * sizeof(*m)) == 0) {
-                        *ret = (uint16_t) (b->hash[h] - 1);
+                        *ret = (uint16_t) (s->offset - 1);
                         return 0;
                 }
         }
-        if (idx->n_sets >= SETS_MAX || idx->n_members + n > UINT32_MAX)
+        /* The count goes where a slot can point: within the first 65536. */
+        if (idx->n_sets >= SETS_MAX || idx->n_members > UINT16_MAX)
                 return -E2BIG;
         r = grow((void **) &idx->sets, &b->sets_allocated, idx->n_sets + 1, sizeof(*idx->sets));
         if (r < 0)
                 return r;
-        r = grow((void **) &idx->members, &b->members_allocated, idx->n_members + n, sizeof(*idx->members));
+        r = grow((void **) &idx->members, &b->members_allocated, idx->n_members + 1 + n, sizeof(*idx->members));
         if (r < 0)
                 return r;
-        memcpy(idx->members + idx->n_members, m, n * sizeof(*m));
-        idx->sets[idx->n_sets] = (struct port_index_set) { .offset = (uint32_t) idx->n_members, .n = (uint32_t) n };
-        idx->n_members += n;
+        *ret = (uint16_t) idx->n_members;
+        idx->members[idx->n_members] = (uint16_t) n;
+        memcpy(idx->members + idx->n_members + 1, m, n * sizeof(*m));
+        idx->sets[idx->n_sets] = (struct port_index_set) { .offset = (uint32_t) idx->n_members + 1, .n = (uint32_t) n };
+        idx->n_members += 1 + n;
         b->hash[h] = (uint32_t) ++idx->n_sets;
-        *ret = (uint16_t) (idx->n_sets - 1);
         return 0;
 }
 
@@ -194,17 +202,19 @@ int port_index_build(const struct catalog *c, struct port_index **ret) {
         b.idx = idx;
         b.hash = hash;
 
-        /* Set 0 is the empty set, so a zeroed slot means "nothing". */
+        /* The empty set comes first, so a zeroed slot means "nothing": its
+         * count 0, then one padding member, so that its entries pointer is
+         * valid and entries[0] may be read branch-free (and ignored). */
         r = grow((void **) &idx->sets, &b.sets_allocated, 1, sizeof(*idx->sets));
         if (r < 0)
                 return r;
-        /* Never NULL and members[0] always readable, so the empty set's entries
-         * pointer is valid (no arithmetic on NULL) and may be read branch-free. */
-        r = grow((void **) &idx->members, &b.members_allocated, 1, sizeof(*idx->members));
+        r = grow((void **) &idx->members, &b.members_allocated, 2, sizeof(*idx->members));
         if (r < 0)
                 return r;
         idx->members[0] = 0;
-        idx->sets[0] = (struct port_index_set) {};
+        idx->members[1] = 0;
+        idx->n_members = 2;
+        idx->sets[0] = (struct port_index_set) { .offset = 1, .n = 0 };
         idx->n_sets = 1;
 
         r = build_transport(&b, c, TRANSPORT_TCP, boundary, cand, members);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -271,6 +272,33 @@ static void test_distinct_sets(void **state) {
         free(text);
 }
 
+/* Nested ranges [i, 65535 - i]: the segment at port i is covered by i + 1
+ * entries, so the sets' members grow with the square of the entries. A slot
+ * reaches the first 65536 members: 300 entries need 45452, 400 need 80602. */
+static struct catalog *nested(unsigned entries) {
+        size_t size = 64 * 1024, n = 0;
+        _cleanup_free_ char *text = malloc(size);
+        char name[32];
+
+        assert_non_null(text);
+        for (unsigned i = 0; i < entries; i++) {
+                n += (size_t) snprintf(text + n, size - n, "n%u\t%u-%u\ttcp\t-\t-\t-\t-\ten2015\tshared\t-\n",
+                                       i, i, 65535 - i);
+                assert_true(n < size);
+        }
+        snprintf(name, sizeof(name), "nested-%u", entries);
+        return load(name, text);
+}
+
+static void test_limit(void **state) {
+        _cleanup_(catalog_freep) struct catalog *fits = nested(300), *too_big = nested(400);
+        _cleanup_(port_index_freep) struct port_index *idx = NULL;
+
+        check_against_brute_force(fits);
+        assert_int_equal(port_index_build(too_big, &idx), -E2BIG);
+        assert_null(idx);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_overlap),
@@ -279,6 +307,7 @@ int main(void) {
                 cmocka_unit_test(test_default_overlaps),
                 cmocka_unit_test(test_random),
                 cmocka_unit_test(test_distinct_sets),
+                cmocka_unit_test(test_limit),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
