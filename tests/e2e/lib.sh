@@ -38,6 +38,8 @@
 set -euo pipefail
 
 E2E_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../private-journald.sh
+source "$E2E_SRCDIR/../private-journald.sh"
 E2E_TOPDIR=$(cd "$E2E_SRCDIR/../.." && pwd)
 E2E_NAME=$(basename "${0%.sh}")
 E2E_PYTHON=${E2E_PYTHON:-$(command -v /usr/bin/python3 || command -v python3 || true)}
@@ -196,27 +198,7 @@ e2e_dump() {
 # A private systemd-journald.
 
 e2e_journald_start() {
-        local d
-        for d in /run/systemd/journal /run/log/journal /var/log/journal /run/netns; do
-                mkdir -p "$d"
-                mount -t tmpfs -o mode=0755 tmpfs "$d"
-        done
-        # No kernel messages, no rate limit: only what the test writes, all of it.
-        cat >"$E2E_TMP/journald.conf" <<-'EOF'
-	[Journal]
-	Storage=volatile
-	ReadKMsg=no
-	RateLimitIntervalSec=0
-	RateLimitBurst=0
-	ForwardToSyslog=no
-	ForwardToWall=no
-	ForwardToConsole=no
-	RuntimeMaxUse=256M
-	EOF
-        mount --bind "$E2E_TMP/journald.conf" /etc/systemd/journald.conf
-        if [[ -d /etc/systemd/journald.conf.d ]]; then
-                mount -t tmpfs tmpfs /etc/systemd/journald.conf.d
-        fi
+        private_journald_mount "$E2E_TMP" 256M /run/netns
 }
 
 # journald runs in the router's network namespace, beside the daemon as on a
