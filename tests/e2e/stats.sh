@@ -264,13 +264,9 @@ for i in 1 2 3; do e2e_client tcp "$APPLE_IP4" 5223 --sport $((21400 + i)) --sen
 for i in 1 2; do e2e_client udp "$APPLE_IP4" 16385 --sport $((21410 + i)) --send 10; done
 e2e_client tcp "$APPLE_IP4" 40123 --sport 21420 --send 10
 e2e_client tcp "$OTHER_IP4" 40123 --sport 21421 --send 10
-drop() {        # drop DESTINATION PORT SOURCE-PORT COUNT
-        in_lan "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect udp "$1" "$2" --sport "$3" \
-                --count "$4" --send 20 --no-reply || e2e_fail "sending to $1 $2"
-}
-drop "$APPLE_IP4" 4398 21430 3
-drop "$APPLE_IP4" 40999 21431 1
-drop "$OTHER_IP4" 40999 21432 1
+e2e_send_dropped "$APPLE_IP4" 4398 21430 3
+e2e_send_dropped "$APPLE_IP4" 40999 21431 1
+e2e_send_dropped "$OTHER_IP4" 40999 21432 1
 in_rtr conntrack -D >/dev/null 2>&1 || true
 
 # Once the entries are in the journal, every event has been counted.
