@@ -7,12 +7,13 @@
  * routes send the destinations to a dummy interface: nothing leaves it.
  *
  *   flowgen --count N [--rate PER_SECOND] [--family 4|6|46] [--tcp-every K]
- *           [--dst4 A.B.C.D] [--dst6 PREFIX::] [--ports P,P,...]
+ *           [--dst4 A.B.C.D] [--dst6 PREFIX::] [--ports P,P,...] [--sport P]
  *
  * Destinations: IPv4 base + 1 ... base + 2^23 - 2 (inside a /9 from the base),
  * IPv6 base + 1 ... in the low 64 bits, each address with every port, so the
  * first 6 × 8388606 IPv4 flows are distinct 5-tuples. The UDP flows of a
- * family share one socket (one source port); each TCP flow has its own.
+ * family share one socket (one source port: --sport, or one the kernel
+ * picks); each TCP flow has its own, the kernel's.
  *
  * Prints "flows=N failed=F seconds=S rate=R" at the end. Exits non-zero on an
  * error, 3 when some flows could not be sent.
@@ -43,6 +44,7 @@ struct options {
         struct in6_addr dst6;
         uint16_t ports[64];
         unsigned n_ports;
+        uint16_t sport;                 /* of the UDP sockets; 0 = the kernel's choice */
 };
 
 static uint64_t now_ns(void) {
@@ -113,6 +115,31 @@ static int tcp_flow(const struct sockaddr_storage *ss, socklen_t len) {
         return r;
 }
 
+static int udp_socket(int family, uint16_t sport) {
+        struct sockaddr_storage ss = { .ss_family = (sa_family_t) family };
+        socklen_t len;
+        int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0 || sport == 0)
+                return fd;
+        if (family == AF_INET) {
+                ((struct sockaddr_in *) &ss)->sin_port = htons(sport);
+                len = sizeof(struct sockaddr_in);
+        } else {
+                int one = 1;
+
+                /* The same port for the IPv4 socket must stay free. */
+                (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+                ((struct sockaddr_in6 *) &ss)->sin6_port = htons(sport);
+                len = sizeof(struct sockaddr_in6);
+        }
+        if (bind(fd, (struct sockaddr *) &ss, len) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
 static int run(const struct options *o) {
         int fd4 = -1, fd6 = -1;
         static const char payload[] = "flowgen";
@@ -122,10 +149,10 @@ static int run(const struct options *o) {
         uint64_t sent = 0, failed = 0, i4 = 0, i6 = 0;
         uint64_t start = now_ns();
 
-        if (o->ipv4 && (fd4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-                return perror("socket AF_INET"), 1;
-        if (o->ipv6 && (fd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-                return perror("socket AF_INET6"), 1;
+        if (o->ipv4 && (fd4 = udp_socket(AF_INET, o->sport)) < 0)
+                return perror("UDP socket, IPv4"), 1;
+        if (o->ipv6 && (fd6 = udp_socket(AF_INET6, o->sport)) < 0)
+                return perror("UDP socket, IPv6"), 1;
 
         while (sent < o->count) {
                 /* Pace: never ahead of rate × elapsed. */
@@ -204,6 +231,7 @@ int main(int argc, char **argv) {
                 { "dst4", required_argument, NULL, '4' },
                 { "dst6", required_argument, NULL, '6' },
                 { "ports", required_argument, NULL, 'p' },
+                { "sport", required_argument, NULL, 's' },
                 {}
         };
         struct options o = { .count = 100000, .ipv4 = true };
@@ -243,6 +271,11 @@ int main(int argc, char **argv) {
                 case 'p':
                         if (parse_ports(optarg, &o) < 0)
                                 return fprintf(stderr, "flowgen: bad --ports\n"), 2;
+                        break;
+                case 's':
+                        if (parse_u64(optarg, &v) < 0 || v > 65535)
+                                return fprintf(stderr, "flowgen: bad --sport\n"), 2;
+                        o.sport = (uint16_t) v;
                         break;
                 default:
                         return 2;

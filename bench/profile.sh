@@ -3,7 +3,8 @@
 #
 # Where appleflowd spends its CPU under load: perf record (cpu-clock, call
 # graphs) on the running daemon while bench/flowgen sends FLOWS flows, then
-# the hottest symbols, user and kernel.
+# the hottest symbols, user and kernel; and perf stat of its wake-ups and
+# system calls over the same time.
 #
 #   bench/profile.sh [BUILD_DIR]       (as root; apt-get install linux-perf)
 #
@@ -34,15 +35,22 @@ data=${PERF_OUT:-$BENCH_TMP/perf.data}
 BENCH_CONFIG=$BENCH_CONFIG bench_appleflowd_start -- --output "$output"
 perf record -q -e cpu-clock -F 4999 -g -p "$BENCH_DAEMON_PID" -o "$data" 2>"$BENCH_TMP/perf.err" &
 perf_pid=$!
+perf stat -e context-switches,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_recvmmsg \
+        -e syscalls:sys_enter_timerfd_settime,syscalls:sys_enter_poll,syscalls:sys_enter_epoll_ctl \
+        -e syscalls:sys_enter_sendmsg,syscalls:sys_enter_write \
+        -p "$BENCH_DAEMON_PID" -o "$BENCH_TMP/perf-stat.txt" &
+stat_pid=$!
 sleep 0.5
 bench_flowgen --count "$flows" --rate "${RATE:-0}" --family 46 --tcp-every 10 --dst4 "$dst4" --dst6 "$dst6"
 bench_wait_ct_empty 120
 bench_wait_quiet "$BENCH_DAEMON_PID" 60
-kill -INT "$perf_pid"
-wait "$perf_pid" || true
+kill -INT "$perf_pid" "$stat_pid"
+wait "$perf_pid" "$stat_pid" || true
 bench_stats_get '"NEW seen: %d, events: %d, written %d, dropped %d" % (new, dd["events_received"]["conntrack"], dd["entries_written"], dd["entries_dropped"])'
 bench_appleflowd_stop
 
+echo "--- wake-ups and system calls (all threads)"
+grep -E '^ +[0-9,]+ +[a-z]' "$BENCH_TMP/perf-stat.txt"
 echo "--- self time by symbol"
 perf report -i "$data" --no-children --sort sym -g none --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -40
 echo "--- self time by shared object"

@@ -60,5 +60,5 @@ for n in "$flows" $((5 * flows)); do
 done
 a=$(allocs "$BENCH_TMP/valgrind.$flows.log")
 b=$(allocs "$BENCH_TMP/valgrind.$((5 * flows)).log")
-echo "allocations: $a with $flows flows, $b with $((5 * flows)) flows ($((b - a)) more for $((4 * flows)) more flows)"
+echo "allocations: $a with $flows flows, $b with $((5 * flows)) flows (difference $((b - a)))"
 exit "$status"
