@@ -239,8 +239,9 @@ int conntrack_parse_message(const struct nlmsghdr *nlh, size_t len, unsigned fam
         }
         f->family = nfg->nfgen_family;
 
-        /* mnl_attr_for_each checks each attribute against the message end. */
-        mnl_attr_for_each(a, nlh, sizeof(*nfg)) {
+        /* Each attribute is checked against the exact message end, not the
+         * padded one mnl_attr_for_each() would use (see nlmsg.h). */
+        nlmsg_for_each_attr(a, nlh, sizeof(*nfg)) {
                 switch (mnl_attr_get_type(a)) {
                 case CTA_TUPLE_ORIG:
                         if (parse_tuple(a, f->family, &orig) < 0)
@@ -285,6 +286,8 @@ int conntrack_parse_message(const struct nlmsghdr *nlh, size_t len, unsigned fam
                         break;
                 }
         }
+        if (!nlmsg_attrs_complete(nlh, a))
+                return CONNTRACK_PARSE_MALFORMED;
 
         if (!tuple_complete(&orig))
                 return CONNTRACK_PARSE_MALFORMED;

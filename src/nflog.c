@@ -235,15 +235,6 @@ static void copy_prefix(char *dst, size_t size, const char *src, size_t len) {
         dst[i] = 0;
 }
 
-static int attr_cb(const struct nlattr *a, void *data) {
-        const struct nlattr **tb = data;
-        uint16_t type = mnl_attr_get_type(a);
-
-        if (type <= NFULA_MAX)
-                tb[type] = a;
-        return MNL_CB_OK;
-}
-
 static int ct_attr_cb(const struct nlattr *a, void *data) {
         const struct nlattr **tb = data;
         uint16_t type = mnl_attr_get_type(a);
@@ -294,7 +285,7 @@ static bool family_matches(const struct nlattr *hdr, int family) {
 }
 
 static void handle_packet(struct nflog_input *in, const struct nlmsghdr *nlh) {
-        const struct nlattr *tb[NFULA_MAX + 1] = {};
+        const struct nlattr *tb[NFULA_MAX + 1] = {}, *a;
         const struct nfgenmsg *nfg;
         struct flow *f = &in->flow;
         uint32_t ifindex;
@@ -302,8 +293,14 @@ static void handle_packet(struct nflog_input *in, const struct nlmsghdr *nlh) {
 
         in->stats.packets++;
 
-        if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*nfg) ||
-            mnl_attr_parse(nlh, sizeof(*nfg), attr_cb, tb) < 0 || !tb[NFULA_PAYLOAD]) {
+        if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*nfg)) {
+                in->stats.malformed++;
+                return;
+        }
+        nlmsg_for_each_attr(a, nlh, sizeof(*nfg))
+                if (mnl_attr_get_type(a) <= NFULA_MAX)
+                        tb[mnl_attr_get_type(a)] = a;
+        if (!nlmsg_attrs_complete(nlh, a) || !tb[NFULA_PAYLOAD]) {
                 in->stats.malformed++;
                 return;
         }

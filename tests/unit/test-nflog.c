@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -268,6 +269,43 @@ static void test_message_length_huge(void **state) {
         assert_int_equal(c.calls, 0);
 }
 
+/* A message whose length is not a multiple of 4, ending 3 bytes into its
+ * last attribute, as the fuzzer found it: libmnl walks attributes to the
+ * padded end, so the packet header attribute was read 1 byte past the
+ * datagram. Without its padding in the datagram the message is not one
+ * (counted); with it, the attribute still runs past the message
+ * (malformed). Each is parsed from a buffer of exactly its size. */
+static void test_message_unpadded_end(void **state) {
+        _Alignas(4) uint8_t buf[1024];
+        struct capture c = {};
+        struct nflog_input *in = open_unbound(&c);
+        const struct nflog_input_stats *st = nflog_input_get_stats(in);
+        struct nfulnl_msg_packet_hdr ph = { .hw_protocol = htons(ETH_P_IP) };
+        struct nlmsghdr *nlh = put_packet(buf, 1, 0, NULL, 0);
+        uint8_t *exact;
+        uint32_t len;
+
+        /* put_packet() put the header attribute first; this one goes last. */
+        nlh->nlmsg_len = NLMSG_HDRLEN + sizeof(struct nfgenmsg);
+        mnl_attr_put(nlh, NFULA_PAYLOAD, sizeof(udp4), udp4);
+        mnl_attr_put(nlh, NFULA_PACKET_HDR, sizeof(ph), &ph);
+        nflog_input_process(in, buf, nlh->nlmsg_len);
+        assert_int_equal(c.calls, 1);   /* whole, it is a packet */
+
+        len = nlh->nlmsg_len - 3;
+        nlh->nlmsg_len = len;
+        for (uint32_t size = len; size <= len + 3; size += 3) {
+                exact = malloc(size);
+                assert_non_null(exact);
+                memcpy(exact, buf, size);
+                nflog_input_process(in, exact, size);
+                free(exact);
+        }
+        assert_int_equal(st->packets, 3);
+        assert_int_equal(st->malformed, 2);
+        assert_int_equal(c.calls, 1);
+}
+
 /* Dispatches until `want` more packets were counted, or 5 s passed. */
 static void receive(struct nflog_input *in, uint64_t want) {
         uint64_t goal = nflog_input_get_stats(in)->packets + want;
@@ -479,6 +517,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_message_prefix_bounded, close_inputs),
                 cmocka_unit_test_teardown(test_message_counted, close_inputs),
                 cmocka_unit_test_teardown(test_message_length_huge, close_inputs),
+                cmocka_unit_test_teardown(test_message_unpadded_end, close_inputs),
         };
         const struct CMUnitTest kernel[] = {
                 cmocka_unit_test_teardown(test_udp_ipv4, close_inputs),
