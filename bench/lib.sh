@@ -24,6 +24,8 @@
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../tests/private-journald.sh
+source "$BENCH_DIR/../tests/private-journald.sh"
 BENCH_TOPDIR=$(cd "$BENCH_DIR/.." && pwd)
 BENCH_NAME=$(basename "${0%.sh}")
 BENCH_JOURNALD=${BENCH_JOURNALD:-/lib/systemd/systemd-journald}
@@ -254,25 +256,9 @@ for expr in sys.argv[1:]:
 # entries are counted after a round, and must not be vacuumed before.
 
 bench_journald_start() {
-        local d i
+        local i
         [[ -x $BENCH_JOURNALD ]] || bench_die "$BENCH_JOURNALD is missing (package systemd)"
-        for d in /run/systemd/journal /run/log/journal /var/log/journal; do
-                mkdir -p "$d"
-                mount -t tmpfs -o mode=0755 tmpfs "$d"
-        done
-        cat >"$BENCH_TMP/journald.conf" <<-'EOF2'
-	[Journal]
-	Storage=volatile
-	ReadKMsg=no
-	RateLimitIntervalSec=0
-	RateLimitBurst=0
-	ForwardToSyslog=no
-	ForwardToWall=no
-	ForwardToConsole=no
-	RuntimeMaxUse=4G
-	EOF2
-        mount --bind "$BENCH_TMP/journald.conf" /etc/systemd/journald.conf
-        [[ -d /etc/systemd/journald.conf.d ]] && mount -t tmpfs tmpfs /etc/systemd/journald.conf.d
+        private_journald_mount "$BENCH_TMP" 4G
         nsenter --net="/run/netns/$BENCH_SRC" "$BENCH_JOURNALD" >"$BENCH_TMP/journald.err" 2>&1 &
         BENCH_JOURNALD_PID=$!
         BENCH_PIDS+=("$BENCH_JOURNALD_PID")

@@ -11,7 +11,7 @@ packages=(
         # tests, fuzzing and docs
         libcmocka-dev clang libclang-rt-14-dev scdoc
         # the end-to-end tests: real kernel, real journald, real firewall
-        systemd iproute2 nftables conntrack util-linux procps
+        systemd iproute2 nftables iptables conntrack util-linux procps
         # validating the Prometheus textfile with promtool
         prometheus
 )

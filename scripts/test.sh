@@ -28,23 +28,34 @@ meson compile -C "$asan"
 status=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-meson test -C "$build" --print-errorlogs --no-suite e2e --no-suite fuzz || status=1
-meson test -C "$asan" --print-errorlogs --suite unit || status=1
+# Each run keeps its own log (--logbase), so the closing line counts them all;
+# none is left from an earlier run.
+rm -f "$build"/meson-logs/{plain,e2e}.json "$asan"/meson-logs/sanitizers.json
+meson test -C "$build" --print-errorlogs --logbase plain --no-suite e2e --no-suite fuzz || status=1
+meson test -C "$asan" --print-errorlogs --logbase sanitizers --suite unit || status=1
 if [[ $(id -u) -eq 0 ]]; then
-        meson test -C "$build" --print-errorlogs --suite e2e --num-processes 1 || status=1
+        meson test -C "$build" --print-errorlogs --logbase e2e --suite e2e --num-processes 1 || status=1
 else
         echo "test: end-to-end tests skipped: they need root (network namespaces, netfilter, journald)"
 fi
+fuzz_log=$(mktemp)
+trap 'rm -f "$fuzz_log"' EXIT
 if [[ -x tests/fuzz/run.sh ]]; then
-        tests/fuzz/run.sh || status=1
+        tests/fuzz/run.sh | tee "$fuzz_log" || status=1
 fi
 
 # One closing line over every run above.
-python3 - "$build" "$asan" <<'PY'
-import json, os, sys
+python3 - "$fuzz_log" "$build/meson-logs/plain.json" "$asan/meson-logs/sanitizers.json" \
+        "$build/meson-logs/e2e.json" <<'PY'
+import json, os, re, sys
 passed = failed = skipped = 0
-for d in sys.argv[1:]:
-    log = os.path.join(d, "meson-logs", "testlog.json")
+# The fuzzing runs, from run.sh's own closing line.
+for line in open(sys.argv[1]):
+    m = re.fullmatch(r"fuzz: (\d+) passed, (\d+) failed\n?", line)
+    if m:
+        passed += int(m[1])
+        failed += int(m[2])
+for log in sys.argv[2:]:
     if not os.path.exists(log):
         continue
     for line in open(log):

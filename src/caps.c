@@ -67,7 +67,7 @@ static unsigned cap_last(void) {
         return CAP_LAST_CAP;
 }
 
-static int switch_user(const char *user) {
+int caps_lookup_user(const char *user, uid_t *ret_uid, gid_t *ret_gid) {
         struct passwd pw, *result = NULL;
         char buf[4096];
         int r;
@@ -77,16 +77,29 @@ static int switch_user(const char *user) {
                 return -r;
         if (!result)
                 return -ESRCH;
+        *ret_uid = pw.pw_uid;
+        *ret_gid = pw.pw_gid;
+        return 0;
+}
+
+static int switch_user(const char *user) {
+        uid_t uid;
+        gid_t gid;
+        int r;
+
+        r = caps_lookup_user(user, &uid, &gid);
+        if (r < 0)
+                return r;
 
         /* Keep the permitted set across the change of uid; the effective
          * set is cleared by it and raised again by capset below. */
         if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
                 return -errno;
-        if (setgroups(1, &pw.pw_gid) < 0)
+        if (setgroups(1, &gid) < 0)
                 return -errno;
-        if (setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) < 0)
+        if (setresgid(gid, gid, gid) < 0)
                 return -errno;
-        if (setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) < 0)
+        if (setresuid(uid, uid, uid) < 0)
                 return -errno;
         if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
                 return -errno;

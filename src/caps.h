@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct caps_result {
         bool changed_user;
@@ -22,6 +23,10 @@ struct caps_result {
 /* user: a user name to switch to when running as root, or NULL to stay.
  * Returns 0 or a negative errno (-ESRCH: no such user). */
 int caps_drop(const char *user, struct caps_result *ret);
+
+/* The uid and gid of a user name. Returns 0 or a negative errno (-ESRCH:
+ * no such user). */
+int caps_lookup_user(const char *user, uid_t *ret_uid, gid_t *ret_gid);
 
 /* Whether CAP_NET_ADMIN is in the effective set now. */
 bool caps_have_net_admin(void);

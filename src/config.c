@@ -30,7 +30,7 @@ int config_new(struct config **ret) {
         c->log_min_confidence = CONFIDENCE_MEDIUM;
         c->log_connection_end = true;
         c->output = OUTPUT_AUTO;
-        c->queue_size = 16384;
+        c->queue_size = CONFIG_QUEUE_SIZE_DEFAULT;
         c->prometheus_interval = 15;
         c->summary_interval = 300;
         c->save_interval = 300;
@@ -277,15 +277,24 @@ static char *reader(char *str, int num, void *stream) {
         s->pos += n;
         s->line++;
 
+        /* inih would read an indented line as more of the previous key's
+         * value: a list would keep only its last line, an indented key would
+         * become a value, and an inline comment would stay in the value.
+         * Without its indentation the line is read like any other. */
+        while (n > 0 && *start != '\n' && isspace((unsigned char) *start)) {
+                start++;
+                n--;
+        }
+
         if (memchr(start, '\0', n)) {
                 parse_error(s, "NUL byte in line");
                 n = 0;
         }
         /* Hand inih whole lines only: a line cut in two would shift every
          * line number after it and let the tail pass as a line of its own. */
-        room = (size_t) num - 1;
+        room = (size_t) num - 1;        /* the line with its newline, and inih's NUL */
         if (n > room) {
-                parse_error(s, "line longer than %zu bytes", room > 2 ? room - 2 : 0);
+                parse_error(s, "line longer than %zu bytes", room - 1);
                 n = 0;
         }
         check_section_line(s, start, n);
@@ -304,7 +313,6 @@ enum key_type {
         KEY_GROUPS,
         KEY_CONFIDENCE,
         KEY_OUTPUT,
-        KEY_QUEUE,
 };
 
 struct key {
@@ -330,7 +338,7 @@ static const struct key keys[] = {
         K("tagging", "log_min_confidence", KEY_CONFIDENCE, log_min_confidence, 0, 0),
         K("tagging", "log_connection_end", KEY_BOOL, log_connection_end, 0, 0),
         K("output", "mode", KEY_OUTPUT, output, 0, 0),
-        K("output", "queue_size", KEY_QUEUE, queue_size, CONFIG_QUEUE_SIZE_MIN, CONFIG_QUEUE_SIZE_MAX),
+        K("output", "queue_size", KEY_SIZE, queue_size, CONFIG_QUEUE_SIZE_MIN, CONFIG_QUEUE_SIZE_MAX),
         K("stats", "state_directory", KEY_PATH, state_directory, 0, 0),
         K("stats", "control_socket", KEY_PATH, control_socket, 0, 0),
         K("stats", "control_group", KEY_STRING, control_group, 0, 0),
@@ -384,22 +392,16 @@ static int parse_key(struct parse_state *s, const struct key *k, const char *val
                         parse_error(s, "invalid size '%s' for %s (a number with K, M or G)",
                                     value, k->name);
                 break;
-        case KEY_QUEUE:
         case KEY_SECONDS: {
                 uint32_t v;
 
-                if (k->type == KEY_QUEUE)
-                        r = config_parse_size(value, k->min, k->max, &v);
-                else {
-                        r = config_parse_seconds(value, k->max, &v);
-                        if (r == 0 && v < k->min)
-                                r = -ERANGE;
-                }
+                r = config_parse_seconds(value, k->max, &v);
+                if (r == 0 && v < k->min)
+                        r = -ERANGE;
                 if (r == -ERANGE)
                         parse_error(s, "%s '%s' out of range (%u-%u)", k->name, value, k->min, k->max);
                 else if (r < 0)
-                        parse_error(s, "invalid %s '%s' for %s", k->type == KEY_QUEUE ? "number" : "duration",
-                                    value, k->name);
+                        parse_error(s, "invalid duration '%s' for %s", value, k->name);
                 else
                         *(uint32_t *) field = v;
                 break;

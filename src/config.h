@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * The daemon's configuration: /etc/appleflowd/appleflowd.conf (INI, parsed
+ * The daemon's configuration: SYSCONFDIR/appleflowd/appleflowd.conf (INI, parsed
  * with inih), then the command line on top. A struct config is immutable once
  * validated; a reload parses into a new one and swaps it in only when valid.
  * There is no global configuration.
@@ -13,16 +13,22 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "ring.h"                   /* RING_SIZE_MAX */
 #include "tagger.h"
 #include "writer.h"                 /* enum output_mode */
 
-#define CONFIG_DEFAULT_PATH "/etc/appleflowd/appleflowd.conf"
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/appleflowd/appleflowd.conf"
 #define CONFIG_NFLOG_GROUPS_MAX 32
 #define CONFIG_ERROR_MAX 512
 #define CONFIG_RECEIVE_BUFFER_MIN (64u * 1024)
 #define CONFIG_RECEIVE_BUFFER_LIMIT (1024u * 1024 * 1024)  /* SO_RCVBUF takes an int, doubled */
-#define CONFIG_QUEUE_SIZE_MIN 64
-#define CONFIG_QUEUE_SIZE_MAX (1u << 22)
+/* Bytes of the queue to the writer: some 650 bytes a connection entry. */
+#define CONFIG_QUEUE_SIZE_DEFAULT (16u * 1024 * 1024)
+#define CONFIG_QUEUE_SIZE_MIN (256u * 1024)
+#define CONFIG_QUEUE_SIZE_MAX RING_SIZE_MAX     /* what ring_new() accepts */
 #define CONFIG_INTERVAL_MAX (7 * 24 * 3600)
 
 enum config_family {
@@ -49,7 +55,7 @@ struct config {
 
         /* [output] */
         enum output_mode output;
-        uint32_t queue_size;            /* entries in the writer ring */
+        uint32_t queue_size;            /* bytes of the writer ring */
 
         /* [stats] */
         char *state_directory;

@@ -20,6 +20,8 @@
 
 #include "config.h"
 #include "conntrack.h"
+#include "nlmsg.h"
+#include "socket-drops.h"
 
 #define CONNTRACK_BATCH 32              /* messages per recvmmsg */
 #define CONNTRACK_MSG_SIZE 8192         /* one event is a few hundred bytes */
@@ -32,6 +34,7 @@ struct conntrack_input {
         conntrack_loss_handler_t loss;
         void *userdata;
         struct conntrack_stats stats;
+        struct socket_drops drops;
         struct flow flow;               /* filled in place per event */
 
         struct mmsghdr msgs[CONNTRACK_BATCH];
@@ -393,6 +396,7 @@ int conntrack_input_new(struct conntrack_input **ret, unsigned families, uint32_
         r = attach_filter(in->fd, families);
         if (r < 0)
                 return r;
+        (void) socket_drops_init(&in->drops, in->fd);   /* unsupported: ENOBUFS is all we know */
         /* Subscribing to ctnetlink groups needs CAP_NET_ADMIN: -EPERM. */
         if (bind(in->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return -errno;
@@ -425,8 +429,12 @@ int conntrack_input_fd(const struct conntrack_input *in) {
         return in->fd;
 }
 
-void conntrack_input_get_stats(const struct conntrack_input *in, struct conntrack_stats *ret) {
+void conntrack_input_get_stats(struct conntrack_input *in, struct conntrack_stats *ret) {
+        (void) socket_drops_update(&in->drops, in->fd);
         *ret = in->stats;
+        ret->dropped_exact = in->drops.supported;
+        /* Without the kernel's count, each overrun lost at least one event. */
+        ret->dropped = in->drops.supported ? in->drops.total : in->stats.enobufs;
 }
 
 static void lost(struct conntrack_input *in) {
@@ -451,7 +459,7 @@ static void handle_datagram(struct conntrack_input *in, unsigned i) {
                 in->stats.malformed++;
                 return;
         }
-        while (mnl_nlmsg_ok(nlh, len)) {
+        while (nlmsg_ok(nlh, len)) {
                 int r = conntrack_parse_message(nlh, (size_t) len, in->families, &in->flow);
 
                 if (r == CONNTRACK_PARSE_OK) {
@@ -467,10 +475,11 @@ static void handle_datagram(struct conntrack_input *in, unsigned i) {
                 in->stats.malformed++;  /* trailing bytes that are no message */
 }
 
-int conntrack_input_dispatch(struct conntrack_input *in) {
+/* Reads until EAGAIN, or until max_rounds recvmmsg calls (0: no limit). */
+static int dispatch(struct conntrack_input *in, unsigned max_rounds) {
         int handled = 0;
 
-        for (unsigned round = 0; round < CONNTRACK_DISPATCH_MAX; round++) {
+        for (unsigned round = 0; max_rounds == 0 || round < max_rounds; round++) {
                 uint64_t before = in->stats.events;
                 int n;
 
@@ -497,4 +506,19 @@ int conntrack_input_dispatch(struct conntrack_input *in) {
                         break;
         }
         return handled;
+}
+
+int conntrack_input_dispatch(struct conntrack_input *in) {
+        return dispatch(in, CONNTRACK_DISPATCH_MAX);
+}
+
+int conntrack_input_stop(struct conntrack_input *in) {
+        static const int groups[] = { NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_DESTROY };
+
+        /* Once out of the groups nothing more is queued: what is there is
+         * finite, and after reading it the drop count is final. */
+        for (size_t i = 0; i < ELEMENTSOF(groups); i++)
+                if (setsockopt(in->fd, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &groups[i], sizeof(groups[i])) < 0)
+                        return -errno;
+        return dispatch(in, 0);
 }

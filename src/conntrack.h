@@ -10,8 +10,9 @@
  *
  * The kernel drops events when the socket's receive buffer is full and
  * reports it as ENOBUFS: each report is counted, the buffer is doubled up to
- * the configured maximum, and the loss handler is told. NETLINK_NO_ENOBUFS is
- * never set: losses are never silent.
+ * the configured maximum, and the loss handler is told. The socket's drop
+ * counter gives the exact number of events lost. NETLINK_NO_ENOBUFS is never
+ * set: losses are never silent.
  */
 
 #include <stdbool.h>
@@ -27,14 +28,16 @@ struct conntrack_stats {
         uint64_t events;                /* flows handed to the handler */
         uint64_t malformed;             /* messages that did not parse */
         uint64_t ignored;               /* other families or transports (kernel filter missed) */
-        uint64_t enobufs;               /* loss reports from the kernel */
+        uint64_t enobufs;               /* overruns: times the kernel reported lost events */
+        uint64_t dropped;               /* events the kernel dropped (socket-drops.h) */
+        bool dropped_exact;             /* false: the kernel does not count, dropped = enobufs */
         uint32_t rcvbuf;                /* receive buffer requested now, bytes */
         uint32_t rcvbuf_max;
         bool rcvbuf_forced;             /* SO_RCVBUFFORCE worked (CAP_NET_ADMIN) */
 };
 
-/* Called after each ENOBUFS, once the buffer has been grown. The count of
- * events lost is unknown to the kernel itself: each call is one report. */
+/* Called after each ENOBUFS, once the buffer has been grown; the number of
+ * events lost is in conntrack_input_get_stats(). */
 typedef void (*conntrack_loss_handler_t)(struct conntrack_input *in, void *userdata);
 
 /* families: CONFIG_FAMILY_* mask. Opens, subscribes and filters; -EPERM
@@ -53,7 +56,14 @@ int conntrack_input_fd(const struct conntrack_input *in);
  * a negative errno on a socket error other than ENOBUFS. */
 int conntrack_input_dispatch(struct conntrack_input *in);
 
-void conntrack_input_get_stats(const struct conntrack_input *in, struct conntrack_stats *ret);
+/* Also reads the kernel's drop counter: a system call, not for every event. */
+void conntrack_input_get_stats(struct conntrack_input *in, struct conntrack_stats *ret);
+
+/* For a clean stop: leaves the event groups, so that nothing more comes, and
+ * hands every event still queued on the socket to the handler. Afterwards
+ * every event the kernel sent to this input is either handled or counted as
+ * dropped. Returns the number of flows handled, or a negative errno. */
+int conntrack_input_stop(struct conntrack_input *in);
 
 /* Grows the receive buffer, e.g. after a reload raised the maximum. */
 int conntrack_input_set_rcvbuf(struct conntrack_input *in, uint32_t rcvbuf, uint32_t rcvbuf_max);

@@ -7,34 +7,24 @@
 #include <json-c/json.h>
 
 #include "control-protocol.h"
+#include "text-util.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_tokener *, json_tokener_free);
-
-_printf_(3, 4)
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-        va_list ap;
-
-        if (err && errlen > 0) {
-                va_start(ap, fmt);
-                vsnprintf(err, errlen, fmt, ap);
-                va_end(ap);
-        }
-        return -EINVAL;
-}
 
 static int get_name(json_object *v, const char *key, char *dst, char *err, size_t errlen) {
         const char *s;
         int len;
 
         if (!json_object_is_type(v, json_type_string))
-                return fail(err, errlen, "\"%s\" must be a string", key);
+                return errorf(-EINVAL, err, errlen, "\"%s\" must be a string", key);
         s = json_object_get_string(v);
         len = json_object_get_string_len(v);
         if (len <= 0 || len >= CONTROL_NAME_MAX)
-                return fail(err, errlen, "\"%s\" must be 1 to %d bytes", key, CONTROL_NAME_MAX - 1);
+                return errorf(-EINVAL, err, errlen,
+                              "\"%s\" must be 1 to %d bytes", key, CONTROL_NAME_MAX - 1);
         if (memchr(s, 0, (size_t) len))
-                return fail(err, errlen, "\"%s\" contains a NUL", key);
+                return errorf(-EINVAL, err, errlen, "\"%s\" contains a NUL", key);
         memcpy(dst, s, (size_t) len);
         dst[len] = 0;
         return 0;
@@ -50,11 +40,11 @@ int control_request_parse(const char *buf, size_t len, struct control_request *r
         int r;
 
         if (len == 0)
-                return fail(err, errlen, "empty request");
+                return errorf(-EINVAL, err, errlen, "empty request");
         if (len > CONTROL_REQUEST_MAX)
-                return fail(err, errlen, "request longer than %d bytes", CONTROL_REQUEST_MAX);
+                return errorf(-EINVAL, err, errlen, "request longer than %d bytes", CONTROL_REQUEST_MAX);
         if (memchr(buf, 0, len))
-                return fail(err, errlen, "NUL in request");
+                return errorf(-EINVAL, err, errlen, "NUL in request");
 
         /* A request is one flat object: depth 2 is enough, deeper is refused. */
         tok = json_tokener_new_ex(2);
@@ -66,29 +56,29 @@ int control_request_parse(const char *buf, size_t len, struct control_request *r
                 enum json_tokener_error e = json_tokener_get_error(tok);
 
                 if (e == json_tokener_continue)
-                        return fail(err, errlen, "incomplete JSON");
-                return fail(err, errlen, "not JSON: %s", json_tokener_error_desc(e));
+                        return errorf(-EINVAL, err, errlen, "incomplete JSON");
+                return errorf(-EINVAL, err, errlen, "not JSON: %s", json_tokener_error_desc(e));
         }
         end = json_tokener_get_parse_end(tok);
         for (; end < len; end++)
                 if (!strchr(" \t\r\n", buf[end]))
-                        return fail(err, errlen, "text after the JSON object");
+                        return errorf(-EINVAL, err, errlen, "text after the JSON object");
         if (!json_object_is_type(root, json_type_object))
-                return fail(err, errlen, "the request must be a JSON object");
+                return errorf(-EINVAL, err, errlen, "the request must be a JSON object");
 
         json_object_object_foreach(root, key, val) {
                 if (strcmp(key, "command") == 0) {
                         const char *c;
 
                         if (!json_object_is_type(val, json_type_string))
-                                return fail(err, errlen, "\"command\" must be a string");
+                                return errorf(-EINVAL, err, errlen, "\"command\" must be a string");
                         c = json_object_get_string(val);
                         if (strcmp(c, "stats") == 0)
                                 req.command = CONTROL_COMMAND_STATS;
                         else if (strcmp(c, "ping") == 0)
                                 req.command = CONTROL_COMMAND_PING;
                         else
-                                return fail(err, errlen, "unknown command");
+                                return errorf(-EINVAL, err, errlen, "unknown command");
                         have_command = true;
                 } else if (strcmp(key, "service") == 0) {
                         r = get_name(val, key, req.service, err, errlen);
@@ -100,14 +90,14 @@ int control_request_parse(const char *buf, size_t len, struct control_request *r
                                 return r;
                 } else if (strcmp(key, "all") == 0) {
                         if (!json_object_is_type(val, json_type_boolean))
-                                return fail(err, errlen, "\"all\" must be true or false");
+                                return errorf(-EINVAL, err, errlen, "\"all\" must be true or false");
                         req.all = json_object_get_boolean(val);
                 } else
                         /* The key is not echoed: it may be anything. */
-                        return fail(err, errlen, "unknown key in request");
+                        return errorf(-EINVAL, err, errlen, "unknown key in request");
         }
         if (!have_command)
-                return fail(err, errlen, "\"command\" missing");
+                return errorf(-EINVAL, err, errlen, "\"command\" missing");
 
         *ret = req;
         return 0;

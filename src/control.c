@@ -300,25 +300,31 @@ static int prepare_path(const char *path, const struct sockaddr_un *sa, socklen_
 }
 
 static int lookup_group(const char *name, gid_t *ret) {
-        struct group grp, *result = NULL;
-        char buf[4096];
-        int r;
+        /* A group with many members needs a larger buffer: grow it, bounded. */
+        for (size_t size = 4096; size <= 1024 * 1024; size *= 4) {
+                _cleanup_free_ char *buf = malloc(size);
+                struct group grp, *result = NULL;
+                int r;
 
-        r = getgrnam_r(name, &grp, buf, sizeof(buf), &result);
-        if (r != 0)
-                return -r;
-        if (!result)
-                return -ENOENT;
-        *ret = result->gr_gid;
-        return 0;
+                if (!buf)
+                        return -ENOMEM;
+                r = getgrnam_r(name, &grp, buf, size, &result);
+                if (r == ERANGE)
+                        continue;
+                if (r != 0)
+                        return -r;
+                if (!result)
+                        return -ENOENT;
+                *ret = result->gr_gid;
+                return 0;
+        }
+        return -E2BIG;
 }
 
-int control_new(struct control **ret, sd_event *e, struct stats *s, const char *path,
-                const char *group) {
+int control_new(struct control **ret, sd_event *e, struct stats *s, const char *path) {
         _cleanup_(control_freep) struct control *c = NULL;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         socklen_t salen;
-        gid_t gid = (gid_t) -1;
         mode_t old_umask;
         int r;
 
@@ -328,11 +334,6 @@ int control_new(struct control **ret, sd_event *e, struct stats *s, const char *
                 path = CONTROL_SOCKET_DEFAULT;
         if (path[0] != '/' || strlen(path) >= sizeof(sa.sun_path))
                 return -EINVAL;
-        if (group) {
-                r = lookup_group(group, &gid);
-                if (r < 0)
-                        return r;
-        }
         memcpy(sa.sun_path, path, strlen(path));
         salen = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
 
@@ -351,7 +352,8 @@ int control_new(struct control **ret, sd_event *e, struct stats *s, const char *
         c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (c->fd < 0)
                 return -errno;
-        /* Created without any access for others, then opened up as configured. */
+        /* Created without any access for others: the owner and root only,
+         * until control_set_group opens it to a group. */
         old_umask = umask(0177);
         r = bind(c->fd, (struct sockaddr *) &sa, salen);
         umask(old_umask);
@@ -360,10 +362,6 @@ int control_new(struct control **ret, sd_event *e, struct stats *s, const char *
         c->path = strdup(path);
         if (!c->path)
                 return -ENOMEM;
-        if (gid != (gid_t) -1) {
-                if (chown(path, (uid_t) -1, gid) < 0 || chmod(path, 0660) < 0)
-                        return -errno;
-        }
         if (listen(c->fd, SOMAXCONN) < 0)
                 return -errno;
 
@@ -375,6 +373,37 @@ int control_new(struct control **ret, sd_event *e, struct stats *s, const char *
         *ret = c;
         c = NULL;
         return 0;
+}
+
+int control_set_group(struct control *c, const char *group) {
+        struct stat st;
+        gid_t gid = (gid_t) -1;
+        int r;
+
+        if (!group || !*group)
+                return -EINVAL;
+        r = lookup_group(group, &gid);
+        if (r < 0)
+                return r;
+        /* The group first, then the mode: never open to the wrong group. */
+        if (chown(c->path, (uid_t) -1, gid) < 0 || chmod(c->path, 0660) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        /* Some file systems accept either and ignore it. */
+        if (lstat(c->path, &st) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (!S_ISSOCK(st.st_mode) || st.st_gid != gid || (st.st_mode & 07777) != 0660) {
+                r = -EIO;
+                goto fail;
+        }
+        return 0;
+
+fail:
+        (void) chmod(c->path, 0600);
+        return r;
 }
 
 struct control *control_free(struct control *c) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -22,6 +23,7 @@
 #include "queue.h"
 #include "ring.h"
 #include "state.h"
+#include "summary.h"
 #include "sysctl-check.h"
 #include "writer.h"
 
@@ -86,23 +88,51 @@ void daemon_handle_flow(const struct flow *f, void *userdata) {
         (void) queue_submit_flow(d->queue, f, &tag, d->tagset.catalog);
 }
 
-static void report_losses(struct daemon *d) {
-        uint64_t lost[_STATS_SOURCE_MAX] = {};
-
+/* The running loss totals of each input, as the next report would give them. */
+static void read_losses(struct daemon *d, struct daemon_losses now[static _STATS_SOURCE_MAX]) {
         if (d->conntrack) {
                 struct conntrack_stats cs;
 
                 conntrack_input_get_stats(d->conntrack, &cs);
-                lost[STATS_SOURCE_CONNTRACK] = cs.enobufs;
+                now[STATS_SOURCE_CONNTRACK] = (struct daemon_losses) {
+                        .events = cs.dropped,
+                        .overruns = cs.enobufs,
+                        .receive_buffer = cs.rcvbuf,
+                        .at_least = !cs.dropped_exact,
+                };
         }
-        if (d->nflog)
-                lost[STATS_SOURCE_NFLOG] = nflog_input_get_stats(d->nflog)->enobufs;
+        if (d->nflog) {
+                const struct nflog_input_stats *ns = nflog_input_get_stats(d->nflog);
 
+                /* A dropped NFLOG message held one packet or more. */
+                now[STATS_SOURCE_NFLOG] = (struct daemon_losses) {
+                        .events = MAX(ns->dropped, ns->enobufs),
+                        .overruns = ns->enobufs,
+                        .at_least = true,
+                };
+        }
+}
+
+static void report_losses(struct daemon *d) {
+        struct daemon_losses now[_STATS_SOURCE_MAX] = {};
+
+        read_losses(d, now);
         for (unsigned s = 0; s < _STATS_SOURCE_MAX; s++) {
-                if (lost[s] == d->lost_reported[s])
+                struct daemon_losses *done = &d->losses_reported[s];
+                struct entry_loss l = {
+                        .source = stats_source_to_string(s),
+                        .events = now[s].events - done->events,
+                        .overruns = now[s].overruns - done->overruns,
+                        .receive_buffer = now[s].receive_buffer,
+                        .at_least = now[s].at_least,
+                };
+
+                if (l.events == 0 && l.overruns == 0)
                         continue;
-                (void) queue_submit_lost(d->queue, stats_source_to_string(s), lost[s] - d->lost_reported[s]);
-                d->lost_reported[s] = lost[s];
+                /* No room even in the reserve: the same totals go next time. */
+                if (queue_submit_lost(d->queue, &l) == -EAGAIN)
+                        continue;
+                *done = now[s];
         }
         d->last_loss_report_usec = now_usec();
         queue_flush(d->queue);
@@ -152,27 +182,31 @@ static int on_nflog(sd_event_source *s, int fd, uint32_t revents, void *userdata
 
 static void on_stats_refresh(struct stats *s, struct stats_daemon *dd, void *userdata) {
         struct daemon *d = userdata;
+        struct daemon_losses lost[_STATS_SOURCE_MAX] = {};
         struct queue_stats q;
 
+        read_losses(d, lost);
         dd->malformed = 0;
         if (d->conntrack) {
                 struct conntrack_stats cs;
 
                 conntrack_input_get_stats(d->conntrack, &cs);
                 dd->events_received[STATS_SOURCE_CONNTRACK] = cs.events;
-                dd->events_lost[STATS_SOURCE_CONNTRACK] = cs.enobufs;
                 dd->malformed += cs.malformed;
         }
         if (d->nflog) {
                 const struct nflog_input_stats *ns = nflog_input_get_stats(d->nflog);
 
                 dd->events_received[STATS_SOURCE_NFLOG] = ns->packets;
-                dd->events_lost[STATS_SOURCE_NFLOG] = ns->enobufs;
                 dd->malformed += ns->malformed;
         }
+        for (unsigned src = 0; src < _STATS_SOURCE_MAX; src++)
+                dd->events_lost[src] = lost[src].events;
         queue_get_stats(d->queue, &q);
         dd->entries_written = q.writer.written;
-        dd->entries_dropped = q.dropped;
+        /* Not written for want of room: ring full, unformattable, or still
+         * queued when a stop timed out. */
+        dd->entries_dropped = q.dropped + q.invalid + q.writer.discarded;
         dd->journal_errors = q.writer.errors;
 }
 
@@ -314,6 +348,18 @@ static void open_statistics_files(struct daemon *d) {
                                               "Statistics will not be kept across restarts: %s: %s",
                                               c->state_directory, strerror(-r)));
         else {
+                uid_t uid = (uid_t) -1;
+                gid_t gid = (gid_t) -1;
+
+                /* The directory belongs to the user the daemon becomes
+                 * (an unknown user= stops the start a moment later). */
+                if (c->user && geteuid() == 0 && caps_lookup_user(c->user, &uid, &gid) < 0)
+                        uid = (uid_t) -1, gid = (gid_t) -1;
+                r = state_make_directory(d->state, uid, gid);
+                if (r < 0)
+                        daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                                      "Statistics will not be saved: %s: %s",
+                                                      c->state_directory, strerror(-r)));
                 r = state_load(d->state, err, sizeof(err));
                 if (r < 0 && r != -ENOENT)
                         daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
@@ -326,6 +372,13 @@ static void open_statistics_files(struct daemon *d) {
                                                       strerror(-r)));
         }
 
+        r = summary_new(&d->summary, d->stats, d->queue);
+        if (r >= 0)
+                r = summary_attach_event(d->summary, d->event, (uint64_t) c->summary_interval * 1000000u);
+        if (r < 0)
+                daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                              "Summary entries will not be written: %s", strerror(-r)));
+
         if (c->prometheus_file) {
                 r = prometheus_new(&d->prometheus, d->stats, c->prometheus_file);
                 if (r >= 0)
@@ -336,6 +389,24 @@ static void open_statistics_files(struct daemon *d) {
                                                       "Prometheus file %s will not be written: %s",
                                                       c->prometheus_file, strerror(-r)));
         }
+}
+
+/* A warning, not a refusal to start: root can still ask. */
+static void open_control_to_group(struct daemon *d) {
+        const char *group = d->config->control_group;
+        char hint[160] = "";
+        int r;
+
+        r = control_set_group(d->control, group);
+        if (r >= 0)
+                return;
+        if (r == -EPERM)
+                snprintf(hint, sizeof(hint), " (the daemon's user must be a member: SupplementaryGroups=%s)",
+                         group);
+        daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                      "%s stays open to root only: cannot give it to group %s: %s%s",
+                                      d->config->control_socket, group,
+                                      r == -ENOENT ? "no such group" : strerror(-r), hint));
 }
 
 static int open_inputs(struct daemon *d, char *err, size_t errlen) {
@@ -463,7 +534,7 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
                 return -ENOMEM;
         }
         if ((r = ring_new(&d->ring, config->queue_size)) < 0 ||
-            (r = writer_new(&d->writer, d->ring, config->output, NULL)) < 0 ||
+            (r = writer_new(&d->writer, d->ring, config->output, NULL, NULL)) < 0 ||
             (r = queue_new(&d->queue, d->ring, d->writer)) < 0) {
                 snprintf(err, errlen, "Cannot set up the output: %s", strerror(-r));
                 return r;
@@ -490,7 +561,7 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
         }
         open_statistics_files(d);
         /* Before privileges go: the socket's directory may be root's. */
-        r = control_new(&d->control, d->event, d->stats, config->control_socket, config->control_group);
+        r = control_new(&d->control, d->event, d->stats, config->control_socket);
         if (r == -EADDRINUSE) {
                 snprintf(err, errlen, "Cannot listen on %s: another appleflowd answers there",
                          config->control_socket);
@@ -500,6 +571,8 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
                 daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
                                               "appleflowctl will not reach this daemon: %s: %s",
                                               config->control_socket, strerror(-r)));
+        else if (config->control_group)
+                open_control_to_group(d);
 
         /* Every socket and file is open: give up what is no longer needed,
          * before the writer thread starts (capabilities are per thread). */
@@ -526,6 +599,43 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
         return 0;
 }
 
+/* Stops the inputs so that nothing more comes, and handles what the kernel
+ * had already queued: every event it sent is then handled or counted. */
+static void stop_inputs(struct daemon *d) {
+        d->conntrack_reader = batch_io_free(d->conntrack_reader);
+        d->nflog_source = sd_event_source_disable_unref(d->nflog_source);
+        if (d->conntrack && conntrack_input_stop(d->conntrack) < 0)
+                (void) conntrack_input_dispatch(d->conntrack);
+        if (d->nflog)
+                (void) nflog_input_dispatch(d->nflog);
+        queue_flush(d->queue);
+}
+
+/* The final figures: STATUS= for the service manager, and on stderr what
+ * the journal could not be told. */
+static void log_stopped(struct daemon *d) {
+        const struct stats_daemon *dd = &d->stats->daemon;
+        struct daemon_losses lost[_STATS_SOURCE_MAX] = {};
+        uint64_t events = 0, events_lost = 0, unreported_losses = 0;
+        struct queue_stats q;
+
+        stats_refresh(d->stats);
+        read_losses(d, lost);
+        queue_get_stats(d->queue, &q);
+        for (unsigned s = 0; s < _STATS_SOURCE_MAX; s++) {
+                events += dd->events_received[s];
+                events_lost += lost[s].events;
+                unreported_losses += lost[s].events - d->losses_reported[s].events;
+        }
+        sd_notifyf(false, "STATUS=Stopped: %" PRIu64 " events received, %" PRIu64 " lost in the kernel; "
+                   "%" PRIu64 " entries written, %" PRIu64 " not written",
+                   events, events_lost, dd->entries_written, dd->entries_dropped + dd->journal_errors);
+        if (q.writer.unreported > 0 || unreported_losses > 0)
+                fprintf(stderr, "appleflowd: stopped with %" PRIu64 " entries not written and %" PRIu64
+                        " events lost in the kernel that no journal entry reports\n",
+                        q.writer.unreported, unreported_losses);
+}
+
 int daemon_run(struct daemon *d) {
         char err[STATE_ERROR_MAX];
         int r;
@@ -533,11 +643,19 @@ int daemon_run(struct daemon *d) {
         notify_status(d, "READY=1\n");
         r = sd_event_loop(d->event);
 
-        /* Stop reading, count the last losses, keep the counters, and let
-         * the writer finish what is queued. */
-        d->conntrack_reader = batch_io_free(d->conntrack_reader);
-        d->nflog_source = sd_event_source_disable_unref(d->nflog_source);
+        /* Lose nothing at the stop: read what the kernel queued, count the
+         * last losses, keep the counters, let the writer finish; then, from
+         * this thread, the losses that waited for room and the report of
+         * every entry not written. */
+        stop_inputs(d);
         report_losses(d);
+        /* The last period's summary, so that the journal's sums match the totals. */
+        if (d->summary && d->config->summary_interval > 0) {
+                uint64_t now = 0;
+
+                (void) sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+                (void) summary_emit(d->summary, now);
+        }
         if (d->state && state_save(d->state, err, sizeof(err)) < 0)
                 daemon_submit(d, daemon_entry(d, MESSAGE_ID_STOPPING_STR, 4,
                                               "Statistics not saved: %s", err));
@@ -548,6 +666,9 @@ int daemon_run(struct daemon *d) {
                 (void) writer_stop(d->writer, WRITER_STOP_TIMEOUT_USEC);
                 d->writer_running = false;
         }
+        report_losses(d);
+        (void) writer_drain(d->writer);
+        log_stopped(d);
         if (r < 0)
                 return 1;
         return d->exit_code;
@@ -556,6 +677,7 @@ int daemon_run(struct daemon *d) {
 struct daemon *daemon_free(struct daemon *d) {
         if (!d)
                 return NULL;
+        d->summary = summary_free(d->summary);
         /* The writer first: it reads the ring until it stops. */
         d->writer = writer_free(d->writer);
         d->queue = queue_free(d->queue);

@@ -34,8 +34,17 @@ struct writer;
 struct queue;
 struct state;
 struct prometheus;
+struct summary;
 struct control;
 struct entry;
+
+/* Events an input lost in the kernel, as running totals. */
+struct daemon_losses {
+        uint64_t events;
+        uint64_t overruns;
+        uint64_t receive_buffer;
+        bool at_least;
+};
 
 struct daemon {
         const struct options *options;          /* the command line, put on top of each reload */
@@ -59,9 +68,10 @@ struct daemon {
         struct stats *stats;
         struct state *state;
         struct prometheus *prometheus;
+        struct summary *summary;
         struct control *control;
 
-        uint64_t lost_reported[_STATS_SOURCE_MAX];
+        struct daemon_losses losses_reported[_STATS_SOURCE_MAX];    /* in the journal's entries */
         uint64_t last_loss_report_usec;
         unsigned ticks;
         uint64_t status_events, status_usec;

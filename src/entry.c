@@ -97,11 +97,20 @@ static void sb_endpoint(struct sb *s, int family, const union flow_addr *a, uint
         sb_u64(s, port);
 }
 
+static struct entry_field *table(struct entry *e) {
+        return (struct entry_field *) (void *) (e->data + e->table);
+}
+
+static bool packed(const struct entry *e) {
+        return e->table != ENTRY_BUF_SIZE;
+}
+
 static void field_open(struct entry *e, const char *name, struct sb *s) {
         *s = (struct sb) {
-                .buf = e->buf + e->len,
-                .size = sizeof(e->buf) - e->len,
-                .overflow = e->n_fields >= ENTRY_FIELDS_MAX,
+                .buf = e->data + e->len,
+                .size = ENTRY_BUF_SIZE - e->len,
+                /* A packed entry's table ends its bytes: nothing more fits. */
+                .overflow = e->n_fields >= ENTRY_FIELDS_MAX || packed(e),
         };
         sb_puts(s, name);
         sb_putc(s, '=');
@@ -111,7 +120,7 @@ static int field_close(struct entry *e, struct sb *s) {
         if (s->overflow || s->len >= s->size)   /* room for the NUL too */
                 return -ENOBUFS;
         s->buf[s->len] = '\0';
-        e->field[e->n_fields++] = (struct entry_field) { .off = e->len, .len = (uint16_t) s->len };
+        table(e)[e->n_fields++] = (struct entry_field) { .off = e->len, .len = (uint16_t) s->len };
         e->len = (uint16_t) (e->len + s->len + 1);
         return 0;
 }
@@ -160,6 +169,7 @@ static uint64_t now_realtime_usec(void) {
 static void entry_reset(struct entry *e, enum entry_kind kind, int priority) {
         e->n_fields = 0;
         e->len = 0;
+        e->table = ENTRY_BUF_SIZE;
         e->kind = (uint8_t) kind;
         e->priority = (uint8_t) priority;
         e->realtime_usec = now_realtime_usec();
@@ -415,7 +425,7 @@ int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t
         return 0;
 }
 
-int entry_format_lost(struct entry *e, const char *source, uint64_t count) {
+int entry_format_lost(struct entry *e, const struct entry_loss *l) {
         struct sb s;
         int r;
 
@@ -423,20 +433,42 @@ int entry_format_lost(struct entry *e, const char *source, uint64_t count) {
         if ((r = add_str(e, "MESSAGE_ID", MESSAGE_ID_EVENTS_LOST_STR)) < 0)
                 return r;
         field_open(e, "MESSAGE", &s);
-        sb_clean(&s, source, 32);
-        sb_puts(&s, ": the kernel dropped events, receive buffer overrun ");
-        sb_u64(&s, count);
-        sb_puts(&s, count == 1 ? " time" : " times");
+        sb_clean(&s, l->source, 32);
+        sb_puts(&s, l->at_least ? ": the kernel dropped at least " : ": the kernel dropped ");
+        sb_u64(&s, l->events);
+        sb_puts(&s, l->events == 1 ? " event" : " events");
+        sb_puts(&s, ", the receive buffer was full");
+        if (l->overruns > 0) {
+                sb_puts(&s, " (");
+                sb_u64(&s, l->overruns);
+                sb_puts(&s, l->overruns == 1 ? " overrun)" : " overruns)");
+        }
+        if (l->receive_buffer > 0) {
+                sb_puts(&s, "; receive buffer now ");
+                sb_u64(&s, l->receive_buffer);
+                sb_puts(&s, " bytes");
+        }
         if ((r = field_close(e, &s)) < 0 ||
             (r = add_header_tail(e)) < 0 ||
             (r = add_str(e, "EVENT_ACTION", "events-lost")) < 0 ||
-            (r = add_clean(e, "EVENT_PROVIDER", source, 32)) < 0 ||
-            (r = add_u64(e, "EVENTS_LOST", count)) < 0)
+            (r = add_clean(e, "EVENT_PROVIDER", l->source, 32)) < 0 ||
+            (r = add_u64(e, "EVENTS_LOST", l->events)) < 0 ||
+            (r = add_u64(e, "RECEIVE_BUFFER_OVERRUNS", l->overruns)) < 0)
+                return r;
+        if (l->receive_buffer > 0 && (r = add_u64(e, "RECEIVE_BUFFER", l->receive_buffer)) < 0)
                 return r;
         return 0;
 }
 
-int entry_format_not_written(struct entry *e, uint64_t n) {
+int entry_format_not_written(struct entry *e, const struct entry_unwritten *u) {
+        static const char *const why[] = {
+                " because the queue to the journal was full",
+                " refused by the journal",
+                " still queued when the daemon stopped",
+        };
+        uint64_t part[] = { u->queue_full, u->refused, u->at_stop };
+        uint64_t n = u->queue_full + u->refused + u->at_stop;
+        const char *sep = ": ";
         struct sb s;
         int r;
 
@@ -446,7 +478,14 @@ int entry_format_not_written(struct entry *e, uint64_t n) {
         field_open(e, "MESSAGE", &s);
         sb_u64(&s, n);
         sb_puts(&s, n == 1 ? " entry not written" : " entries not written");
-        sb_puts(&s, ": the journal writer fell behind");
+        for (size_t i = 0; i < ELEMENTSOF(part); i++) {
+                if (part[i] == 0)
+                        continue;
+                sb_puts(&s, sep);
+                sb_u64(&s, part[i]);
+                sb_puts(&s, why[i]);
+                sep = ", ";
+        }
         if ((r = field_close(e, &s)) < 0 ||
             (r = add_header_tail(e)) < 0 ||
             (r = add_str(e, "EVENT_ACTION", "entries-not-written")) < 0 ||
@@ -513,9 +552,9 @@ int entry_add_field(struct entry *e, const char *name, const char *fmt, ...) {
 
 size_t entry_field_name_len(const struct entry *e, unsigned i) {
         const char *p = entry_field_str(e, i);
-        const char *eq = memchr(p, '=', e->field[i].len);
+        const char *eq = memchr(p, '=', entry_field_len(e, i));
 
-        return eq ? (size_t) (eq - p) : e->field[i].len;
+        return eq ? (size_t) (eq - p) : entry_field_len(e, i);
 }
 
 const char *entry_get(const struct entry *e, const char *name) {
@@ -524,7 +563,7 @@ const char *entry_get(const struct entry *e, const char *name) {
         for (unsigned i = 0; i < e->n_fields; i++) {
                 const char *p = entry_field_str(e, i);
 
-                if (e->field[i].len > n && memcmp(p, name, n) == 0 && p[n] == '=')
+                if (entry_field_len(e, i) > n && memcmp(p, name, n) == 0 && p[n] == '=')
                         return p + n + 1;
         }
         return NULL;
@@ -534,19 +573,43 @@ unsigned entry_to_iovec(const struct entry *e, struct iovec *iov) {
         for (unsigned i = 0; i < e->n_fields; i++)
                 iov[i] = (struct iovec) {
                         .iov_base = (void *) entry_field_str(e, i),
-                        .iov_len = e->field[i].len,
+                        .iov_len = entry_field_len(e, i),
                 };
         return e->n_fields;
 }
 
-void entry_copy(struct entry *dst, const struct entry *src) {
+/* Where the table of a packed entry starts: just after the text, aligned. */
+static size_t packed_table(const struct entry *e) {
+        size_t align = _Alignof(struct entry_field);
+
+        return (e->len + align - 1) & ~(align - 1);
+}
+
+size_t entry_size(const struct entry *e) {
+        return offsetof(struct entry, data) + packed_table(e) +
+               e->n_fields * sizeof(struct entry_field);
+}
+
+size_t entry_pack(struct entry *e) {
+        size_t to = packed_table(e);
+
+        /* May overlap when the text is nearly ENTRY_BUF_SIZE long. */
+        memmove(e->data + to, e->data + e->table, e->n_fields * sizeof(struct entry_field));
+        e->table = (uint16_t) to;
+        return entry_size(e);
+}
+
+size_t entry_copy(struct entry *dst, const struct entry *src) {
         dst->n_fields = src->n_fields;
         dst->kind = src->kind;
         dst->priority = src->priority;
         dst->len = src->len;
         dst->realtime_usec = src->realtime_usec;
-        memcpy(dst->field, src->field, src->n_fields * sizeof(src->field[0]));
-        memcpy(dst->buf, src->buf, src->len);
+        dst->table = (uint16_t) packed_table(src);
+        memcpy(dst->data, src->data, src->len);
+        memcpy(dst->data + dst->table, src->data + src->table,
+               src->n_fields * sizeof(struct entry_field));
+        return entry_size(dst);
 }
 
 const char *entry_kind_to_string(enum entry_kind k) {

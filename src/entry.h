@@ -2,12 +2,12 @@
 #pragma once
 
 /*
- * One journal entry, fixed size and self-contained: every field is copied into
- * buf as "NAME=value" (journald's native form, NUL-terminated for the console
- * and JSON sinks), so an entry waiting in the ring never points into a
- * catalogue that a reload may free. Formatting never allocates; the buffer is
- * sized for the largest entry a valid catalogue can produce (checked at build
- * time below), and anything larger is refused with -ENOBUFS, never truncated.
+ * One journal entry, self-contained: every field is copied into its text as
+ * "NAME=value" (journald's native form, NUL-terminated for the console and
+ * JSON sinks), so an entry waiting in the ring never points into a catalogue
+ * that a reload may free. Formatting never allocates; the text is sized for
+ * the largest entry a valid catalogue can produce (checked at build time
+ * below), and anything larger is refused with -ENOBUFS, never truncated.
  * docs/journal-fields.md lists every field.
  */
 
@@ -86,18 +86,30 @@ _Static_assert(ENTRY_FLOW_BYTES_MAX <= ENTRY_BUF_SIZE, "ENTRY_BUF_SIZE too small
 _Static_assert(ENTRY_FIELDS_MAX <= UINT8_MAX && ENTRY_BUF_SIZE <= UINT16_MAX, "entry sizes");
 
 struct entry_field {
-        uint16_t off, len;              /* "NAME=value" at buf + off, len bytes, NUL after */
+        uint16_t off, len;              /* "NAME=value" at data + off, len bytes, NUL after */
 };
 
+/*
+ * data holds the text, the fields one after another, then the field table.
+ * While an entry is formatted the table waits at its end (ENTRY_BUF_SIZE);
+ * entry_pack() moves it to just after the text, so that a packed entry is
+ * only the bytes it uses (entry_size()): that is what the queue to the
+ * writer holds, a few hundred bytes for a connection. A packed entry is
+ * read-only and may be only its used part: read it through the accessors
+ * below, never copy it by value.
+ */
 struct entry {
         uint8_t n_fields;
         uint8_t kind;                   /* enum entry_kind, for per-kind accounting */
         uint8_t priority;               /* syslog priority, also in the PRIORITY field */
-        uint16_t len;                   /* bytes of buf in use */
+        uint16_t len;                   /* bytes of text in use */
+        uint16_t table;                 /* offset of the field table in data */
         uint64_t realtime_usec;         /* when it was formatted (console and JSON sinks) */
-        struct entry_field field[ENTRY_FIELDS_MAX];
-        char buf[ENTRY_BUF_SIZE];
+        char data[ENTRY_BUF_SIZE + ENTRY_FIELDS_MAX * sizeof(struct entry_field)];
 };
+
+#define ENTRY_SIZE_MAX sizeof(struct entry)
+_Static_assert(ENTRY_BUF_SIZE % _Alignof(struct entry_field) == 0, "the table is aligned");
 
 /* Connection new/end or packet logged, from f->action. The tag's entry and
  * products are copied out of c. Returns 0, -EINVAL (untagged, bad entry index,
@@ -106,12 +118,25 @@ struct entry {
 int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t,
                       const struct catalog *c);
 
-/* Events the kernel dropped: source is "conntrack" or "nflog", count the
- * number of receive-buffer overruns (ENOBUFS) since the last report. */
-int entry_format_lost(struct entry *e, const char *source, uint64_t count);
+/* Events the kernel dropped since the last report, because the receive
+ * buffer of an input's socket was full. */
+struct entry_loss {
+        const char *source;             /* "conntrack", "nflog" */
+        uint64_t events;                /* events dropped */
+        bool at_least;                  /* events is a lower bound (see socket-drops.h) */
+        uint64_t overruns;              /* ENOBUFS reports */
+        uint64_t receive_buffer;        /* bytes now; 0: not said */
+};
+int entry_format_lost(struct entry *e, const struct entry_loss *l);
 
-/* "N entries not written": entries dropped because the ring was full. */
-int entry_format_not_written(struct entry *e, uint64_t n);
+/* "N entries not written" since the last report, by reason; ENTRIES_DROPPED
+ * is their sum. */
+struct entry_unwritten {
+        uint64_t queue_full;            /* the ring was full, or the entry could not be formatted */
+        uint64_t refused;               /* the journal refused them */
+        uint64_t at_stop;               /* left in the ring when a stop timed out */
+};
+int entry_format_not_written(struct entry *e, const struct entry_unwritten *u);
 
 /* The daemon's own entries: MESSAGE_ID (32 hex digits), MESSAGE, PRIORITY,
  * SYSLOG_IDENTIFIER; add more fields with entry_add_field(). */
@@ -120,12 +145,21 @@ int entry_format_message(struct entry *e, const char *message_id, int priority,
 
 /* Appends NAME=value. name must be a valid journal field name (A-Z, 0-9, _,
  * not starting with _ or a digit, at most 64 bytes): -EINVAL otherwise.
- * -ENOBUFS when the entry is full (the entry is left as it was). */
+ * -ENOBUFS when the entry is full or packed (the entry is left as it was). */
 int entry_add_field(struct entry *e, const char *name, const char *fmt, ...) _printf_(3, 4);
 
-/* Accessors. */
+/* Accessors, for entries being formatted and packed ones alike. */
+static inline const struct entry_field *entry_field(const struct entry *e, unsigned i) {
+        return (const struct entry_field *) (const void *) (e->data + e->table) + i;
+}
+
 static inline const char *entry_field_str(const struct entry *e, unsigned i) {
-        return e->buf + e->field[i].off;
+        return e->data + entry_field(e, i)->off;
+}
+
+/* Length of field i, "NAME=value" without the NUL. */
+static inline size_t entry_field_len(const struct entry *e, unsigned i) {
+        return entry_field(e, i)->len;
 }
 
 /* Length of the NAME part of field i (up to the '='). */
@@ -134,7 +168,13 @@ size_t entry_field_name_len(const struct entry *e, unsigned i);
 const char *entry_get(const struct entry *e, const char *name);
 /* Fill iov (at least e->n_fields long) for sd_journal_sendv(); returns n_fields. */
 unsigned entry_to_iovec(const struct entry *e, struct iovec *iov);
-/* Copy only the used part of src. */
-void entry_copy(struct entry *dst, const struct entry *src);
+
+/* Bytes the entry takes packed: the header, the text, the field table. */
+size_t entry_size(const struct entry *e);
+/* Moves the field table to just after the text; returns entry_size(e). */
+size_t entry_pack(struct entry *e);
+/* Copies only the used part of src into dst, packed; returns entry_size().
+ * dst needs that many bytes, not a whole struct entry. */
+size_t entry_copy(struct entry *dst, const struct entry *src);
 
 const char *entry_kind_to_string(enum entry_kind k);

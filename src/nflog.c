@@ -24,7 +24,9 @@
 #include <time.h>
 
 #include "nflog.h"
+#include "nlmsg.h"
 #include "packet.h"
+#include "socket-drops.h"
 
 #define NFLOG_MAX_GROUPS 32
 #define NFLOG_RECV_BUFFER (64 * 1024)   /* the kernel batches into NLMSG_GOODSIZE skbs */
@@ -46,6 +48,7 @@ struct nflog_input {
         flow_handler_t handler;
         void *userdata;
         struct nflog_input_stats stats;
+        struct socket_drops drops;
         struct flow flow;
         struct ifname_entry ifnames[IFNAME_CACHE_SIZE];
         uint8_t buf[NFLOG_RECV_BUFFER];
@@ -80,7 +83,7 @@ static int wait_ack(struct nflog_input *in, uint32_t seq) {
                 left = (int) n;
 
                 for (const struct nlmsghdr *nlh = (const struct nlmsghdr *) in->buf;
-                     mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+                     nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
                         const struct nlmsgerr *err;
 
                         if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq != seq)
@@ -152,6 +155,7 @@ int nflog_input_new(struct nflog_input **ret, const uint16_t *groups, size_t n_g
         in->portid = mnl_socket_get_portid(in->nl);
         in->seq = (uint32_t) time(NULL);
         set_rcvbuf(mnl_socket_get_fd(in->nl), rcvbuf_bytes);
+        (void) socket_drops_init(&in->drops, mnl_socket_get_fd(in->nl));
 
         for (size_t i = 0; i < n_groups; i++) {
                 r = config(in, groups[i], NFULNL_CFG_CMD_BIND, -1, 0);
@@ -189,7 +193,9 @@ int nflog_input_fd(const struct nflog_input *in) {
         return mnl_socket_get_fd(in->nl);
 }
 
-const struct nflog_input_stats *nflog_input_get_stats(const struct nflog_input *in) {
+const struct nflog_input_stats *nflog_input_get_stats(struct nflog_input *in) {
+        if (in->nl && socket_drops_update(&in->drops, mnl_socket_get_fd(in->nl)) >= 0)
+                in->stats.dropped = in->drops.total;
         return &in->stats;
 }
 
@@ -346,9 +352,15 @@ static void handle_packet(struct nflog_input *in, const struct nlmsghdr *nlh) {
 void nflog_input_process(struct nflog_input *in, const void *buf, size_t len) {
         int n = (int) MIN(len, (size_t) INT32_MAX);
 
-        for (const struct nlmsghdr *nlh = buf; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+        for (const struct nlmsghdr *nlh = buf; nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
                 if (nlh->nlmsg_type == (NFNL_SUBSYS_ULOG << 8 | NFULNL_MSG_PACKET))
                         handle_packet(in, nlh);
+        }
+        /* Bytes left that are no whole message (cut short, or a length
+         * beyond the datagram) may have held a packet: counted, not skipped. */
+        if (n > 0) {
+                in->stats.packets++;
+                in->stats.malformed++;
         }
 }
 

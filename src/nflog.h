@@ -32,7 +32,9 @@ struct nflog_input;
  *         + truncated. */
 struct nflog_input_stats {
         uint64_t packets;       /* packet messages received from the kernel */
-        uint64_t malformed;     /* unparseable netlink message or IP header, or
+        uint64_t malformed;     /* unparseable netlink message (also bytes at the
+                                 * end of a datagram that are no whole message,
+                                 * counted as a packet), or IP header, or
                                  * an IP version contradicting the link-layer
                                  * protocol (PACKET_MALFORMED) */
         uint64_t not_tcp_udp;   /* ICMP, ESP, … (PACKET_NOT_TCP_UDP) */
@@ -41,6 +43,8 @@ struct nflog_input_stats {
                                  * a datagram did not fit the receive buffer:
                                  * an unknown number of packets was lost */
         uint64_t truncated;     /* copy ended before the ports (PACKET_TRUNCATED) */
+        uint64_t dropped;       /* messages the kernel could not queue (socket-drops.h):
+                                 * each held one packet or more */
 };
 
 /*
@@ -72,7 +76,8 @@ int nflog_input_fd(const struct nflog_input *in);
  */
 int nflog_input_dispatch(struct nflog_input *in);
 
-const struct nflog_input_stats *nflog_input_get_stats(const struct nflog_input *in);
+/* Also reads the kernel's drop counter: a system call, not for every packet. */
+const struct nflog_input_stats *nflog_input_get_stats(struct nflog_input *in);
 
 /* Handles one datagram as read from the socket: the NFLOG packet messages in
  * buf[0..len) (4-byte aligned), counted and handed over as by

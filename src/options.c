@@ -38,7 +38,7 @@ static const struct option long_options[] = {
 void options_help(const char *program) {
         printf("%s [OPTIONS...]\n\n"
                "Tags connections with the Apple service they belong to and logs them.\n\n"
-               "  -c --config=PATH              Configuration file (default %s)\n"
+               "  -c --config=PATH             Configuration file (default %s)\n"
                "     --catalog=PATH            Catalogue of Apple's ports (default: built-in)\n"
                "     --networks=PATH           Apple's address space (default: built-in)\n"
                "     --output=MODE             auto, journal, console or json\n"

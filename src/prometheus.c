@@ -140,7 +140,7 @@ int prometheus_format(const struct stats *s, FILE *f) {
         per_source(f, "appleflowd_events_received_total", "Events received from the kernel.",
                    d->events_received);
         per_source(f, "appleflowd_events_lost_total",
-                   "Times the kernel reported lost events (ENOBUFS: the receive buffer overran).",
+                   "Events the kernel dropped because the receive buffer was full (exact for conntrack, a lower bound for nflog).",
                    d->events_lost);
         scalar(f, "appleflowd_malformed_packets_total", "Messages and packets that did not parse.",
                d->malformed);
@@ -207,8 +207,10 @@ int prometheus_write(struct prometheus *p, char *err, size_t errlen) {
         if (r < 0)
                 goto fail;
 
-        /* node_exporter reads only *.prom; the temporary name ends otherwise. */
-        r = write_file_atomic(p->path, buf, len, 0644);
+        /* node_exporter reads only *.prom; the temporary name ends otherwise.
+         * Not durable: the next interval rewrites it, and an fsync on a slow
+         * disk would hold up the netlink sockets. */
+        r = write_file_atomic(p->path, buf, len, 0644, false);
         if (r < 0)
                 goto fail;
         return 0;

@@ -6,10 +6,13 @@
 
 #include "queue.h"
 
+_Static_assert(_Alignof(struct entry) <= RING_ALIGN, "entries are formatted in place in the ring");
+
 struct queue {
         struct ring *ring;
         struct writer *writer;
-        bool dirty;                     /* queued since the last wake */
+        size_t reserve;                 /* bytes the bulk may not take */
+        bool dirty;                     /* queued or dropped since the last wake */
         struct queue_stats stats;       /* .writer filled in on demand */
 };
 
@@ -21,6 +24,7 @@ int queue_new(struct queue **ret, struct ring *ring, struct writer *writer) {
                 return -ENOMEM;
         q->ring = ring;
         q->writer = writer;
+        q->reserve = MIN((size_t) QUEUE_RESERVE_MAX, ring_size(ring) / 4);
         *ret = q;
         return 0;
 }
@@ -30,48 +34,54 @@ struct queue *queue_free(struct queue *q) {
         return NULL;
 }
 
-/* The drop report needs its own slot and one for the entry behind it, so that
- * the report never takes the last slot and drops the next entry again. */
-static void push_drop_report(struct queue *q, size_t need) {
-        struct entry *e;
+size_t queue_reserve(const struct queue *q) {
+        return q->reserve;
+}
 
-        if (q->stats.pending_drops == 0 || ring_space(q->ring) < need)
-                return;
-        e = ring_reserve(q->ring);
-        if (!e || entry_format_not_written(e, q->stats.pending_drops) < 0)
-                return;
-        ring_commit(q->ring);
-        q->stats.pending_drops = 0;
-        q->stats.drop_reports++;
+/* Connections and packets are the bulk; everything else is the daemon's own
+ * and rare, and may use the reserve. */
+static bool is_bulk(enum entry_kind kind) {
+        return kind == ENTRY_CONNECTION_NEW || kind == ENTRY_CONNECTION_END || kind == ENTRY_PACKET_LOGGED;
+}
+
+/* The writer reports what the ring did not take: count it there, and make
+ * sure the next flush wakes the writer even if nothing was queued. */
+static void count_unwritten(struct queue *q) {
+        ring_count_drop(q->ring);
         q->dirty = true;
 }
 
-/* A slot for an entry of this kind, or NULL after counting the drop. */
-static struct entry *reserve(struct queue *q, enum entry_kind kind) {
+/* Room for an entry of this kind of up to size bytes, or NULL after
+ * counting the drop. */
+static struct entry *reserve(struct queue *q, enum entry_kind kind, size_t size) {
         struct entry *e;
 
         q->stats.submitted++;
         q->stats.submitted_kind[kind]++;
-
-        push_drop_report(q, 2);
-        e = q->stats.pending_drops == 0 ? ring_reserve(q->ring) : NULL;
+        e = ring_reserve_keep(q->ring, size, is_bulk(kind) ? q->reserve : 0);
         if (!e) {
                 q->stats.dropped++;
                 q->stats.dropped_kind[kind]++;
-                q->stats.pending_drops++;
+                count_unwritten(q);
         }
         return e;
 }
 
-static int commit(struct queue *q, int r) {
-        if (r < 0) {
-                /* The slot stays reserved and is simply reused next time. */
-                q->stats.invalid++;
-                return r;
-        }
-        ring_commit(q->ring);
+static void commit(struct queue *q, size_t size) {
+        ring_commit(q->ring, size);
         q->stats.queued++;
         q->dirty = true;
+}
+
+/* e was formatted in place with result r: only its used bytes are committed. */
+static int commit_formatted(struct queue *q, struct entry *e, int r) {
+        if (r < 0) {
+                /* Nothing is committed: the space is simply reused next time. */
+                q->stats.invalid++;
+                count_unwritten(q);
+                return r;
+        }
+        commit(q, entry_pack(e));
         return 0;
 }
 
@@ -88,34 +98,38 @@ static enum entry_kind flow_kind(const struct flow *f) {
 
 int queue_submit_flow(struct queue *q, const struct flow *f, const struct tag *t,
                       const struct catalog *c) {
-        struct entry *e = reserve(q, flow_kind(f));
+        struct entry *e = reserve(q, flow_kind(f), ENTRY_SIZE_MAX);
 
         if (!e)
                 return -ENOBUFS;
-        return commit(q, entry_format_flow(e, f, t, c));
+        return commit_formatted(q, e, entry_format_flow(e, f, t, c));
 }
 
-int queue_submit_lost(struct queue *q, const char *source, uint64_t count) {
-        struct entry *e = reserve(q, ENTRY_EVENTS_LOST);
+int queue_submit_lost(struct queue *q, const struct entry_loss *l) {
+        /* A report of a running total: when even the reserve is full it
+         * waits for the next try rather than being dropped. */
+        struct entry *e = ring_reserve(q->ring, ENTRY_SIZE_MAX);
 
-        if (!e)
-                return -ENOBUFS;
-        return commit(q, entry_format_lost(e, source, count));
+        if (!e) {
+                q->stats.deferred++;
+                return -EAGAIN;
+        }
+        q->stats.submitted++;
+        q->stats.submitted_kind[ENTRY_EVENTS_LOST]++;
+        return commit_formatted(q, e, entry_format_lost(e, l));
 }
 
 int queue_submit_entry(struct queue *q, const struct entry *src) {
         enum entry_kind kind = src->kind < _ENTRY_KIND_MAX ? src->kind : ENTRY_MESSAGE;
-        struct entry *e = reserve(q, kind);
+        struct entry *e = reserve(q, kind, entry_size(src));
 
         if (!e)
                 return -ENOBUFS;
-        entry_copy(e, src);
-        return commit(q, 0);
+        commit(q, entry_copy(e, src));
+        return 0;
 }
 
 void queue_flush(struct queue *q) {
-        /* A report waiting for room must not wait for the next event. */
-        push_drop_report(q, 2);
         if (q->dirty && q->writer)
                 writer_wake(q->writer);
         q->dirty = false;

@@ -5,13 +5,14 @@
 
 #include "rate.h"
 
-/* e^(-T/W): e^(-1/10), e^(-5/60), e^(-5/300), e^(-5/900). Literal constants
- * keep the daemon free of libm; test-rate checks them against exp(). */
+/* e^(-T/W) for T = 1 s: e^(-1/10), e^(-1/60), e^(-1/300), e^(-1/900).
+ * Literal constants keep the daemon free of libm; test-rate checks them
+ * against exp(). */
 static const double decay_table[_RATE_WINDOW_MAX] = {
         [RATE_WINDOW_10S] = 0.9048374180359595,
-        [RATE_WINDOW_1M] = 0.9200444146293233,
-        [RATE_WINDOW_5M] = 0.9834714538216175,
-        [RATE_WINDOW_15M] = 0.9944598480048967,
+        [RATE_WINDOW_1M] = 0.9834714538216175,
+        [RATE_WINDOW_5M] = 0.9966722160545233,
+        [RATE_WINDOW_15M] = 0.9988895059442793,
 };
 
 static const char *const window_names[_RATE_WINDOW_MAX] = {
@@ -38,7 +39,7 @@ uint64_t rate_window_usec(enum rate_window w) {
 }
 
 uint64_t rate_tick_usec(enum rate_window w) {
-        return w == RATE_WINDOW_10S ? RATE_FAST_TICK_USEC : RATE_SLOW_TICK_USEC;
+        return RATE_TICK_USEC;
 }
 
 double rate_decay(enum rate_window w) {

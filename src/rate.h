@@ -8,7 +8,8 @@
  *     rate = rate * e^(-T/W) + (events in the tick / T) * (1 - e^(-T/W))
  *
  * for a window W. A constant rate converges to itself; a burst decays as
- * e^(-t/W). The 10 s window ticks every second, the others every 5 s.
+ * e^(-t/W). Every window ticks every second (the load average ticks every
+ * 5 s; a second keeps every rate as fresh as the 10 s one).
  */
 
 #include <stdint.h>
@@ -21,8 +22,7 @@ enum rate_window {
         _RATE_WINDOW_MAX,
 };
 
-#define RATE_FAST_TICK_USEC (1000000ull)        /* the 10 s window */
-#define RATE_SLOW_TICK_USEC (5000000ull)        /* the 1, 5 and 15 minute windows */
+#define RATE_TICK_USEC (1000000ull)
 
 const char *rate_window_to_string(enum rate_window w);  /* "10s", "1m", "5m", "15m" */
 uint64_t rate_window_usec(enum rate_window w);

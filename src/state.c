@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "state.h"
+#include "text-util.h"
 
 #define HEADER_SIZE 20
 
@@ -90,18 +92,6 @@ int state_format(const struct stats *s, char **ret, size_t *ret_len) {
         return 0;
 }
 
-_printf_(3, 4)
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-        va_list ap;
-
-        if (err && errlen > 0) {
-                va_start(ap, fmt);
-                vsnprintf(err, errlen, fmt, ap);
-                va_end(ap);
-        }
-        return -EBADMSG;
-}
-
 struct record {
         char key[STATE_KEY_MAX + 1];
         struct stats_counters c;
@@ -115,21 +105,22 @@ int state_parse(struct stats *s, const char *name, const void *data, size_t len,
         size_t off, n, applied = 0;
 
         if (len < HEADER_SIZE + 4)
-                return fail(err, errlen, "%s: truncated: %zu bytes", name, len);
+                return errorf(-EBADMSG, err, errlen, "%s: truncated: %zu bytes", name, len);
         if (len > STATE_FILE_MAX)
-                return fail(err, errlen, "%s: too large: %zu bytes", name, len);
+                return errorf(-EBADMSG, err, errlen, "%s: too large: %zu bytes", name, len);
         if (memcmp(buf, STATE_MAGIC, 8) != 0)
-                return fail(err, errlen, "%s: not a statistics state file", name);
+                return errorf(-EBADMSG, err, errlen, "%s: not a statistics state file", name);
         version = get_u32(buf + 8);
         if (version != STATE_VERSION)
-                return fail(err, errlen, "%s: version %u, expected %u", name, version, STATE_VERSION);
+                return errorf(-EBADMSG, err, errlen,
+                              "%s: version %u, expected %u", name, version, STATE_VERSION);
         crc = get_u32(buf + len - 4);
         if (crc != state_crc32(buf, len - 4))
-                return fail(err, errlen, "%s: checksum mismatch (truncated or corrupt)", name);
+                return errorf(-EBADMSG, err, errlen, "%s: checksum mismatch (truncated or corrupt)", name);
         n_entries = get_u32(buf + 12);
         n_products = get_u32(buf + 16);
         if (n_entries > CATALOG_ENTRIES_MAX || n_products > CATALOG_PRODUCTS_MAX)
-                return fail(err, errlen, "%s: %u entries, %u products: too many", name,
+                return errorf(-EBADMSG, err, errlen, "%s: %u entries, %u products: too many", name,
                             n_entries, n_products);
 
         n = (size_t) n_entries + n_products;
@@ -143,14 +134,17 @@ int state_parse(struct stats *s, const char *name, const void *data, size_t len,
                 size_t klen;
 
                 if (len - 4 - off < 1)
-                        return fail(err, errlen, "%s: offset %zu: record %zu missing", name, off, i);
+                        return errorf(-EBADMSG, err, errlen,
+                                      "%s: offset %zu: record %zu missing", name, off, i);
                 klen = buf[off];
                 if (klen == 0 || klen > STATE_KEY_MAX)
-                        return fail(err, errlen, "%s: offset %zu: key length %zu", name, off, klen);
+                        return errorf(-EBADMSG, err, errlen,
+                                      "%s: offset %zu: key length %zu", name, off, klen);
                 if (len - 4 - off < 1 + klen + 32)
-                        return fail(err, errlen, "%s: offset %zu: record %zu truncated", name, off, i);
+                        return errorf(-EBADMSG, err, errlen,
+                                      "%s: offset %zu: record %zu truncated", name, off, i);
                 if (memchr(buf + off + 1, 0, klen))
-                        return fail(err, errlen, "%s: offset %zu: NUL in key", name, off);
+                        return errorf(-EBADMSG, err, errlen, "%s: offset %zu: NUL in key", name, off);
                 memcpy(records[i].key, buf + off + 1, klen);
                 records[i].key[klen] = 0;
                 off += 1 + klen;
@@ -161,7 +155,8 @@ int state_parse(struct stats *s, const char *name, const void *data, size_t len,
                 off += 32;
         }
         if (off != len - 4)
-                return fail(err, errlen, "%s: %zu bytes after the last record", name, len - 4 - off);
+                return errorf(-EBADMSG, err, errlen,
+                              "%s: %zu bytes after the last record", name, len - 4 - off);
 
         /* Keys the catalogue no longer has are dropped. */
         for (size_t i = 0; i < n; i++) {
@@ -190,7 +185,8 @@ static int read_file_bounded(const char *path, size_t max, char **ret, size_t *r
         size_t len = 0;
         struct stat st;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        /* O_NONBLOCK: a FIFO put in the file's place must not hang the start. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
@@ -223,7 +219,7 @@ static int read_file_bounded(const char *path, size_t max, char **ret, size_t *r
         return 0;
 }
 
-int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode) {
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, bool durable) {
         _cleanup_free_ char *tmp = NULL, *dir = NULL;
         _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
         const char *p = buf;
@@ -247,7 +243,7 @@ int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode
                 p += k;
                 len -= (size_t) k;
         }
-        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+        if (fchmod(fd, mode) < 0 || (durable && fsync(fd) < 0)) {
                 r = -errno;
                 goto fail;
         }
@@ -255,6 +251,8 @@ int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode
                 r = -errno;
                 goto fail;
         }
+        if (!durable)
+                return 0;
 
         /* Make the rename itself durable. */
         dir = strdup(path);
@@ -308,13 +306,27 @@ int state_load(struct state *st, char *err, size_t errlen) {
         if (r == -ENOENT)
                 return r;
         if (r == -EFBIG)
-                return fail(err, errlen, "%s: larger than %zu bytes", st->path, (size_t) STATE_FILE_MAX);
+                return errorf(-EBADMSG, err, errlen,
+                              "%s: larger than %zu bytes", st->path, (size_t) STATE_FILE_MAX);
+        if (r == -EBADFD || r == -ELOOP) {
+                if (err && errlen > 0)
+                        snprintf(err, errlen, "%s: not a regular file", st->path);
+                return r;
+        }
         if (r < 0) {
                 if (err && errlen > 0)
                         snprintf(err, errlen, "%s: %s", st->path, strerror(-r));
                 return r;
         }
         return state_parse(st->stats, st->path, buf, len, err, errlen);
+}
+
+int state_make_directory(struct state *st, uid_t uid, gid_t gid) {
+        if (mkdir(st->directory, 0750) < 0)
+                return errno == EEXIST ? 0 : -errno;
+        if ((uid != (uid_t) -1 || gid != (gid_t) -1) && chown(st->directory, uid, gid) < 0)
+                return -errno;
+        return 0;
 }
 
 int state_save(struct state *st, char *err, size_t errlen) {
@@ -329,7 +341,7 @@ int state_save(struct state *st, char *err, size_t errlen) {
         r = state_format(st->stats, &buf, &len);
         if (r < 0)
                 goto fail;
-        r = write_file_atomic(st->path, buf, len, 0640);
+        r = write_file_atomic(st->path, buf, len, 0640, true);
         if (r < 0)
                 goto fail;
         return 0;

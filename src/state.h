@@ -19,8 +19,10 @@
  * key) is refused as a whole and the statistics are left untouched.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <systemd/sd-event.h>
 
@@ -49,6 +51,11 @@ int state_new(struct state **ret, struct stats *s, const char *directory);
 struct state *state_free(struct state *st);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct state *, state_free);
 
+/* At start, before privileges go: create the directory when missing (mode
+ * 0750), owned by uid and gid (-1: as it comes), so that the user the daemon
+ * becomes can save into it. An existing directory is left as it is. */
+int state_make_directory(struct state *st, uid_t uid, gid_t gid);
+
 /* At start, before counting: apply the saved totals to the statistics.
  * -ENOENT when there is no file (a first start); any other error is written
  * to err as "path: reason" for the daemon to log, and the statistics stay at
@@ -66,5 +73,8 @@ int state_parse(struct stats *s, const char *name, const void *buf, size_t len,
 uint32_t state_crc32(const void *buf, size_t len);
 
 /* Write buf to path atomically: a temporary file in the same directory,
- * fsync, rename, then fsync of the directory. */
-int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+ * renamed over path. durable: fsync the file before the rename and the
+ * directory after it, so that the new contents survive a crash; without,
+ * a crash may leave the old file or an empty one, never a partial one
+ * visible to readers, and the event loop never waits for the disk. */
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, bool durable);

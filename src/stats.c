@@ -143,52 +143,39 @@ static const uint64_t *rated_total(const struct stats_item *i, enum stats_rated 
         return r == STATS_RATED_CONNECTIONS ? &i->total.connections : &i->total.blocked;
 }
 
-static void item_tick(struct stats_item *i, uint64_t n_fast, uint64_t n_slow) {
+static void item_tick(struct stats_item *i, uint64_t n_ticks) {
         for (enum stats_rated r = 0; r < _STATS_RATED_MAX; r++) {
                 uint64_t total = *rated_total(i, r);
 
-                if (n_fast > 0) {
-                        i->rate[r][RATE_WINDOW_10S] = rate_advance(i->rate[r][RATE_WINDOW_10S],
-                                                                   RATE_WINDOW_10S, n_fast,
-                                                                   total - i->mark_fast[r]);
-                        i->mark_fast[r] = total;
-                }
-                if (n_slow > 0) {
-                        for (enum rate_window w = RATE_WINDOW_1M; w < _RATE_WINDOW_MAX; w++)
-                                i->rate[r][w] = rate_advance(i->rate[r][w], w, n_slow,
-                                                             total - i->mark_slow[r]);
-                        i->mark_slow[r] = total;
-                }
+                for (enum rate_window w = 0; w < _RATE_WINDOW_MAX; w++)
+                        i->rate[r][w] = rate_advance(i->rate[r][w], w, n_ticks, total - i->mark[r]);
+                i->mark[r] = total;
         }
 }
 
 void stats_tick(struct stats *s, uint64_t now) {
-        uint64_t n_fast = 0, n_slow = 0;
+        uint64_t n_ticks;
 
-        if (s->fast_tick_usec == 0) {
-                s->fast_tick_usec = s->slow_tick_usec = now;
+        if (s->tick_usec == 0) {
+                s->tick_usec = now;
                 return;
         }
-        if (now > s->fast_tick_usec) {
-                n_fast = (now - s->fast_tick_usec) / RATE_FAST_TICK_USEC;
-                s->fast_tick_usec += n_fast * RATE_FAST_TICK_USEC;
-        }
-        if (now > s->slow_tick_usec) {
-                n_slow = (now - s->slow_tick_usec) / RATE_SLOW_TICK_USEC;
-                s->slow_tick_usec += n_slow * RATE_SLOW_TICK_USEC;
-        }
-        if (n_fast == 0 && n_slow == 0)
+        if (now <= s->tick_usec)
                 return;
+        n_ticks = (now - s->tick_usec) / RATE_TICK_USEC;
+        if (n_ticks == 0)
+                return;
+        s->tick_usec += n_ticks * RATE_TICK_USEC;
 
         for (size_t i = 0; i < s->n_entries; i++)
-                item_tick(&s->entries[i], n_fast, n_slow);
+                item_tick(&s->entries[i], n_ticks);
         for (size_t i = 0; i < s->n_products; i++)
-                item_tick(&s->products[i], n_fast, n_slow);
+                item_tick(&s->products[i], n_ticks);
 }
 
 static void item_reset_marks(struct stats_item *i) {
         for (enum stats_rated r = 0; r < _STATS_RATED_MAX; r++)
-                i->mark_fast[r] = i->mark_slow[r] = *rated_total(i, r);
+                i->mark[r] = *rated_total(i, r);
         i->summary_mark = i->total;
 }
 
@@ -218,7 +205,7 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
 
         /* Next tick on the next whole second after the previous target, so
          * that a late wakeup does not drift the schedule. */
-        r = sd_event_source_set_time(source, usec + RATE_FAST_TICK_USEC);
+        r = sd_event_source_set_time(source, usec + RATE_TICK_USEC);
         if (r < 0)
                 return r;
         return sd_event_source_set_enabled(source, SD_EVENT_ON);
@@ -236,7 +223,7 @@ int stats_attach_event(struct stats *s, sd_event *e) {
                 return r;
         stats_tick(s, now);
 
-        r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, now + RATE_FAST_TICK_USEC,
+        r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, now + RATE_TICK_USEC,
                               100000 /* accuracy: 100 ms */, on_timer, s);
         if (r < 0)
                 return r;

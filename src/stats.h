@@ -44,7 +44,7 @@ enum stats_rated {
 /* The daemon's own counters, filled by the daemon (see stats_set_refresh). */
 struct stats_daemon {
         uint64_t events_received[_STATS_SOURCE_MAX];
-        uint64_t events_lost[_STATS_SOURCE_MAX];        /* ENOBUFS reports from the kernel */
+        uint64_t events_lost[_STATS_SOURCE_MAX];        /* events the kernel dropped: receive buffer full */
         uint64_t malformed;                             /* packets or messages that did not parse */
         uint64_t entries_written;
         uint64_t entries_dropped;                       /* ring full */
@@ -63,8 +63,7 @@ struct stats_item {
         struct stats_counters total;                    /* persisted across restarts */
         struct stats_counters summary_mark;             /* total at the last summary */
         double rate[_STATS_RATED_MAX][_RATE_WINDOW_MAX];/* events per second */
-        uint64_t mark_fast[_STATS_RATED_MAX];           /* total at the last 1 s tick */
-        uint64_t mark_slow[_STATS_RATED_MAX];           /* total at the last 5 s tick */
+        uint64_t mark[_STATS_RATED_MAX];                /* total at the last tick */
         uint64_t stamp;                                 /* last event counted, for products */
 };
 
@@ -85,7 +84,7 @@ struct stats {
         uint64_t stamp;
         uint64_t started_usec;                          /* CLOCK_MONOTONIC */
         uint64_t started_realtime_usec;
-        uint64_t fast_tick_usec, slow_tick_usec;        /* last ticks; 0 before the first */
+        uint64_t tick_usec;                             /* the last tick; 0 before the first */
 
         stats_refresh_t refresh;
         void *refresh_userdata;

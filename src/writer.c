@@ -9,27 +9,28 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
-
+#include "journal-send.h"
 #include "writer.h"
 
 struct writer {
         struct ring *ring;
         enum output_mode mode;
         FILE *out;
+        struct journal_socket journal;
         int efd;
 
         pthread_t thread;
         bool running;
+        bool last_words;                /* the thread is gone: one try per entry, bounded */
         atomic_bool stop;               /* write what is left, then exit */
         atomic_bool abort;              /* the stop timed out: write nothing more */
 
-        /* Entries the sink refused since the last report; consumer side only. */
-        uint64_t unreported;
+        /* Not written since the last report; the consumer's side only. */
+        uint64_t drops_reported;        /* ring_drops() covered by reports */
+        uint64_t refused, at_stop;
         struct entry report;            /* the "not written" report, formatted here */
 
-        _Atomic uint64_t written, errors, discarded;
+        _Atomic uint64_t written, errors, discarded, reports, unreported;
 };
 
 static const char *const output_mode_names[_OUTPUT_MODE_MAX] = {
@@ -55,23 +56,23 @@ const char *output_mode_to_string(enum output_mode m) {
 enum output_mode output_mode_resolve(enum output_mode m) {
         if (m != OUTPUT_AUTO)
                 return m;
-        return access(WRITER_JOURNAL_SOCKET, F_OK) == 0 ? OUTPUT_JOURNAL : OUTPUT_CONSOLE;
+        return access(JOURNAL_SOCKET_PATH, F_OK) == 0 ? OUTPUT_JOURNAL : OUTPUT_CONSOLE;
 }
 
-int writer_new(struct writer **ret, struct ring *ring, enum output_mode mode, FILE *out) {
-        struct writer *w;
+int writer_new(struct writer **ret, struct ring *ring, enum output_mode mode, FILE *out,
+               const char *journal_socket) {
+        _cleanup_(writer_freep) struct writer *w = NULL;
+        int r;
 
         if ((unsigned) mode >= _OUTPUT_MODE_MAX)
                 return -EINVAL;
         w = calloc(1, sizeof(*w));
         if (!w)
                 return -ENOMEM;
+        w->journal.fd = -1;
         w->efd = eventfd(0, EFD_CLOEXEC);
-        if (w->efd < 0) {
-                int r = -errno;
-                free(w);
-                return r;
-        }
+        if (w->efd < 0)
+                return -errno;
         w->ring = ring;
         w->mode = output_mode_resolve(mode);
         w->out = out ?: stdout;
@@ -80,7 +81,17 @@ int writer_new(struct writer **ret, struct ring *ring, enum output_mode mode, FI
         atomic_init(&w->written, 0);
         atomic_init(&w->errors, 0);
         atomic_init(&w->discarded, 0);
+        atomic_init(&w->reports, 0);
+        atomic_init(&w->unreported, 0);
+        /* Drops from before the writer existed are the ring's, not ours to report. */
+        w->drops_reported = ring_drops(ring);
+        if (w->mode == OUTPUT_JOURNAL) {
+                r = journal_socket_open(&w->journal, journal_socket ?: JOURNAL_SOCKET_PATH);
+                if (r < 0)
+                        return r;
+        }
         *ret = w;
+        w = NULL;
         return 0;
 }
 
@@ -88,6 +99,7 @@ struct writer *writer_free(struct writer *w) {
         if (!w)
                 return NULL;
         (void) writer_stop(w, WRITER_STOP_TIMEOUT_USEC);
+        journal_socket_close(&w->journal);
         closep(&w->efd);
         free(w);
         return NULL;
@@ -158,7 +170,7 @@ static void write_console(struct writer *w, const struct entry *e) {
                         continue;
                 fputs(open ? " " : " [", f);
                 open = true;
-                put_line_safe(f, p, e->field[i].len);
+                put_line_safe(f, p, entry_field_len(e, i));
         }
         fputs(open ? "]\n" : "\n", f);
 }
@@ -205,6 +217,18 @@ static void put_json_string(FILE *f, const char *s, size_t n) {
                 unsigned char c = p[i];
                 size_t len;
 
+                /* Most of an entry is printable ASCII: write runs of it at once. */
+                for (len = 0; i + len < n; len++) {
+                        c = p[i + len];
+                        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+                                break;
+                }
+                if (len > 0) {
+                        fwrite_unlocked(p + i, 1, len, f);
+                        i += len;
+                        continue;
+                }
+
                 if (c == '"' || c == '\\') {
                         putc_unlocked('\\', f);
                         putc_unlocked((char) c, f);
@@ -231,32 +255,34 @@ static void put_json_string(FILE *f, const char *s, size_t n) {
         putc_unlocked('"', f);
 }
 
-static bool same_name(const struct entry *e, unsigned i, unsigned j) {
-        size_t n = entry_field_name_len(e, i);
-
-        return entry_field_name_len(e, j) == n &&
-               memcmp(entry_field_str(e, i), entry_field_str(e, j), n) == 0;
+static bool same_name(const struct entry *e, const uint16_t *name_len, unsigned i, unsigned j) {
+        return name_len[i] == name_len[j] &&
+               memcmp(entry_field_str(e, i), entry_field_str(e, j), name_len[i]) == 0;
 }
 
 /* The field names as keys, values as strings (like journalctl -o json);
- * a name that occurs more than once becomes an array, in entry order. */
+ * a name that occurs more than once becomes an array, in entry order. Each
+ * name's length is found once: an entry repeats few names (APPLE_PRODUCT). */
 static void write_json(struct writer *w, const struct entry *e) {
+        uint16_t name_len[ENTRY_FIELDS_MAX];
+        bool done[ENTRY_FIELDS_MAX] = {};
         FILE *f = w->out;
+
+        for (unsigned i = 0; i < e->n_fields; i++)
+                name_len[i] = (uint16_t) entry_field_name_len(e, i);
 
         fputs("{\"__REALTIME_TIMESTAMP\":\"", f);
         put_u64(f, e->realtime_usec);
         putc_unlocked('"', f);
 
         for (unsigned i = 0; i < e->n_fields; i++) {
-                size_t n = entry_field_name_len(e, i);
-                bool seen = false, repeated = false;
+                size_t n = name_len[i];
+                bool repeated = false;
 
-                for (unsigned j = 0; j < i && !seen; j++)
-                        seen = same_name(e, i, j);
-                if (seen)
+                if (done[i])
                         continue;
                 for (unsigned j = i + 1; j < e->n_fields && !repeated; j++)
-                        repeated = same_name(e, i, j);
+                        repeated = same_name(e, name_len, i, j);
 
                 putc_unlocked(',', f);
                 put_json_string(f, entry_field_str(e, i), n);
@@ -264,11 +290,12 @@ static void write_json(struct writer *w, const struct entry *e) {
                 if (repeated)
                         putc_unlocked('[', f);
                 for (unsigned j = i; j < e->n_fields; j++) {
-                        if (j != i && !same_name(e, i, j))
+                        if (j != i && (done[j] || !same_name(e, name_len, i, j)))
                                 continue;
                         if (j != i)
                                 putc_unlocked(',', f);
-                        put_json_string(f, entry_field_str(e, j) + n + 1, e->field[j].len - n - 1);
+                        put_json_string(f, entry_field_str(e, j) + n + 1, entry_field_len(e, j) - n - 1);
+                        done[j] = true;
                         if (!repeated)
                                 break;
                 }
@@ -280,45 +307,83 @@ static void write_json(struct writer *w, const struct entry *e) {
 
 /* ---- writing ---- */
 
-static int write_journal(const struct entry *e) {
-        struct iovec iov[ENTRY_FIELDS_MAX];
-        unsigned n = entry_to_iovec(e, iov);
-        int r, old;
+static bool aborted(struct writer *w) {
+        return atomic_load_explicit(&w->abort, memory_order_relaxed);
+}
 
-        /* The only place a stop that timed out may cancel the thread. */
-        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
-        r = sd_journal_sendv(iov, (int) n);
-        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+/* While journald's queue is full the send waits; its timeout lets the
+ * thread look up every WRITER_SEND_POLL_USEC whether a stop timed out
+ * (-ECANCELED then), rather than being cancelled in the middle. */
+static int write_journal(struct writer *w, const struct entry *e) {
+        int r;
+
+        while ((r = journal_socket_send(&w->journal, e)) == -EAGAIN && !w->last_words)
+                if (aborted(w))
+                        return -ECANCELED;
         return r;
 }
 
+static void write_stdio(struct writer *w, const struct entry *e) {
+        if (w->mode == OUTPUT_JSON)
+                write_json(w, e);
+        else
+                write_console(w, e);
+}
+
+/* What is not written and not yet reported. */
+static uint64_t unwritten(struct writer *w, struct entry_unwritten *u) {
+        *u = (struct entry_unwritten) {
+                .queue_full = ring_drops(w->ring) - w->drops_reported,
+                .refused = w->refused,
+                .at_stop = w->at_stop,
+        };
+        return u->queue_full + u->refused + u->at_stop;
+}
+
+static void publish_unreported(struct writer *w) {
+        struct entry_unwritten u;
+
+        atomic_store_explicit(&w->unreported, unwritten(w, &u), memory_order_relaxed);
+}
+
+/* One "N entries not written" entry for everything not written since the
+ * last one: ring drops, refusals, entries left at a stop. It is not in the
+ * ring, so it is never dropped; when the sink refuses it, the same figures
+ * are reported the next time. */
 static void report_unwritten(struct writer *w) {
-        if (w->unreported == 0 || entry_format_not_written(&w->report, w->unreported) < 0)
+        struct entry_unwritten u;
+        int r;
+
+        if (unwritten(w, &u) == 0 || entry_format_not_written(&w->report, &u) < 0)
                 return;
-        if (write_journal(&w->report) >= 0)
-                w->unreported = 0;
+        if (w->mode == OUTPUT_JOURNAL)
+                r = write_journal(w, &w->report);
+        else {
+                flockfile(w->out);
+                write_stdio(w, &w->report);
+                funlockfile(w->out);
+                r = fflush(w->out) == EOF || ferror(w->out) ? -EIO : 0;
+                clearerr(w->out);
+        }
+        if (r < 0)
+                return;
+        w->drops_reported += u.queue_full;
+        w->refused -= u.refused;
+        w->at_stop -= u.at_stop;
+        atomic_fetch_add_explicit(&w->reports, 1, memory_order_relaxed);
 }
 
 /* Console and JSON go through stdio and are flushed once per batch; a failed
- * flush counts the whole batch as not written. */
+ * flush counts the whole batch as refused. */
 static size_t drain_stdio(struct writer *w) {
         size_t n = 0;
         struct entry *e;
 
         flockfile(w->out);
-        while (!atomic_load_explicit(&w->abort, memory_order_relaxed) && (e = ring_peek(w->ring))) {
-                if (w->mode == OUTPUT_JSON)
-                        write_json(w, e);
-                else
-                        write_console(w, e);
+        while (!aborted(w) && (e = ring_peek(w->ring, NULL))) {
+                write_stdio(w, e);
                 ring_release(w->ring);
                 n++;
-        }
-        if (n > 0 && w->unreported > 0 && entry_format_not_written(&w->report, w->unreported) >= 0) {
-                if (w->mode == OUTPUT_JSON)
-                        write_json(w, &w->report);
-                else
-                        write_console(w, &w->report);
         }
         funlockfile(w->out);
 
@@ -326,12 +391,10 @@ static size_t drain_stdio(struct writer *w) {
                 return 0;
         if (fflush(w->out) == EOF || ferror(w->out)) {
                 clearerr(w->out);
-                w->unreported += n;
+                w->refused += n;
                 atomic_fetch_add_explicit(&w->errors, n, memory_order_relaxed);
-        } else {
-                w->unreported = 0;
+        } else
                 atomic_fetch_add_explicit(&w->written, n, memory_order_relaxed);
-        }
         return n;
 }
 
@@ -339,22 +402,29 @@ static size_t drain_journal(struct writer *w) {
         size_t n = 0;
         struct entry *e;
 
-        while (!atomic_load_explicit(&w->abort, memory_order_relaxed) && (e = ring_peek(w->ring))) {
-                if (write_journal(e) < 0) {
-                        w->unreported++;
+        while (!aborted(w) && (e = ring_peek(w->ring, NULL))) {
+                int r = write_journal(w, e);
+
+                if (r == -ECANCELED)
+                        break;          /* stays in the ring: counted by writer_stop */
+                if (r < 0) {
+                        w->refused++;
                         atomic_fetch_add_explicit(&w->errors, 1, memory_order_relaxed);
-                } else {
+                } else
                         atomic_fetch_add_explicit(&w->written, 1, memory_order_relaxed);
-                        report_unwritten(w);
-                }
                 ring_release(w->ring);
                 n++;
         }
         return n;
 }
 
+/* Writes what waits, then reports what could not be written. */
 static size_t drain(struct writer *w) {
-        return w->mode == OUTPUT_JOURNAL ? drain_journal(w) : drain_stdio(w);
+        size_t n = w->mode == OUTPUT_JOURNAL ? drain_journal(w) : drain_stdio(w);
+
+        report_unwritten(w);
+        publish_unreported(w);
+        return n;
 }
 
 size_t writer_drain(struct writer *w) {
@@ -365,9 +435,7 @@ size_t writer_drain(struct writer *w) {
 
 static void *writer_thread(void *userdata) {
         struct writer *w = userdata;
-        int old;
 
-        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
         for (;;) {
                 bool stopping = atomic_load_explicit(&w->stop, memory_order_acquire);
                 uint64_t v;
@@ -388,6 +456,9 @@ int writer_start(struct writer *w) {
                 return -EBUSY;
         atomic_store(&w->stop, false);
         atomic_store(&w->abort, false);
+        w->last_words = false;
+        if (w->mode == OUTPUT_JOURNAL)
+                (void) journal_socket_set_timeout(&w->journal, WRITER_SEND_POLL_USEC);
         r = pthread_create(&w->thread, NULL, writer_thread, w);
         if (r != 0)
                 return -r;
@@ -421,19 +492,27 @@ int writer_stop(struct writer *w, uint64_t timeout_usec) {
         }
         r = pthread_timedjoin_np(w->thread, NULL, &deadline);
         if (r == ETIMEDOUT) {
-                /* Stop after the entry being written; a write blocked in
-                 * journald is a cancellation point. */
+                /* The thread gives up within WRITER_SEND_POLL_USEC, also in
+                 * the middle of a send that journald does not take. */
                 atomic_store(&w->abort, true);
-                pthread_cancel(w->thread);
                 pthread_join(w->thread, NULL);
         }
         w->running = false;
+        atomic_store(&w->abort, false);
+        /* From now on only writer_drain() writes, on the caller's thread,
+         * which must not hang on a journald that does not read. */
+        w->last_words = true;
+        if (w->mode == OUTPUT_JOURNAL)
+                (void) journal_socket_set_timeout(&w->journal, WRITER_LAST_WORDS_TIMEOUT_USEC);
 
-        while (ring_peek(w->ring)) {
-                ring_release(w->ring);
-                left++;
-        }
+        if (r == ETIMEDOUT)
+                while (ring_peek(w->ring, NULL)) {
+                        ring_release(w->ring);
+                        left++;
+                }
+        w->at_stop += left;
         atomic_fetch_add_explicit(&w->discarded, left, memory_order_relaxed);
+        publish_unreported(w);
         return left > 0 ? -ETIMEDOUT : 0;
 }
 
@@ -442,5 +521,7 @@ void writer_get_stats(const struct writer *w, struct writer_stats *ret) {
                 .written = atomic_load_explicit(&w->written, memory_order_relaxed),
                 .errors = atomic_load_explicit(&w->errors, memory_order_relaxed),
                 .discarded = atomic_load_explicit(&w->discarded, memory_order_relaxed),
+                .reports = atomic_load_explicit(&w->reports, memory_order_relaxed),
+                .unreported = atomic_load_explicit(&w->unreported, memory_order_relaxed),
         };
 }

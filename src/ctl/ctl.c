@@ -7,33 +7,39 @@
 
 #include "ctl.h"
 
-int ctl_error(const char *fmt, ...) {
+_printf_(1, 0)
+static void vreport(const char *fmt, va_list ap) {
         int saved = errno;      /* for %m */
-        va_list ap;
 
         fputs("appleflowctl: ", stderr);
         errno = saved;
-        va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
-        va_end(ap);
         fputc('\n', stderr);
-        return CTL_EXIT_ERROR;
 }
 
-int ctl_usage_error(const struct ctl *ctl, const char *fmt, ...) {
-        int saved = errno;      /* for %m */
-        va_list ap;
-
-        fputs("appleflowctl: ", stderr);
-        errno = saved;
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
+static void print_try_help(const struct ctl *ctl) {
         if (ctl->verb)
                 fprintf(stderr, "Try 'appleflowctl %s --help'.\n", ctl->verb->name);
         else
                 fputs("Try 'appleflowctl --help'.\n", stderr);
+}
+
+int ctl_error(const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vreport(fmt, ap);
+        va_end(ap);
+        return CTL_EXIT_ERROR;
+}
+
+int ctl_usage_error(const struct ctl *ctl, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vreport(fmt, ap);
+        va_end(ap);
+        print_try_help(ctl);
         return CTL_EXIT_ERROR;
 }
 
@@ -66,8 +72,7 @@ int ctl_common_option(struct ctl *ctl, int c, const char *arg) {
                 return CTL_CONTINUE;
         case '?':
                 /* getopt_long has printed what was wrong */
-                if (ctl->verb)
-                        fprintf(stderr, "Try 'appleflowctl %s --help'.\n", ctl->verb->name);
+                print_try_help(ctl);
                 return CTL_EXIT_ERROR;
         default:
                 return ctl_error("unhandled option %d", c);

@@ -292,7 +292,8 @@ static int print_rows(json_object *reply, const char *kind) {
                         printf("%-*s  %-*s", name_w, get_str(r, "service"), products_w, products);
                 } else
                         printf("%-*s", name_w, get_str(r, "product"));
-                printf("  %11" PRIu64 "  %8.2f %8.2f %8.2f %8.2f  %9" PRIu64 "  %10s\n",
+                /* Three decimals: a service seen once a minute is 0.017/s. */
+                printf("  %11" PRIu64 "  %8.3f %8.3f %8.3f %8.3f  %9" PRIu64 "  %10s\n",
                        get_u64(r, "connections"),
                        get_rate(r, "connection_rate", "10s"), get_rate(r, "connection_rate", "1m"),
                        get_rate(r, "connection_rate", "5m"), get_rate(r, "connection_rate", "15m"),
@@ -309,7 +310,7 @@ static void print_daemon(json_object *reply) {
 
         printf("Events received:  conntrack %" PRIu64 ", nflog %" PRIu64 "\n",
                get_u64(recv, "conntrack"), get_u64(recv, "nflog"));
-        printf("Events lost:      conntrack %" PRIu64 ", nflog %" PRIu64 " (kernel buffer overruns)\n",
+        printf("Kernel losses:    conntrack %" PRIu64 ", nflog %" PRIu64 " events (receive buffer full)\n",
                get_u64(lost, "conntrack"), get_u64(lost, "nflog"));
         printf("Unmatched:        %" PRIu64 " connections, %" PRIu64 " packets; %" PRIu64
                " below the logging threshold; %" PRIu64 " malformed\n",
@@ -374,9 +375,13 @@ int verb_stats(struct ctl *ctl, int argc, char **argv) {
                         a.watch = true;
                         break;
                 case ARG_PRODUCT:
+                        if (a.product)
+                                return ctl_usage_error(ctl, "--product may be given once");
                         a.product = optarg;
                         break;
                 case ARG_SERVICE:
+                        if (a.service)
+                                return ctl_usage_error(ctl, "--service may be given once");
                         a.service = optarg;
                         break;
                 case ARG_SOCKET:

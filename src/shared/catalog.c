@@ -407,9 +407,8 @@ int catalog_load_buffer(const char *name, const char *buf, size_t len, struct ca
                 return -EINVAL;
 
         /* Size the single allocation by the number of candidate lines. */
-        for (s = buf; s < end; s++)
-                if (*s == '\n')
-                        n_lines++;
+        for (s = buf; s < end && (s = memchr(s, '\n', (size_t) (end - s))); s++)
+                n_lines++;
         p.max_entries = MIN(n_lines + 1, (size_t) CATALOG_ENTRIES_MAX);
         p.max_products = MIN(p.max_entries * CATALOG_ENTRY_PRODUCTS_MAX, (size_t) CATALOG_PRODUCTS_MAX);
         size = sizeof(struct catalog) + (p.max_entries + 1) * sizeof(struct catalog_entry) +

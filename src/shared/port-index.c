@@ -17,7 +17,6 @@
 #include "port-index.h"
 
 #define SETS_MAX 32768                  /* each set takes at least 2 of the 65536 members a slot reaches */
-#define HASH_SIZE (2 * SETS_MAX)        /* power of two, load at most 1/2 */
 
 struct candidate {
         uint32_t width;                 /* of the range that covers the port */
@@ -28,6 +27,7 @@ struct builder {
         struct port_index *idx;
         size_t sets_allocated, members_allocated;
         uint32_t *hash;                 /* set number + 1, 0 = free */
+        size_t hash_size;               /* power of two, load at most 1/2 */
 };
 
 static int candidate_compare(const void *a, const void *b) {
@@ -75,7 +75,7 @@ static int intern_set(struct builder *b, const uint16_t *m, size_t n, uint16_t *
                 *ret = 0;
                 return 0;
         }
-        for (h = hash_members(m, n) & (HASH_SIZE - 1);; h = (h + 1) & (HASH_SIZE - 1)) {
+        for (h = hash_members(m, n) & (b->hash_size - 1);; h = (h + 1) & (b->hash_size - 1)) {
                 const struct port_index_set *s;
 
                 if (b->hash[h] == 0)
@@ -104,6 +104,16 @@ static int intern_set(struct builder *b, const uint16_t *m, size_t n, uint16_t *
         return 0;
 }
 
+/* Sets p[0..n) to v with a few memcpy calls, each doubling the filled part:
+ * much faster than a loop over up to 65536 slots. */
+static void fill_slots(uint16_t *p, size_t n, uint16_t v) {
+        if (n == 0)
+                return;
+        p[0] = v;
+        for (size_t done = 1; done < n; done *= 2)
+                memcpy(p + done, p, MIN(done, n - done) * sizeof(*p));
+}
+
 static int build_transport(struct builder *b, const struct catalog *c, unsigned transport,
                            uint8_t *boundary, struct candidate *cand, uint16_t *members) {
         uint16_t *slot = b->idx->slot[transport == TRANSPORT_UDP];
@@ -123,12 +133,13 @@ static int build_transport(struct builder *b, const struct catalog *c, unsigned 
         /* Each segment [start, end) is covered by the same ranges. */
         while (start < 65536) {
                 unsigned end = start + 1;
+                const uint8_t *next;
                 size_t n = 0;
                 uint16_t set;
                 int r;
 
-                while (end < 65536 && !boundary[end])
-                        end++;
+                next = memchr(boundary + end, 1, 65536 - end);
+                end = next ? (unsigned) (next - boundary) : 65536;
                 for (size_t i = 0; i < c->n_entries; i++) {
                         const struct catalog_entry *e = &c->entries[i];
                         uint32_t width = UINT32_MAX;
@@ -148,11 +159,25 @@ static int build_transport(struct builder *b, const struct catalog *c, unsigned 
                 r = intern_set(b, members, n, &set);
                 if (r < 0)
                         return r;
-                for (unsigned p = start; p < end; p++)
-                        slot[p] = set;
+                /* The slots start zeroed: the empty set needs no writing. */
+                if (set != 0)
+                        fill_slots(slot + start, end - start, set);
                 start = end;
         }
         return 0;
+}
+
+/* A transport's R ranges cut its ports into at most 2R + 1 segments, and
+ * every segment adds at most one set: the hash table is sized for that,
+ * counting each range for both transports. */
+static size_t hash_size_for(const struct catalog *c) {
+        size_t ranges = 0, size = 64;
+
+        for (size_t i = 0; i < c->n_entries; i++)
+                ranges += 2 * c->entries[i].n_ports;
+        while (size < 2 * MIN(2 * ranges + 2, (size_t) SETS_MAX))
+                size *= 2;
+        return size;
 }
 
 int port_index_build(const struct catalog *c, struct port_index **ret) {
@@ -170,7 +195,8 @@ int port_index_build(const struct catalog *c, struct port_index **ret) {
         boundary = malloc(65537);
         cand = malloc(MAX(c->n_entries, (size_t) 1) * sizeof(*cand));
         members = malloc(MAX(c->n_entries, (size_t) 1) * sizeof(*members));
-        hash = calloc(HASH_SIZE, sizeof(*hash));
+        b.hash_size = hash_size_for(c);
+        hash = calloc(b.hash_size, sizeof(*hash));
         if (!idx || !boundary || !cand || !members || !hash)
                 return -ENOMEM;
         b.idx = idx;

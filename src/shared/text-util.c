@@ -2,13 +2,26 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "macro.h"
 #include "text-util.h"
+
+int errorf(int r, char *err, size_t errlen, const char *fmt, ...) {
+        va_list ap;
+
+        if (err && errlen > 0) {
+                va_start(ap, fmt);
+                vsnprintf(err, errlen, fmt, ap);
+                va_end(ap);
+        }
+        return r;
+}
 
 bool utf8_valid(const char *str, size_t len) {
         const unsigned char *s = (const unsigned char *) str;

@@ -32,6 +32,10 @@ static inline void trim(const char **s, size_t *len) {
                 (*len)--;
 }
 
+/* Writes the message to err (when err and errlen are set) and returns r:
+ * return errorf(-EINVAL, err, errlen, "%s:%u: bad port", path, line); */
+int errorf(int r, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* Well-formed UTF-8: no overlong forms, no surrogates, at most U+10FFFF. */
 bool utf8_valid(const char *s, size_t len);
 

@@ -14,18 +14,14 @@ SVC_OTHER=apple-other
 
 e2e_daemon_start
 
-send() {        # send DESTINATION PORT SOURCE-PORT COUNT
-        in_lan "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect udp "$1" "$2" --sport "$3" \
-                --count "$4" --send 20 --no-reply || e2e_fail "sending to $1 $2"
-}
-send "$APPLE_IP4" 4398 21301 3
-send "$OTHER_IP4" 4398 21302 2
-send "$APPLE_IP6" 4398 21303 1
-send "$OTHER_IP6" 4398 21304 1
-send "$APPLE_IP4" 40999 21305 1
-send "$OTHER_IP4" 40999 21306 1
-send "$APPLE_IP6" 40999 21307 1
-send "$OTHER_IP6" 40999 21308 1
+e2e_send_dropped "$APPLE_IP4" 4398 21301 3
+e2e_send_dropped "$OTHER_IP4" 4398 21302 2
+e2e_send_dropped "$APPLE_IP6" 4398 21303 1
+e2e_send_dropped "$OTHER_IP6" 4398 21304 1
+e2e_send_dropped "$APPLE_IP4" 40999 21305 1
+e2e_send_dropped "$OTHER_IP4" 40999 21306 1
+e2e_send_dropped "$APPLE_IP6" 40999 21307 1
+e2e_send_dropped "$OTHER_IP6" 40999 21308 1
 
 check() {       # check COUNT DESTINATION PORT SOURCE-PORT SERVICE CONFIDENCE [CHECK...]
         local count=$1 dst=$2 dport=$3 sport=$4 svc=$5 conf=$6 src net

@@ -38,6 +38,8 @@
 set -euo pipefail
 
 E2E_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../private-journald.sh
+source "$E2E_SRCDIR/../private-journald.sh"
 E2E_TOPDIR=$(cd "$E2E_SRCDIR/../.." && pwd)
 E2E_NAME=$(basename "${0%.sh}")
 E2E_PYTHON=${E2E_PYTHON:-$(command -v /usr/bin/python3 || command -v python3 || true)}
@@ -196,27 +198,7 @@ e2e_dump() {
 # A private systemd-journald.
 
 e2e_journald_start() {
-        local d
-        for d in /run/systemd/journal /run/log/journal /var/log/journal /run/netns; do
-                mkdir -p "$d"
-                mount -t tmpfs -o mode=0755 tmpfs "$d"
-        done
-        # No kernel messages, no rate limit: only what the test writes, all of it.
-        cat >"$E2E_TMP/journald.conf" <<-'EOF'
-	[Journal]
-	Storage=volatile
-	ReadKMsg=no
-	RateLimitIntervalSec=0
-	RateLimitBurst=0
-	ForwardToSyslog=no
-	ForwardToWall=no
-	ForwardToConsole=no
-	RuntimeMaxUse=256M
-	EOF
-        mount --bind "$E2E_TMP/journald.conf" /etc/systemd/journald.conf
-        if [[ -d /etc/systemd/journald.conf.d ]]; then
-                mount -t tmpfs tmpfs /etc/systemd/journald.conf.d
-        fi
+        private_journald_mount "$E2E_TMP" 256M /run/netns
 }
 
 # journald runs in the router's network namespace, beside the daemon as on a
@@ -323,6 +305,14 @@ e2e_servers() {
 e2e_client() {
         in_lan "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect "$@" ||
                 e2e_fail "client failed: $*"
+}
+
+# e2e_send_dropped ADDRESS PORT SOURCE-PORT COUNT: COUNT UDP datagrams from
+# lan that the router's rule drops and logs to NFLOG group 2 (ports 4398 and
+# 40999); no reply is awaited.
+e2e_send_dropped() {
+        in_lan "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect udp "$1" "$2" --sport "$3" \
+                --count "$4" --send 20 --no-reply || e2e_fail "sending to $1 $2"
 }
 
 # ---------------------------------------------------------------------------
@@ -452,4 +442,217 @@ e2e_endpoint() {
 
 e2e_family() {
         if [[ $1 == *:* ]]; then echo ipv6; else echo ipv4; fi
+}
+
+# ---------------------------------------------------------------------------
+# Faults (tests/e2e/fault-*.sh): load, journald's life, kernel counters and
+# the accounting invariant.
+
+E2E_FAULT_TOOLS=$E2E_SRCDIR/fault-tools.py
+
+# e2e_journald_start_held: a journald whose native socket is bound by
+# tests/e2e/fault-tools.py and passed to it (LISTEN_FDS), as systemd does:
+# the socket, and the datagrams queued in it, outlive a journald that dies.
+# The harness's own journald must be gone (e2e_journald_kill).
+e2e_journald_start_held() {
+        in_rtr sysctl -qw net.unix.max_dgram_qlen=512
+        E2E_JOURNALD_PIDFILE=$E2E_TMP/journald.pid
+        # A simple command: $! is the holder itself, which SIGUSR1 must reach.
+        nsenter --net="/run/netns/$E2E_RTR" "$E2E_PYTHON" "$E2E_FAULT_TOOLS" journald-hold \
+                /run/systemd/journal/socket "$E2E_JOURNALD_PIDFILE" "$E2E_JOURNALD" \
+                >>"$E2E_TMP/journald.err" 2>&1 &
+        E2E_JOURNALD_HOLDER_PID=$!
+        E2E_PIDS+=("$E2E_JOURNALD_HOLDER_PID")
+        e2e_journald_ready
+}
+
+# e2e_journald_pid: journald's own PID. e2e_journald_run starts it through a
+# shell function, whose $! is the subshell: the process that execs journald
+# is found among its children.
+e2e_journald_pid() {
+        local pid=$E2E_JOURNALD_PID child
+        if [[ $(readlink "/proc/$pid/exe" 2>/dev/null) != "$(realpath "$E2E_JOURNALD")" ]]; then
+                for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+                        [[ $(readlink "/proc/$child/exe" 2>/dev/null) == "$(realpath "$E2E_JOURNALD")" ]] &&
+                                pid=$child
+                done
+        fi
+        echo "$pid"
+}
+
+# Waits for a running journald to store what it is sent; sets E2E_JOURNALD_PID.
+e2e_journald_ready() {
+        local deadline=$((SECONDS + 10)) marker="e2e-journal-ready-$E2E_ID-$RANDOM$RANDOM"
+        if [[ -n ${E2E_JOURNALD_PIDFILE:-} ]]; then
+                e2e_wait 10 "journald's PID file" test -s "$E2E_JOURNALD_PIDFILE"
+                E2E_JOURNALD_PID=$(<"$E2E_JOURNALD_PIDFILE")
+        fi
+        # systemd-cat may meet the stdout socket of a journald that died: retry.
+        until e2e_journal_has SYSLOG_IDENTIFIER=afe2e "MESSAGE=$marker"; do
+                ((SECONDS < deadline)) || e2e_fail "journald does not store entries within 10s"
+                echo "$marker" | systemd-cat -t afe2e 2>/dev/null || true
+                sleep 0.2
+        done
+}
+
+# e2e_journald_kill: SIGKILL, as a crash or the watchdog would.
+e2e_journald_kill() {
+        local pid i
+        pid=$(e2e_journald_pid)
+        kill -KILL "$pid"
+        for ((i = 0; i < 100; i++)); do
+                [[ -e /proc/$pid && $(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) != Z ]] || break
+                sleep 0.1
+        done
+        if [[ -n ${E2E_JOURNALD_PIDFILE:-} ]]; then
+                e2e_wait 10 "the holder to notice journald's death" test ! -e "$E2E_JOURNALD_PIDFILE"
+        else
+                wait "$E2E_JOURNALD_PID" 2>/dev/null || true
+        fi
+}
+
+# e2e_journald_restart: a new journald on the held socket, after
+# e2e_journald_start_held and e2e_journald_kill.
+e2e_journald_restart() {
+        [[ -n ${E2E_JOURNALD_PIDFILE:-} ]] || e2e_fail "e2e_journald_restart needs e2e_journald_start_held"
+        kill -USR1 "$E2E_JOURNALD_HOLDER_PID"
+        e2e_journald_ready
+}
+
+# e2e_flows_setup: the router counts every TCP and UDP connection it
+# confirms (a rule just before conntrack's own confirmation, so the count is
+# that of the NEW events the kernel sends), and keeps them for an hour, so
+# that no DESTROY event comes unless the scenario asks for it. The gate
+# chain, empty while open, lets e2e_gate_close stop new connections at once.
+e2e_flows_setup() {
+        in_rtr nft -f - <<-'EOF'
+	table inet afe2e_flows {
+		chain gate {
+			type filter hook forward priority -10; policy accept;
+		}
+		chain confirmed {
+			type filter hook postrouting priority 1000; policy accept;
+			meta l4proto { tcp, udp } ct state new counter
+		}
+	}
+	EOF
+        in_rtr sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3600 \
+                net.netfilter.nf_conntrack_udp_timeout_stream=3600
+}
+
+e2e_gate_close() {
+        in_rtr nft add rule inet afe2e_flows gate ct state new counter drop
+}
+
+e2e_gate_open() {
+        in_rtr nft flush chain inet afe2e_flows gate
+}
+
+# e2e_flows_created: connections the router confirmed so far (the counter,
+# less the kernel's failed insertions, which send no event).
+e2e_flows_created() {
+        local counted failed
+        counted=$(in_rtr nft list chain inet afe2e_flows confirmed | grep -o 'packets [0-9]*' | awk '{ print $2 }')
+        failed=$(in_rtr conntrack -S 2>/dev/null | grep -o 'insert_failed=[0-9]*' | awk -F= '{ s += $2 } END { print s + 0 }')
+        echo $((counted - failed))
+}
+
+# e2e_load_start COUNT RATE [FLOWGEN-OPTIONS...]: bench/flowgen in the LAN
+# namespace in the background, COUNT new UDP flows at RATE per second (0: as
+# fast as it goes) to Apple's addresses (17.128.0.0/16 and 2620:149:ff00::/64
+# by default: every flow is tagged high and written).
+e2e_load_start() {
+        local count=$1 rate=$2; shift 2
+        [[ -n ${E2E_FLOWGEN:-} && -x ${E2E_FLOWGEN:-} ]] ||
+                e2e_fail "flowgen not found: '${E2E_FLOWGEN:-}' (E2E_FLOWGEN; meson sets it)"
+        in_lan "$E2E_FLOWGEN" --count "$count" --rate "$rate" --family 46 "$@" \
+                >>"$E2E_TMP/flowgen.log" 2>&1 &
+        E2E_LOAD_PID=$!
+        E2E_PIDS+=("$E2E_LOAD_PID")
+}
+
+# e2e_load_wait [SECONDS]: waits for the load to end (flowgen exits 3 when
+# some sends failed: the router's counter says what was created).
+e2e_load_wait() {
+        local timeout=${1:-60} rc deadline
+        deadline=$((SECONDS + timeout))
+        while kill -0 "$E2E_LOAD_PID" 2>/dev/null; do
+                ((SECONDS < deadline)) || e2e_fail "the load did not end within ${timeout}s"
+                sleep 0.2
+        done
+        wait "$E2E_LOAD_PID" && rc=0 || rc=$?
+        ((rc == 0 || rc == 3)) || e2e_fail "flowgen failed with status $rc (flowgen.log)"
+        E2E_LOAD_PID=
+}
+
+# e2e_stats: the daemon's counters as S_* variables (fault-tools.py stats).
+e2e_stats() {
+        local out
+        out=$(e2e_ctl stats --json --all --socket "$E2E_CTL_SOCKET") ||
+                e2e_fail "appleflowctl stats failed: $out"
+        eval "$("$E2E_PYTHON" "$E2E_FAULT_TOOLS" stats <<<"$out")"
+}
+
+# e2e_accounting [MATCH...]: the journal's figures as J_* variables
+# (fault-tools.py accounting).
+e2e_accounting() {
+        eval "$("$E2E_PYTHON" "$E2E_FAULT_TOOLS" accounting "$E2E_TOPDIR" "$@")"
+}
+
+# e2e_settled EVENTS [MATCH...]: true once the journal accounts for EVENTS
+# events (J_FLOWS + J_DROPPED + J_LOST >= EVENTS).
+e2e_settled() {
+        local events=$1; shift
+        e2e_accounting "$@"
+        ((J_FLOWS + J_DROPPED + J_LOST >= events))
+}
+
+# e2e_invariant EVENTS [MATCH...]: every event the kernel sent is in the
+# journal exactly once: as an entry, or counted in a "not written" or an
+# "events lost" entry. Waits up to 20 s for the journal to catch up, then
+# requires equality.
+e2e_invariant() {
+        local events=$1 deadline=$((SECONDS + 20)); shift
+        until e2e_settled "$events" "$@"; do
+                ((SECONDS < deadline)) || break
+                sleep 0.5
+        done
+        e2e_accounting "$@"
+        e2e_log "journal: $J_NEW connection-new + $J_END connection-end + $J_PACKET packet-logged entries," \
+                "$J_DROPPED not written ($J_DROP_REPORTS reports), $J_LOST lost ($J_LOSS_REPORTS reports);" \
+                "events sent by the kernel: $events"
+        ((J_FLOWS + J_DROPPED + J_LOST == events)) ||
+                e2e_fail "the journal accounts for $((J_FLOWS + J_DROPPED + J_LOST)) events, the kernel sent $events"
+        ((J_UNKNOWN == 0)) || e2e_fail "$J_UNKNOWN entries of no known MESSAGE_ID"
+}
+
+# e2e_fault_setup [LINE...]: appleflowd's configuration file made of the
+# lines given, the router's flow counter (e2e_flows_setup), appleflowd started.
+e2e_fault_setup() {
+        printf '%s\n' "# appleflowd, end-to-end test $E2E_NAME" "$@" >"$E2E_TMP/appleflowd.conf"
+        e2e_flows_setup
+        e2e_daemon_start
+}
+
+_e2e_dropped() { e2e_stats; ((S_DROPPED > 0)); }
+
+# e2e_wait_dropped: until appleflowd has dropped entries (its queue was full).
+e2e_wait_dropped() {
+        e2e_wait 20 "entries dropped (the queue to the writer full)" _e2e_dropped
+}
+
+# e2e_check_counters EVENTS: after e2e_invariant, appleflowd's own counters
+# agree: received + lost = EVENTS, the "not written" entries add up to the
+# entries dropped and refused, the "events lost" entries to the events lost,
+# and every event was one to write (all the load goes to Apple).
+e2e_check_counters() {
+        local events=$1
+        e2e_stats
+        ((S_RECEIVED + S_LOST == events)) ||
+                e2e_fail "appleflowd received $S_RECEIVED events and lost $S_LOST, the kernel sent $events"
+        ((J_DROPPED == S_DROPPED + S_JOURNAL_ERRORS)) ||
+                e2e_fail "the journal reports $J_DROPPED not written, appleflowd counted $S_DROPPED dropped and $S_JOURNAL_ERRORS refused"
+        ((J_LOST == S_LOST)) || e2e_fail "the journal reports $J_LOST events lost, appleflowd counted $S_LOST"
+        ((S_UNMATCHED == 0 && S_BELOW_THRESHOLD == 0)) ||
+                e2e_fail "every flow goes to Apple and should be written: $S_UNMATCHED unmatched, $S_BELOW_THRESHOLD below the threshold"
 }

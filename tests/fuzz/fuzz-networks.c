@@ -7,9 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz.h"
 #include "networks.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct networks *n = NULL;
@@ -17,10 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *copy;
         int r;
 
-        copy = malloc(size ? size : 1);
+        copy = fuzz_copy(data, size);
         if (!copy)
                 return 0;
-        memcpy(copy, data, size);
 
         r = networks_load_buffer("fuzz", copy, size, &n, err, sizeof(err));
         if (r < 0) {

@@ -72,8 +72,13 @@ for target in "${targets[@]}"; do
                 continue
         fi
 
+        # A dictionary helps where the syntax lives in an uninstrumented library.
+        dict=()
+        if [[ -f tests/fuzz/$name.dict ]]; then
+                dict=(-dict="tests/fuzz/$name.dict")
+        fi
         if "$exe" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
-                  -rss_limit_mb=2048 -artifact_prefix="$artifacts/$target/" \
+                  -rss_limit_mb=2048 -artifact_prefix="$artifacts/$target/" "${dict[@]}" \
                   "$work/$name" >"$log" 2>&1; then
                 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
                 corpus=$(find "$work/$name" -type f | wc -l)

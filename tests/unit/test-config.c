@@ -45,7 +45,7 @@ static void test_defaults(void **state) {
         assert_int_equal(c->log_min_confidence, CONFIDENCE_MEDIUM);
         assert_true(c->log_connection_end);
         assert_int_equal(c->output, OUTPUT_AUTO);
-        assert_int_equal(c->queue_size, 16384);
+        assert_int_equal(c->queue_size, 16 * 1024 * 1024);
         assert_string_equal(c->state_directory, "/var/lib/appleflowd");
         assert_string_equal(c->control_socket, "/run/appleflowd/control");
         assert_null(c->control_group);
@@ -76,7 +76,7 @@ static void test_every_key(void **state) {
                 "log_connection_end = false\n"
                 "[output]\n"
                 "mode = json\n"
-                "queue_size = 4K\n"
+                "queue_size = 512K\n"
                 "[stats]\n"
                 "state_directory = /tmp/state\n"
                 "control_socket = /tmp/control\n"
@@ -101,7 +101,7 @@ static void test_every_key(void **state) {
         assert_int_equal(c->log_min_confidence, CONFIDENCE_LOW);
         assert_false(c->log_connection_end);
         assert_int_equal(c->output, OUTPUT_JSON);
-        assert_int_equal(c->queue_size, 4096);
+        assert_int_equal(c->queue_size, 512 * 1024);
         assert_string_equal(c->state_directory, "/tmp/state");
         assert_string_equal(c->control_socket, "/tmp/control");
         assert_string_equal(c->control_group, "adm");
@@ -122,6 +122,8 @@ static void test_empty_value_means_builtin(void **state) {
 }
 
 static void test_errors(void **state) {
+        struct config *c;
+
         expect_error("[input]\nconntrack = yes\n[bogus]\n", "t.conf:3: unknown section [bogus]");
         expect_error("[bogus]\nkey = 1\n", "t.conf:1: unknown section [bogus]");
         expect_error("[input]\nconntrak = yes\n", "t.conf:2: unknown key 'conntrak' in section [input]");
@@ -152,7 +154,22 @@ static void test_errors(void **state) {
                      "t.conf:2: invalid confidence 'none' for log_min_confidence (low, medium, high)");
         expect_error("[output]\nmode = syslog\n",
                      "t.conf:2: invalid output mode 'syslog' (auto, journal, console, json)");
-        expect_error("[output]\nqueue_size = 10\n", "t.conf:2: queue_size '10' out of range (64-4194304)");
+        /* A size in bytes, from the smallest to the largest ring the daemon
+         * can build; a larger value must not pass the check and then fail at
+         * start. */
+        expect_error("[output]\nqueue_size = 16384\n", "t.conf:2: queue_size '16384' out of range (256K-1024M)");
+        expect_error("[output]\nqueue_size = 262143\n", "t.conf:2: queue_size '262143' out of range (256K-1024M)");
+        c = load("[output]\nqueue_size = 256K\n", 0);
+        assert_int_equal(c->queue_size, 256 * 1024);
+        config_free(c);
+        c = load("[output]\nqueue_size = 1G\n", 0);
+        assert_int_equal(c->queue_size, RING_SIZE_MAX);
+        config_free(c);
+        expect_error("[output]\nqueue_size = 1073741825\n",
+                     "t.conf:2: queue_size '1073741825' out of range (256K-1024M)");
+        expect_error("[output]\nqueue_size = 2G\n", "t.conf:2: queue_size '2G' out of range (256K-1024M)");
+        expect_error("[output]\nqueue_size = 16 MB\n",
+                     "t.conf:2: invalid size '16 MB' for queue_size (a number with K, M or G)");
         expect_error("[stats]\nsummary_interval = 5 min\n", "t.conf:2: invalid duration '5 min' for summary_interval");
         expect_error("[stats]\nprometheus_interval = 0\n", "t.conf:2: prometheus_interval '0' out of range (1-604800)");
         expect_error("[input]\nthis line has no equals sign\n",
@@ -185,7 +202,19 @@ static void test_hostile_text(void **state) {
         memset(text, 'a', sizeof(text));
         memcpy(text, "[tagging]\ncatalog = /", 21);
         memcpy(text + sizeof(text) - 12, "\nfoo = 1\n\0", 10);
-        expect_error(text, "t.conf:2: line longer than 197 bytes");
+        expect_error(text, "t.conf:2: line longer than 198 bytes");
+
+        /* The limit is exact: 198 bytes and a newline pass the reader (and
+         * fail only as an unknown key), 199 do not. */
+        char edge[300];
+        for (size_t len = 198; len <= 199; len++) {
+                int k = snprintf(edge, sizeof(edge), "[input]\n");
+
+                memset(edge + k, 'k', len);
+                strcpy(edge + k + len, "\n");
+                expect_error(edge, len == 198 ? "t.conf:2: syntax error (expected [section] or key = value)"
+                                        : "t.conf:2: line longer than 198 bytes");
+        }
 
         const char nul[] = "[input]\nconntrack = yes\0no\n";
         struct config *c = NULL;
@@ -193,6 +222,29 @@ static void test_hostile_text(void **state) {
         assert_int_equal(config_load_string(c, "t.conf", nul, sizeof(nul) - 1, err, sizeof(err)), -EINVAL);
         assert_string_equal(err, "t.conf:2: NUL byte in line");
         config_free(c);
+}
+
+/* inih reads an indented line as more of the previous key's value: a list
+ * kept only its last line, an indented key became a value, and a value could
+ * keep an inline comment that the same text on a key line loses. Indented
+ * lines are read like any other. */
+static void test_indented_lines(void **state) {
+        struct config *c;
+
+        c = load("[input]\nconntrack = no\n  nflog_groups = 1 2\n\t families = ipv6\n", 0);
+        assert_false(c->conntrack);
+        assert_int_equal(c->n_nflog_groups, 2);
+        assert_int_equal(c->families, CONFIG_FAMILY_IPV6);
+        config_free(c);
+
+        c = load("  [daemon]\n  user = nobody ;comment\n", 0);
+        assert_string_equal(c->user, "nobody");
+        config_free(c);
+
+        expect_error("[input]\nnflog_groups = 1 2\n  3 4\n",
+                     "t.conf:3: syntax error (expected [section] or key = value)");
+        expect_error("[daemon]\nuser =\n   nobody ;comment\n",
+                     "t.conf:3: syntax error (expected [section] or key = value)");
 }
 
 static void test_validate(void **state) {
@@ -375,6 +427,7 @@ int main(void) {
                 cmocka_unit_test(test_too_many_groups),
                 cmocka_unit_test(test_first_error_wins),
                 cmocka_unit_test(test_hostile_text),
+                cmocka_unit_test(test_indented_lines),
                 cmocka_unit_test(test_validate),
                 cmocka_unit_test(test_files),
                 cmocka_unit_test(test_options),

@@ -9,9 +9,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include <json-c/json.h>
@@ -65,7 +67,9 @@ static struct fixture *fixture_new(const char *group) {
         assert_non_null(mkdtemp(x->dir));
         snprintf(x->path, sizeof(x->path), "%s/run/control", x->dir);
         assert_int_equal(sd_event_new(&x->event), 0);
-        assert_int_equal(control_new(&x->control, x->event, x->stats, x->path, group), 0);
+        assert_int_equal(control_new(&x->control, x->event, x->stats, x->path), 0);
+        if (group)
+                assert_int_equal(control_set_group(x->control, group), 0);
         return x;
 }
 
@@ -364,6 +368,83 @@ static void test_stuck_clients(void **state) {
         fixture_free(x);
 }
 
+/* A client that asks for a reply larger than the socket buffers and does
+ * not read it blocks no one: others are answered meanwhile. When it reads at
+ * last, it gets the whole reply. */
+static void test_deaf_client_blocks_no_one(void **state) {
+        struct fixture *x = fixture_new(NULL);
+        json_object *o;
+        char *reply;
+        int deaf, queued = 0;
+
+        deaf = client(x);
+        send_all(deaf, "{\"command\":\"stats\",\"all\":true}\n", 31);
+        /* Until the server has filled the socket and waits for the reader. */
+        for (unsigned i = 0; i < 100000 && queued == 0; i++) {
+                assert_true(sd_event_run(x->event, 1000) >= 0);
+                assert_int_equal(ioctl(deaf, FIONREAD, &queued), 0);
+        }
+        assert_true(queued > 0);
+        assert_int_equal(x->control->n_served, 0);
+
+        for (unsigned i = 0; i < 3; i++) {
+                o = ask(x, "{\"command\":\"stats\"}\n");
+                assert_int_equal(json_object_array_length(get(o, "services")), 2);
+                json_object_put(o);
+        }
+        assert_int_equal(x->control->n_served, 3);
+        assert_int_equal(x->control->n_clients, 1);     /* still there, still waiting */
+
+        reply = read_reply(x, deaf);
+        o = json_tokener_parse(reply);
+        assert_non_null(o);
+        assert_int_equal(json_object_array_length(get(o, "services")), N_ENTRIES);
+        assert_true(strlen(reply) > (size_t) queued);
+        json_object_put(o);
+        free(reply);
+        settle(x);
+        assert_int_equal(x->control->n_served, 4);
+        assert_int_equal(x->control->n_timed_out, 0);
+        fixture_free(x);
+}
+
+/* A request in single bytes, and one whose sender is gone before the reply. */
+static void test_slow_and_vanishing_clients(void **state) {
+        struct fixture *x = fixture_new(NULL);
+        static const char req[] = "{\"command\":\"stats\",\"service\":\"apns\"}\n";
+        json_object *o;
+        char *reply;
+        int fd;
+
+        fd = client(x);
+        for (size_t i = 0; i < sizeof(req) - 1; i++) {
+                send_all(fd, req + i, 1);
+                assert_true(sd_event_run(x->event, 0) >= 0);
+        }
+        reply = read_reply(x, fd);
+        o = json_tokener_parse(reply);
+        assert_non_null(o);
+        assert_int_equal(json_object_get_uint64(get(json_object_array_get_idx(get(o, "services"), 0),
+                                                    "connections")), 42);
+        json_object_put(o);
+        free(reply);
+
+        /* Gone before the reply: no SIGPIPE, no leak, the next one is served. */
+        for (unsigned i = 0; i < 50; i++) {
+                fd = client(x);
+                for (unsigned k = 0; k < 100000 && x->control->n_clients == 0; k++)
+                        assert_true(sd_event_run(x->event, 1000) >= 0);
+                send_all(fd, "{\"command\":\"stats\",\"all\":true}\n", 31);
+                close(fd);
+                settle(x);
+        }
+        o = ask(x, "{\"command\":\"ping\"}\n");
+        assert_true(json_object_get_boolean(get(o, "pong")));
+        json_object_put(o);
+        assert_int_equal(x->control->n_clients, 0);
+        fixture_free(x);
+}
+
 static void test_group_and_stale(void **state) {
         struct group *g = getgrgid(getgid());
         struct fixture *x;
@@ -373,15 +454,17 @@ static void test_group_and_stale(void **state) {
         assert_non_null(g);
         x = fixture_new(g->gr_name);
         assert_int_equal(stat(x->path, &st), 0);
-        assert_int_equal(st.st_mode & 0777, 0660);
+        assert_int_equal(st.st_mode & 07777, 0660);
         assert_int_equal(st.st_gid, getgid());
 
+        /* An unknown group is refused and leaves the socket closed to others. */
+        assert_int_equal(control_set_group(x->control, "no-such-group-appleflowd"), -ENOENT);
+        assert_int_equal(control_set_group(x->control, ""), -EINVAL);
+
         /* A live daemon on the path is not replaced. */
-        assert_int_equal(control_new(&other, x->event, x->stats, x->path, NULL), -EADDRINUSE);
-        /* An unknown group is refused. */
-        assert_true(control_new(&other, x->event, x->stats, "/tmp/x", "no-such-group-appleflowd") < 0);
+        assert_int_equal(control_new(&other, x->event, x->stats, x->path), -EADDRINUSE);
         /* Relative and overlong paths are refused. */
-        assert_int_equal(control_new(&other, x->event, x->stats, "run/control", NULL), -EINVAL);
+        assert_int_equal(control_new(&other, x->event, x->stats, "run/control"), -EINVAL);
 
         /* A stale socket (no one listening) is replaced. */
         {
@@ -393,17 +476,92 @@ static void test_group_and_stale(void **state) {
                 strcpy(sa.sun_path, stale);
                 assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
                 close(fd);
-                assert_int_equal(control_new(&other, x->event, x->stats, stale, NULL), 0);
+                assert_int_equal(control_new(&other, x->event, x->stats, stale), 0);
+                assert_int_equal(stat(stale, &st), 0);
+                assert_int_equal(st.st_mode & 07777, 0600);
                 control_free(other);
                 other = NULL;
 
                 /* Something that is not a socket is left alone. */
                 fd = open(stale, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
                 close(fd);
-                assert_int_equal(control_new(&other, x->event, x->stats, stale, NULL), -EEXIST);
+                assert_int_equal(control_new(&other, x->event, x->stats, stale), -EEXIST);
                 unlink(stale);
         }
         fixture_free(x);
+}
+
+/* The first group the process is not in, or NULL. */
+static const char *foreign_group(void) {
+        static char name[256];
+        gid_t groups[256];
+        struct group *g;
+        int n;
+
+        n = getgroups(ELEMENTSOF(groups), groups);
+        if (n < 0)
+                return NULL;
+        setgrent();
+        while ((g = getgrent())) {
+                bool member = g->gr_gid == getegid();
+
+                for (int i = 0; i < n; i++)
+                        member = member || groups[i] == g->gr_gid;
+                if (!member && strlen(g->gr_name) < sizeof(name)) {
+                        strcpy(name, g->gr_name);
+                        break;
+                }
+        }
+        endgrent();
+        return g ? name : NULL;
+}
+
+/* As the service's DynamicUser: an unprivileged user that may not give its
+ * files to a group it is not in gets -EPERM, and the socket stays 0600. Run
+ * in a child, which drops to nobody when the test runs as root. */
+static void test_group_not_permitted(void **state) {
+        int status;
+        pid_t pid;
+
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct control *c = NULL;
+                struct stats *s = NULL;
+                sd_event *e = NULL;
+                char dir[] = "/tmp/test-control-XXXXXX", path[64];
+                const char *group;
+                struct stat st;
+                struct catalog catalog = { .source = "test" };
+
+                if (geteuid() == 0 &&
+                    (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+                     setresuid(65534, 65534, 65534) < 0))
+                        _exit(10);
+                group = foreign_group();
+                if (!group)
+                        _exit(77);
+                if (!mkdtemp(dir))
+                        _exit(11);
+                snprintf(path, sizeof(path), "%s/control", dir);
+                if (stats_new(&s, &catalog) < 0 || sd_event_new(&e) < 0 ||
+                    control_new(&c, e, s, path) < 0)
+                        _exit(12);
+                if (control_set_group(c, group) != -EPERM)
+                        _exit(13);
+                if (stat(path, &st) < 0 || (st.st_mode & 07777) != 0600)
+                        _exit(14);
+                control_free(c);
+                rmdir(dir);
+                _exit(0);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77) {
+                fprintf(stderr, "a member of every group\n");
+                skip();
+        }
+        assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 int main(void) {
@@ -414,7 +572,10 @@ int main(void) {
                 cmocka_unit_test(test_oversized),
                 cmocka_unit_test(test_many_clients),
                 cmocka_unit_test(test_stuck_clients),
+                cmocka_unit_test(test_deaf_client_blocks_no_one),
+                cmocka_unit_test(test_slow_and_vanishing_clients),
                 cmocka_unit_test(test_group_and_stale),
+                cmocka_unit_test(test_group_not_permitted),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -87,7 +87,7 @@ static void assert_fields(const struct entry *e, const char *const *expected) {
         for (; expected[n]; n++) {
                 assert_true(n < e->n_fields);
                 assert_string_equal(entry_field_str(e, n), expected[n]);
-                assert_int_equal(e->field[n].len, strlen(expected[n]));
+                assert_int_equal(entry_field_len(e, n), strlen(expected[n]));
         }
         assert_int_equal(e->n_fields, n);
 }
@@ -313,30 +313,62 @@ static void test_packet_logged(void **state) {
 static void test_lost_and_not_written(void **state) {
         struct entry e;
 
-        assert_int_equal(entry_format_lost(&e, "conntrack", 3), 0);
+        assert_int_equal(entry_format_lost(&e, &(struct entry_loss) {
+                .source = "conntrack", .events = 4821, .overruns = 1, .receive_buffer = 262144,
+        }), 0);
         assert_int_equal(e.kind, ENTRY_EVENTS_LOST);
         assert_fields(&e, (const char *const[]) {
                 "MESSAGE_ID=" MESSAGE_ID_EVENTS_LOST_STR,
-                "MESSAGE=conntrack: the kernel dropped events, receive buffer overrun 3 times",
+                "MESSAGE=conntrack: the kernel dropped 4821 events, the receive buffer was full "
+                        "(1 overrun); receive buffer now 262144 bytes",
                 "PRIORITY=4",
                 "SYSLOG_IDENTIFIER=appleflowd",
                 "EVENT_ACTION=events-lost",
                 "EVENT_PROVIDER=conntrack",
-                "EVENTS_LOST=3",
+                "EVENTS_LOST=4821",
+                "RECEIVE_BUFFER_OVERRUNS=1",
+                "RECEIVE_BUFFER=262144",
                 NULL,
         });
 
-        assert_int_equal(entry_format_not_written(&e, 1234), 0);
+        /* A lower bound says so; no buffer size when not known. */
+        assert_int_equal(entry_format_lost(&e, &(struct entry_loss) {
+                .source = "nflog", .events = 1, .overruns = 3, .at_least = true,
+        }), 0);
+        assert_fields(&e, (const char *const[]) {
+                "MESSAGE_ID=" MESSAGE_ID_EVENTS_LOST_STR,
+                "MESSAGE=nflog: the kernel dropped at least 1 event, the receive buffer was full (3 overruns)",
+                "PRIORITY=4",
+                "SYSLOG_IDENTIFIER=appleflowd",
+                "EVENT_ACTION=events-lost",
+                "EVENT_PROVIDER=nflog",
+                "EVENTS_LOST=1",
+                "RECEIVE_BUFFER_OVERRUNS=3",
+                NULL,
+        });
+
+        assert_int_equal(entry_format_not_written(&e, &(struct entry_unwritten) { .queue_full = 1234 }), 0);
         assert_int_equal(e.kind, ENTRY_NOT_WRITTEN);
         assert_fields(&e, (const char *const[]) {
                 "MESSAGE_ID=" MESSAGE_ID_NOT_WRITTEN_STR,
-                "MESSAGE=1234 entries not written: the journal writer fell behind",
+                "MESSAGE=1234 entries not written: 1234 because the queue to the journal was full",
                 "PRIORITY=4",
                 "SYSLOG_IDENTIFIER=appleflowd",
                 "EVENT_ACTION=entries-not-written",
                 "ENTRIES_DROPPED=1234",
                 NULL,
         });
+
+        /* Every reason that applies, the total in ENTRIES_DROPPED. */
+        assert_int_equal(entry_format_not_written(&e, &(struct entry_unwritten) {
+                .queue_full = 5, .refused = 1, .at_stop = 2,
+        }), 0);
+        assert_string_equal(entry_get(&e, "MESSAGE"),
+                            "8 entries not written: 5 because the queue to the journal was full, "
+                            "1 refused by the journal, 2 still queued when the daemon stopped");
+        assert_string_equal(entry_get(&e, "ENTRIES_DROPPED"), "8");
+        assert_int_equal(entry_format_not_written(&e, &(struct entry_unwritten) { .refused = 1 }), 0);
+        assert_string_equal(entry_get(&e, "MESSAGE"), "1 entry not written: 1 refused by the journal");
 }
 
 static void test_message(void **state) {
@@ -393,7 +425,7 @@ static void test_full(void **state) {
         assert_int_equal(r, -ENOBUFS);
         assert_true(e.len <= ENTRY_BUF_SIZE);
         for (unsigned i = 4; i < e.n_fields; i++)
-                assert_int_equal(e.field[i].len, strlen("BIG=") + sizeof(big) - 1);
+                assert_int_equal(entry_field_len(&e, i), strlen("BIG=") + sizeof(big) - 1);
 
         /* And by count of fields. */
         assert_int_equal(entry_format_message(&e, MESSAGE_ID_SUMMARY_STR, 6, "summary"), 0);
@@ -401,6 +433,95 @@ static void test_full(void **state) {
                 ;
         assert_int_equal(r, -ENOBUFS);
         assert_int_equal(e.n_fields, ENTRY_FIELDS_MAX);
+}
+
+/* b reads as a: the same header and the same fields. */
+static void assert_same(const struct entry *a, const struct entry *b) {
+        assert_int_equal(b->kind, a->kind);
+        assert_int_equal(b->priority, a->priority);
+        assert_int_equal(b->realtime_usec, a->realtime_usec);
+        assert_int_equal(b->len, a->len);
+        assert_int_equal(b->n_fields, a->n_fields);
+        for (unsigned i = 0; i < a->n_fields; i++) {
+                assert_int_equal(entry_field_len(b, i), entry_field_len(a, i));
+                assert_memory_equal(entry_field_str(b, i), entry_field_str(a, i), entry_field_len(a, i) + 1);
+        }
+}
+
+/* Packs e in place, after checking that a copy of exactly entry_size()
+ * bytes reads the same (under ASan, a read beyond them fails). Returns the
+ * size. */
+static size_t pack(struct entry *e) {
+        size_t size = entry_size(e);
+        _cleanup_free_ struct entry *copy = malloc(size);
+        _cleanup_free_ struct entry *before = malloc(sizeof(*before));
+
+        assert_non_null(copy);
+        assert_non_null(before);
+        memcpy(before, e, sizeof(*e));
+        assert_int_equal(entry_copy(copy, e), size);
+        assert_same(e, copy);
+        assert_int_equal(entry_pack(e), size);
+        assert_int_equal(entry_size(e), size);
+        assert_same(before, e);
+        /* Packing again changes nothing. */
+        assert_int_equal(entry_pack(e), size);
+        assert_same(before, e);
+        /* A packed entry ends with its table: nothing more fits. */
+        assert_int_equal(entry_add_field(e, "EXTRA", "1"), -ENOBUFS);
+        assert_same(before, e);
+        return size;
+}
+
+/* Packed, an entry is only the bytes it uses and reads the same: a
+ * connection in well under 1 KiB, with conntrack ids, NAT, counters. */
+static void test_pack(void **state) {
+        _cleanup_free_ struct entry *e = malloc(sizeof(*e));
+        struct flow f = flow4(FLOW_CONNECTION_NEW);
+        size_t size;
+        char big[1000];
+
+        assert_non_null(e);
+        f.has_ct = true;
+        f.ct_id = 3735928559u;
+        f.has_snat = true;
+        f.snat_port = 41000;
+        addr(AF_INET, "198.51.100.1", &f.snat);
+        assert_int_equal(entry_format_flow(e, &f, &tag_rtp, &catalog), 0);
+        size = pack(e);
+        assert_true(size < 1024);
+        print_message("connection-new, IPv4 with NAT: %zu bytes packed, %zu unpacked\n", size, sizeof(*e));
+
+        f = flow4(FLOW_CONNECTION_END);
+        f.family = AF_INET6;
+        addr(AF_INET6, "2001:db8:1234:5678:9abc:def0:1234:5678", &f.src);
+        addr(AF_INET6, "2620:149:a44:1234:5678:9abc:def0:1234", &f.dst);
+        f.has_ct = f.has_counters = f.has_timestamps = true;
+        f.ct_id = 3735928559u;
+        f.orig_bytes = f.reply_bytes = 123456789;
+        f.orig_packets = f.reply_packets = 123456;
+        f.stop_ns = 3600000000000ull;
+        assert_int_equal(entry_format_flow(e, &f, &tag_rtp, &catalog), 0);
+        size = pack(e);
+        assert_true(size < 1024);
+        print_message("connection-end, IPv6 with counters: %zu bytes packed\n", size);
+
+        /* Text to the last byte: the table moves onto its own old place. */
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        assert_int_equal(entry_format_message(e, MESSAGE_ID_SUMMARY_STR, 6, "summary"), 0);
+        while (entry_add_field(e, "BIG", "%s", big) == 0)
+                ;
+        while (entry_add_field(e, "B", "x") == 0)
+                ;
+        assert_true(e->len > ENTRY_BUF_SIZE - 8);
+        pack(e);
+
+        /* An entry without fields. */
+        assert_int_equal(entry_format_message(e, MESSAGE_ID_SUMMARY_STR, 6, "x"), 0);
+        e->n_fields = 0;
+        e->len = 0;
+        assert_int_equal(pack(e), offsetof(struct entry, data));
 }
 
 static void fill(char *s, size_t size, char c) {
@@ -497,6 +618,7 @@ int main(void) {
                 cmocka_unit_test(test_lost_and_not_written),
                 cmocka_unit_test(test_message),
                 cmocka_unit_test(test_full),
+                cmocka_unit_test(test_pack),
                 cmocka_unit_test(test_longest),
                 cmocka_unit_test(test_invalid),
         };

@@ -246,6 +246,32 @@ static void test_random(void **state) {
         }
 }
 
+/* Staggered ranges, other ones per transport: every segment has a set of
+ * its own, the most a catalogue of this size can make. The sets' hash table is
+ * sized from the number of ranges; it must hold them all. */
+static void test_distinct_sets(void **state) {
+        size_t size = 64 * 1024, n = 0;
+        char *text = malloc(size);
+        struct port_index *idx = NULL;
+        struct catalog *c;
+
+        assert_non_null(text);
+        for (unsigned i = 0; i < 150; i++)
+                n += (size_t) snprintf(text + n, size - n,
+                                       "t%u\t%u-%u\ttcp\t-\t-\t-\t-\t-\tshared\t-\n"
+                                       "u%u\t%u-%u\tudp\t-\t-\t-\t-\t-\tshared\t-\n",
+                                       i, 1000 + i, 1200 + i, i, 2000 + 2 * i, 2301 + 2 * i);
+        assert_true(n < size);
+        c = load("distinct", text);
+        assert_int_equal(port_index_build(c, &idx), 0);
+        /* the empty set; per transport, 150 growing sets and 149 shrinking ones */
+        assert_int_equal(idx->n_sets, 1 + 299 + 299);
+        check_against_brute_force(c);
+        port_index_free(idx);
+        catalog_free(c);
+        free(text);
+}
+
 /* Nested ranges [i, 65535 - i]: the segment at port i is covered by i + 1
  * entries, so the sets' members grow with the square of the entries. A slot
  * reaches the first 65536 members: 300 entries need 45452, 400 need 80602. */
@@ -280,6 +306,7 @@ int main(void) {
                 cmocka_unit_test(test_default),
                 cmocka_unit_test(test_default_overlaps),
                 cmocka_unit_test(test_random),
+                cmocka_unit_test(test_distinct_sets),
                 cmocka_unit_test(test_limit),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

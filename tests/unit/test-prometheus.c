@@ -111,7 +111,7 @@ static const char golden[] =
 "# TYPE appleflowd_events_received_total counter\n"
 "appleflowd_events_received_total{source=\"conntrack\"} 100\n"
 "appleflowd_events_received_total{source=\"nflog\"} 20\n"
-"# HELP appleflowd_events_lost_total Times the kernel reported lost events (ENOBUFS: the receive buffer overran).\n"
+"# HELP appleflowd_events_lost_total Events the kernel dropped because the receive buffer was full (exact for conntrack, a lower bound for nflog).\n"
 "# TYPE appleflowd_events_lost_total counter\n"
 "appleflowd_events_lost_total{source=\"conntrack\"} 1\n"
 "appleflowd_events_lost_total{source=\"nflog\"} 0\n"

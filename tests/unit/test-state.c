@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "state.h"
@@ -93,7 +94,7 @@ static void test_round_trip(void **state) {
         assert_int_equal(s->entries[1].total.packets, 4001);
         assert_int_equal(s->products[1].total.packets, 41);
         /* The loaded totals are not a burst: marks follow them. */
-        assert_int_equal(s->entries[1].mark_slow[STATS_RATED_CONNECTIONS], 1001);
+        assert_int_equal(s->entries[1].mark[STATS_RATED_CONNECTIONS], 1001);
         assert_int_equal(s->entries[1].summary_mark.connections, 1001);
 }
 
@@ -283,7 +284,60 @@ static void test_files(void **state) {
         assert_true(state_load(st2, err, sizeof(err)) < 0);
         assert_non_null(strstr(err, "larger than"));
 
+        /* Neither a FIFO (which would block the start) nor a symbolic link
+         * is read. */
         unlink(path);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        assert_int_equal(state_load(st2, err, sizeof(err)), -EBADFD);
+        assert_non_null(strstr(err, "not a regular file"));
+        unlink(path);
+        assert_int_equal(symlink("/etc/passwd", path), 0);
+        assert_int_equal(state_load(st2, err, sizeof(err)), -ELOOP);
+        assert_non_null(strstr(err, path));
+
+        unlink(path);
+        rmdir(sub);
+        rmdir(dir);
+}
+
+/* The directory is made at start with the daemon's future owner; an existing
+ * one is not touched. */
+static void test_make_directory(void **state) {
+        struct fixture x;
+        _cleanup_(stats_freep) struct stats *s = NULL;
+        _cleanup_(state_freep) struct state *st = NULL;
+        char dir[] = "/tmp/test-state-XXXXXX", sub[64];
+        uid_t owner = geteuid() == 0 ? 65534 : geteuid();       /* nobody when root */
+        mode_t mask = umask(0);
+        struct stat sb;
+
+        umask(mask);
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(sub, sizeof(sub), "%s/lib", dir);
+        fixture_init(&x);
+        assert_int_equal(stats_new(&s, &x.catalog), 0);
+        assert_int_equal(state_new(&st, s, sub), 0);
+
+        assert_int_equal(state_make_directory(st, owner, (gid_t) owner), 0);
+        assert_int_equal(stat(sub, &sb), 0);
+        assert_true(S_ISDIR(sb.st_mode));
+        assert_int_equal(sb.st_mode & 07777, 0750 & ~mask);
+        assert_int_equal(sb.st_uid, owner);
+        assert_int_equal(sb.st_gid, (gid_t) owner);
+
+        /* Existing: left alone, even when another owner is asked for. */
+        assert_int_equal(chmod(sub, 0700), 0);
+        assert_int_equal(state_make_directory(st, (uid_t) -1, (gid_t) -1), 0);
+        assert_int_equal(stat(sub, &sb), 0);
+        assert_int_equal(sb.st_mode & 07777, 0700);
+        assert_int_equal(sb.st_uid, owner);
+
+        /* A parent that does not exist is an error, not a crash. */
+        st = state_free(st);
+        assert_int_equal(state_new(&st, s, "/nonexistent-appleflowd/x"), 0);
+        assert_int_equal(state_make_directory(st, (uid_t) -1, (gid_t) -1), -ENOENT);
+
         rmdir(sub);
         rmdir(dir);
 }
@@ -298,6 +352,7 @@ int main(void) {
                 cmocka_unit_test(test_foreign_and_version),
                 cmocka_unit_test(test_bad_structure),
                 cmocka_unit_test(test_files),
+                cmocka_unit_test(test_make_directory),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

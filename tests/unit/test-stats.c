@@ -169,7 +169,50 @@ static void test_tick_constant(void **state) {
         }
 }
 
-/* The 5 s windows only move on whole 5 s ticks. */
+/* A fake clock that jumps by uneven whole ticks (a loop that woke late) with
+ * a constant 4 blocked packets per second: at every tick each window is
+ * still λ(1 - e^(-t/W)), for the entry and for its products alike. */
+static void test_tick_late(void **state) {
+        struct fixture x;
+        _cleanup_(stats_freep) struct stats *s = NULL;
+        struct flow f = { .action = FLOW_PACKET_LOGGED };
+        static const unsigned jumps[] = { 5, 10, 35, 5, 60, 15, 100, 5, 20, 45 };   /* seconds */
+        const unsigned lambda = 4;
+        uint64_t start = 7 * SEC, now = start;
+        struct tag t;
+
+        fixture_abc(&x);
+        assert_int_equal(stats_new(&s, &x.catalog), 0);
+        t = make_tag(1, NULL, 0);
+        stats_tick(s, now);
+
+        for (size_t j = 0; j < ELEMENTSOF(jumps); j++) {
+                double elapsed;
+
+                for (unsigned k = 0; k < lambda * jumps[j]; k++)
+                        stats_count_flow(s, &f, &t);
+                now += jumps[j] * SEC;
+                stats_tick(s, now);
+                elapsed = (double) (now - start) / SEC;
+
+                for (enum rate_window w = 0; w < _RATE_WINDOW_MAX; w++) {
+                        double want = lambda * (1 - exp(-elapsed / (rate_window_usec(w) / SEC)));
+                        double got = s->entries[1].rate[STATS_RATED_BLOCKED][w];
+
+                        if (fabs(got - want) > 1e-9)
+                                fail_msg("after %.0f s, window %s: got %.12g, want %.12g", elapsed,
+                                         rate_window_to_string(w), got, want);
+                        assert_true(s->products[1].rate[STATS_RATED_BLOCKED][w] == got);
+                        assert_true(s->products[2].rate[STATS_RATED_BLOCKED][w] == got);
+                        assert_true(s->products[0].rate[STATS_RATED_BLOCKED][w] == 0);
+                        assert_true(s->entries[1].rate[STATS_RATED_CONNECTIONS][w] == 0);
+                }
+        }
+        assert_int_equal(s->entries[1].total.blocked, lambda * 300);
+        assert_int_equal(s->products[2].total.blocked, lambda * 300);
+}
+
+/* Rates move only on whole ticks; events in a partial tick wait for it. */
 static void test_tick_partial(void **state) {
         struct fixture x;
         _cleanup_(stats_freep) struct stats *s = NULL;
@@ -183,13 +226,21 @@ static void test_tick_partial(void **state) {
         stats_tick(s, 10 * SEC);
         for (unsigned k = 0; k < 50; k++)
                 stats_count_flow(s, &f, &t);
-        stats_tick(s, 14 * SEC + SEC / 2);
-        assert_true(s->entries[1].rate[STATS_RATED_BLOCKED][RATE_WINDOW_1M] == 0);
-        assert_true(fabs(s->entries[1].rate[STATS_RATED_BLOCKED][RATE_WINDOW_10S] -
-                         (50.0 / 4) * (1 - exp(-0.4))) < 1e-9);
-        stats_tick(s, 15 * SEC);
-        assert_true(fabs(s->entries[1].rate[STATS_RATED_BLOCKED][RATE_WINDOW_1M] -
-                         (50.0 / 5) * (1 - exp(-5.0 / 60))) < 1e-9);
+        stats_tick(s, 10 * SEC + SEC / 2);
+        for (enum rate_window w = 0; w < _RATE_WINDOW_MAX; w++)
+                assert_true(s->entries[1].rate[STATS_RATED_BLOCKED][w] == 0);
+        stats_tick(s, 11 * SEC);
+        for (enum rate_window w = 0; w < _RATE_WINDOW_MAX; w++)
+                assert_true(fabs(s->entries[1].rate[STATS_RATED_BLOCKED][w] -
+                                 50.0 * (1 - exp(-1.0 / (rate_window_usec(w) / SEC)))) < 1e-9);
+        /* 3.9 s later: three quiet ticks, the fourth not yet. */
+        stats_tick(s, 14 * SEC + 9 * SEC / 10);
+        for (enum rate_window w = 0; w < _RATE_WINDOW_MAX; w++) {
+                double W = (double) rate_window_usec(w) / SEC;
+
+                assert_true(fabs(s->entries[1].rate[STATS_RATED_BLOCKED][w] -
+                                 50.0 * (1 - exp(-1.0 / W)) * exp(-3.0 / W)) < 1e-9);
+        }
 }
 
 static void test_reset_marks(void **state) {
@@ -277,6 +328,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_counting),
                 cmocka_unit_test(test_tick_constant),
+                cmocka_unit_test(test_tick_late),
                 cmocka_unit_test(test_tick_partial),
                 cmocka_unit_test(test_reset_marks),
                 cmocka_unit_test(test_reload),

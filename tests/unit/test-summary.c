@@ -39,7 +39,7 @@ static void fixture_init(struct fixture *x) {
         x->catalog.n_products = 2;
         x->catalog.apple_other = 2;
         assert_int_equal(stats_new(&x->stats, &x->catalog), 0);
-        assert_int_equal(ring_new(&x->ring, 64), 0);
+        assert_int_equal(ring_new(&x->ring, 64 * 1024), 0);
         assert_int_equal(queue_new(&x->queue, x->ring, NULL), 0);
         assert_int_equal(summary_new(&x->summary, x->stats, x->queue), 0);
 }
@@ -108,33 +108,33 @@ static void test_emit_periods(void **state) {
 
         fixture_init(&x);
         assert_int_equal(summary_emit(x.summary, 10 * SEC), 0);
-        assert_null(ring_peek(x.ring));
+        assert_null(ring_peek(x.ring, NULL));
 
         count(&x, 0, 3, 0);
         count(&x, 2, 0, 5);
         assert_false(summary_active(x.stats, 1));
         assert_int_equal(summary_emit(x.summary, 310 * SEC), 2);
-        e = ring_peek(x.ring);
+        e = ring_peek(x.ring, NULL);
         assert_non_null(e);
         assert_string_equal(entry_get(e, "APPLE_SERVICE"), "apns");
         assert_string_equal(entry_get(e, "SUMMARY_CONNECTIONS"), "3");
         assert_string_equal(entry_get(e, "SUMMARY_PERIOD_SEC"), "300");
         ring_release(x.ring);
-        e = ring_peek(x.ring);
+        e = ring_peek(x.ring, NULL);
         assert_string_equal(entry_get(e, "APPLE_SERVICE"), "apple-other");
         assert_string_equal(entry_get(e, "SUMMARY_BLOCKED_PACKETS"), "5");
         assert_null(entry_get(e, "APPLE_PRODUCT"));
         ring_release(x.ring);
-        assert_null(ring_peek(x.ring));
+        assert_null(ring_peek(x.ring, NULL));
 
         /* Nothing new: nothing written. */
         assert_int_equal(summary_emit(x.summary, 610 * SEC), 0);
-        assert_null(ring_peek(x.ring));
+        assert_null(ring_peek(x.ring, NULL));
 
         /* The period counts, the totals keep growing. */
         count(&x, 0, 4, 0);
         assert_int_equal(summary_emit(x.summary, 910 * SEC), 1);
-        e = ring_peek(x.ring);
+        e = ring_peek(x.ring, NULL);
         assert_string_equal(entry_get(e, "SUMMARY_CONNECTIONS"), "4");
         assert_string_equal(entry_get(e, "SUMMARY_TOTAL_CONNECTIONS"), "7");
         ring_release(x.ring);
