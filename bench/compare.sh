@@ -23,7 +23,8 @@
 #         appleflowd-json  the same, but every event written as a JSON line
 #                          to a file (log_min_confidence = low), as ulogd2 does
 #         baseline         as appleflowd, but the binary BASELINE (another
-#                          build, for a before/after in the same run)
+#                          build, for a before/after in the same run) and
+#                          BASELINE_CONFIG added to its configuration
 # CONFIG  more lines for appleflowd's configuration file (all its variants),
 #         e.g. $'[input]\nreceive_buffer = 32M'
 # RESULTS file for the raw rows (default: only printed)
@@ -58,7 +59,7 @@ start_appleflowd() {
         consumer=$BENCH_DAEMON_PID
 }
 start_baseline() {
-        BENCH_APPLEFLOWD=$BASELINE start_appleflowd
+        BENCH_APPLEFLOWD=$BASELINE CONFIG=${CONFIG:-}$'\n'${BASELINE_CONFIG:-} start_appleflowd
 }
 start_appleflowd-json() {
         BENCH_CONFIG=$'[tagging]\nlog_min_confidence = low\n'${CONFIG:-} bench_appleflowd_start -- --output json
