@@ -177,6 +177,17 @@ static json_object *per_source(const uint64_t *v, bool *ok) {
         return o;
 }
 
+static json_object *conntrack_table_json(const struct stats_daemon *d, bool *ok) {
+        json_object *o = json_object_new_object();
+
+        if (o) {
+                add(o, "entries", json_object_new_uint64(d->conntrack_table_entries), ok);
+                add(o, "max", json_object_new_uint64(d->conntrack_table_max), ok);
+                add(o, "refused", json_object_new_uint64(d->conntrack_refused), ok);
+        }
+        return o;
+}
+
 static json_object *daemon_json(const struct stats *s, bool *ok) {
         const struct stats_daemon *d = &s->daemon;
         json_object *o = json_object_new_object();
@@ -192,6 +203,7 @@ static json_object *daemon_json(const struct stats *s, bool *ok) {
         add(o, "below_threshold", json_object_new_uint64(d->below_threshold), ok);
         add(o, "unmatched_connections", json_object_new_uint64(s->unmatched_connections), ok);
         add(o, "unmatched_packets", json_object_new_uint64(s->unmatched_packets), ok);
+        add(o, "conntrack_table", conntrack_table_json(d, ok), ok);
         return o;
 }
 

@@ -208,6 +208,9 @@ static void on_stats_refresh(struct stats *s, struct stats_daemon *dd, void *use
          * queued when a stop timed out. */
         dd->entries_dropped = q.dropped + q.invalid + q.writer.discarded;
         dd->journal_errors = q.writer.errors;
+        dd->conntrack_table_entries = d->table.entries;
+        dd->conntrack_table_max = d->table.max;
+        dd->conntrack_refused = d->table.refused;
 }
 
 static void notify_status(struct daemon *d, const char *state) {
@@ -229,10 +232,39 @@ static void notify_status(struct daemon *d, const char *state) {
                    state ?: "", rate, dd->entries_written, dd->entries_dropped + dd->journal_errors, lost);
 }
 
+/* Connections the kernel refused because its table was full never reach
+ * us as events: read its count, and say so at once, then at most every
+ * DAEMON_TABLE_REPORT_USEC (or at a stop, `now`). The count goes into the
+ * next report when this one finds no room. */
+static void watch_table(struct daemon *d, bool now) {
+        uint64_t refused, t = now_usec();
+        struct entry *e;
+
+        if (!d->conntrack_table || conntrack_table_read(d->conntrack_table, &d->table) < 0)
+                return;
+        refused = d->table.refused - d->table_refused_reported;
+        if (refused == 0 ||
+            (!now && d->table_report_usec > 0 && t - d->table_report_usec < DAEMON_TABLE_REPORT_USEC))
+                return;
+        e = daemon_entry(d, MESSAGE_ID_TABLE_FULL_STR, 4,
+                         "The conntrack table was full: the kernel refused %" PRIu64 " new connections "
+                         "since the last report, which appleflowd cannot see or log (%" PRIu64 " of %" PRIu64
+                         " entries now)", refused, d->table.entries, d->table.max);
+        if (!e || entry_add_field(e, "EVENT_ACTION", "connections-refused") < 0 ||
+            entry_add_field(e, "CONNTRACK_REFUSED", "%" PRIu64, refused) < 0 ||
+            entry_add_field(e, "CONNTRACK_ENTRIES", "%" PRIu64, d->table.entries) < 0 ||
+            entry_add_field(e, "CONNTRACK_MAX", "%" PRIu64, d->table.max) < 0 ||
+            queue_submit_entry(d->queue, e) < 0)
+                return;
+        d->table_refused_reported = d->table.refused;
+        d->table_report_usec = t;
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         struct daemon *d = userdata;
 
         report_losses(d);
+        watch_table(d, false);
         if (++d->ticks % DAEMON_STATUS_TICKS == 0)
                 notify_status(d, NULL);
         (void) sd_event_source_set_time_relative(s, DAEMON_TICK_USEC);
@@ -427,6 +459,13 @@ static int open_inputs(struct daemon *d, char *err, size_t errlen) {
                         snprintf(err, errlen, "Cannot watch the conntrack socket: %s", strerror(-r));
                         return r;
                 }
+                /* Not fatal: only the count of refused connections is missing. */
+                r = conntrack_table_open(&d->conntrack_table, NULL, NULL);
+                if (r < 0)
+                        daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                                      "Cannot read %s: %s; connections the kernel refuses "
+                                                      "when its conntrack table is full are not counted",
+                                                      CONNTRACK_TABLE_STAT_PATH, strerror(-r)));
         }
         if (c->n_nflog_groups > 0) {
                 r = nflog_input_new(&d->nflog, c->nflog_groups, c->n_nflog_groups, c->receive_buffer,
@@ -649,6 +688,7 @@ int daemon_run(struct daemon *d) {
          * every entry not written. */
         stop_inputs(d);
         report_losses(d);
+        watch_table(d, true);
         /* The last period's summary, so that the journal's sums match the totals. */
         if (d->summary && d->config->summary_interval > 0) {
                 uint64_t now = 0;
@@ -690,6 +730,7 @@ struct daemon *daemon_free(struct daemon *d) {
         d->sigint = sd_event_source_disable_unref(d->sigint);
         d->sighup = sd_event_source_disable_unref(d->sighup);
         d->conntrack = conntrack_input_free(d->conntrack);
+        d->conntrack_table = conntrack_table_free(d->conntrack_table);
         d->nflog = nflog_input_free(d->nflog);
 
         d->control = control_free(d->control);

@@ -15,6 +15,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "conntrack-table.h"
 #include "macro.h"
 #include "options.h"
 #include "stats.h"
@@ -25,6 +26,8 @@
 
 #define DAEMON_TICK_USEC (1000000ull)           /* losses reported, queue flushed */
 #define DAEMON_STATUS_TICKS 5                   /* STATUS= refreshed every 5 ticks */
+/* A full conntrack table is reported at once, then at most this often. */
+#define DAEMON_TABLE_REPORT_USEC (10 * DAEMON_TICK_USEC)
 
 struct conntrack_input;
 struct batch_io;
@@ -57,6 +60,10 @@ struct daemon {
 
         struct conntrack_input *conntrack;
         struct batch_io *conntrack_reader;
+        struct conntrack_table *conntrack_table;        /* NULL: not watched */
+        struct conntrack_table_stats table;             /* at the last tick */
+        uint64_t table_refused_reported;                /* in the journal's entries */
+        uint64_t table_report_usec;                     /* the last report; 0: none yet */
         struct nflog_input *nflog;
         sd_event_source *nflog_source;
 

@@ -29,6 +29,10 @@
 #define MESSAGE_ID_EVENTS_LOST_STR "e9c264b830524f16b0c467e2af19a306"
 #define MESSAGE_ID_EVENTS_LOST SD_ID128_MAKE(e9, c2, 64, b8, 30, 52, 4f, 16, b0, c4, 67, e2, af, 19, a3, 06)
 
+/* The conntrack table was full: the kernel refused new connections */
+#define MESSAGE_ID_TABLE_FULL_STR "784e2a2504424e6e910806728429c999"
+#define MESSAGE_ID_TABLE_FULL SD_ID128_MAKE(78, 4e, 2a, 25, 04, 42, 4e, 6e, 91, 08, 06, 72, 84, 29, c9, 99)
+
 /* Entries dropped because the writer ring was full */
 #define MESSAGE_ID_NOT_WRITTEN_STR "02fcd5ba42e44c618b4d842193060393"
 #define MESSAGE_ID_NOT_WRITTEN SD_ID128_MAKE(02, fc, d5, ba, 42, e4, 4c, 61, 8b, 4d, 84, 21, 93, 06, 03, 93)

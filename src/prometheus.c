@@ -123,6 +123,11 @@ static void scalar(FILE *f, const char *name, const char *help, uint64_t v) {
         fprintf(f, "%s %" PRIu64 "\n", name, v);
 }
 
+static void gauge(FILE *f, const char *name, const char *help, uint64_t v) {
+        header(f, name, "gauge", help);
+        fprintf(f, "%s %" PRIu64 "\n", name, v);
+}
+
 static void per_source(FILE *f, const char *name, const char *help, const uint64_t *v) {
         header(f, name, "counter", help);
         for (enum stats_source src = 0; src < _STATS_SOURCE_MAX; src++) {
@@ -155,6 +160,14 @@ int prometheus_format(const struct stats *s, FILE *f) {
                s->unmatched_connections);
         scalar(f, "appleflowd_unmatched_packets_total", "NFLOG packets no catalogue entry matched.",
                s->unmatched_packets);
+
+        scalar(f, "appleflowd_conntrack_refused_total",
+               "New connections the kernel refused because its conntrack table was full: never seen, never logged.",
+               d->conntrack_refused);
+        gauge(f, "appleflowd_conntrack_entries", "Connections in the kernel's conntrack table.",
+              d->conntrack_table_entries);
+        gauge(f, "appleflowd_conntrack_max", "The conntrack table's limit (nf_conntrack_max); 0: none, or unknown.",
+              d->conntrack_table_max);
 
         header(f, "appleflowd_start_time_seconds", "gauge", "When the daemon started, in seconds since the epoch.");
         fprintf(f, "appleflowd_start_time_seconds %" PRIu64 "\n", s->started_realtime_usec / 1000000);

@@ -50,6 +50,9 @@ struct stats_daemon {
         uint64_t entries_dropped;                       /* ring full */
         uint64_t journal_errors;
         uint64_t below_threshold;                       /* matched, counted, not logged */
+        uint64_t conntrack_table_entries;               /* the kernel's table, at the last tick */
+        uint64_t conntrack_table_max;                   /* 0: no limit, or unknown */
+        uint64_t conntrack_refused;                     /* new connections refused, table full */
 };
 
 struct stats_counters {

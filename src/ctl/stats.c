@@ -306,6 +306,8 @@ static int print_rows(json_object *reply, const char *kind) {
 static void print_daemon(json_object *reply) {
         json_object *d = get(reply, "daemon");
         json_object *recv = get(d, "events_received"), *lost = get(d, "events_lost");
+        /* Absent from a daemon older than this appleflowctl. */
+        json_object *table = get(d, "conntrack_table");
         uint64_t up = get_u64(reply, "uptime_sec");
 
         printf("Events received:  conntrack %" PRIu64 ", nflog %" PRIu64 "\n",
@@ -316,6 +318,13 @@ static void print_daemon(json_object *reply) {
                " below the logging threshold; %" PRIu64 " malformed\n",
                get_u64(d, "unmatched_connections"), get_u64(d, "unmatched_packets"),
                get_u64(d, "below_threshold"), get_u64(d, "malformed_packets"));
+        if (table) {
+                printf("Conntrack table:  %" PRIu64, get_u64(table, "entries"));
+                if (get_u64(table, "max") > 0)
+                        printf(" of %" PRIu64, get_u64(table, "max"));
+                printf(" entries; %" PRIu64 " new connections refused because it was full\n",
+                       get_u64(table, "refused"));
+        }
         printf("Journal:          %" PRIu64 " written, %" PRIu64 " dropped, %" PRIu64 " errors\n",
                get_u64(d, "entries_written"), get_u64(d, "entries_dropped"),
                get_u64(d, "journal_errors"));

@@ -16,6 +16,9 @@
 #  - appleflowd survives, and the journal accounts for every event the
 #    kernel sent: two per flow the router created, each written (connection
 #    and connection-end entries) or counted.
+#  - The connections the kernel refused, which have no event, are counted
+#    exactly as the kernel counts them: in `appleflowctl stats` and in the
+#    "connections refused" entries, whose figures add up to it.
 source "$(dirname "$0")/lib.sh"
 e2e_begin "$@"
 
@@ -39,6 +42,11 @@ count=$(in_rtr cat /proc/sys/net/netfilter/nf_conntrack_count)
 e2e_stats
 ((S_RECEIVED == 0 && S_LOST == 0)) ||
         e2e_fail "appleflowd saw the filler: $S_RECEIVED events received, $S_LOST lost"
+# The table's figures are read every second.
+table_read() { e2e_stats; ((S_TABLE_ENTRIES == max - FREE)); }
+e2e_wait 5 "appleflowd to read the table's size" table_read
+((S_TABLE_MAX == max && S_TABLE_REFUSED == 0)) ||
+        e2e_fail "table: $S_TABLE_ENTRIES of $S_TABLE_MAX entries, $S_TABLE_REFUSED refused; want max $max, 0 refused"
 
 e2e_load_start 3000 1000
 e2e_load_wait 60
@@ -61,6 +69,27 @@ e2e_check_counters "$events"
 ((S_LOST > 0 || S_CONNECTIONS == created)) ||
         e2e_fail "$S_CONNECTIONS connections counted in the statistics, $created created"
 
+# The refusals: what the kernel counted, in the statistics and the journal.
+refused_read() { e2e_stats; ((S_TABLE_REFUSED >= refused)); }
+e2e_wait 5 "appleflowd to count $refused refused connections" refused_read
+((S_TABLE_REFUSED == refused)) ||
+        e2e_fail "appleflowd counted $S_TABLE_REFUSED refused connections, the kernel $refused"
+
 e2e_daemon_stop 10
 e2e_invariant "$events"
+# At once for the first, then at most every 10 s, and at the stop: together exact.
+table_full=$(e2e_message_id TABLE_FULL)
+reported=$(e2e_entries MESSAGE_ID="$table_full" | "$E2E_PYTHON" -c '
+import json, sys
+entries = [json.loads(l) for l in sys.stdin]
+assert entries, "no connections-refused entry"
+for e in entries:
+    assert e["EVENT_ACTION"] == "connections-refused" and e["PRIORITY"] == "4", e
+    assert "The conntrack table was full" in e["MESSAGE"], e["MESSAGE"]
+print(sum(int(e["CONNTRACK_REFUSED"]) for e in entries), len(entries))') ||
+        e2e_fail "the connections-refused entries: see above"
+read -r reported_sum reports <<<"$reported"
+((reported_sum == refused)) ||
+        e2e_fail "the journal reports $reported_sum refused connections in $reports entries, the kernel $refused"
+e2e_log "refused connections: kernel $refused, appleflowctl stats $S_TABLE_REFUSED, journal $reported_sum in $reports entries"
 e2e_pass

@@ -152,6 +152,9 @@ def stats():
         "UNMATCHED": d["unmatched_connections"],
         "MALFORMED": d["malformed_packets"],
         "CONNECTIONS": sum(x["connections"] for x in services),
+        "TABLE_REFUSED": d["conntrack_table"]["refused"],
+        "TABLE_ENTRIES": d["conntrack_table"]["entries"],
+        "TABLE_MAX": d["conntrack_table"]["max"],
     }
     for k, v in values.items():
         print(f"S_{k}={v}")

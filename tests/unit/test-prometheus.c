@@ -40,6 +40,7 @@ static void fixture_init(struct fixture *x) {
                 .events_received = { 100, 20 }, .events_lost = { 1, 0 }, .malformed = 2,
                 .entries_written = 90, .entries_dropped = 5, .journal_errors = 1,
                 .below_threshold = 4,
+                .conntrack_table_entries = 2000, .conntrack_table_max = 262144, .conntrack_refused = 12,
         };
         x->stats->unmatched_connections = 6;
         x->stats->unmatched_packets = 7;
@@ -136,6 +137,15 @@ static const char golden[] =
 "# HELP appleflowd_unmatched_packets_total NFLOG packets no catalogue entry matched.\n"
 "# TYPE appleflowd_unmatched_packets_total counter\n"
 "appleflowd_unmatched_packets_total 7\n"
+"# HELP appleflowd_conntrack_refused_total New connections the kernel refused because its conntrack table was full: never seen, never logged.\n"
+"# TYPE appleflowd_conntrack_refused_total counter\n"
+"appleflowd_conntrack_refused_total 12\n"
+"# HELP appleflowd_conntrack_entries Connections in the kernel's conntrack table.\n"
+"# TYPE appleflowd_conntrack_entries gauge\n"
+"appleflowd_conntrack_entries 2000\n"
+"# HELP appleflowd_conntrack_max The conntrack table's limit (nf_conntrack_max); 0: none, or unknown.\n"
+"# TYPE appleflowd_conntrack_max gauge\n"
+"appleflowd_conntrack_max 262144\n"
 "# HELP appleflowd_start_time_seconds When the daemon started, in seconds since the epoch.\n"
 "# TYPE appleflowd_start_time_seconds gauge\n"
 "appleflowd_start_time_seconds 1764000000\n";
