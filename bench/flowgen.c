@@ -15,14 +15,16 @@
  * family share one socket (one source port: --sport, or one the kernel
  * picks); each TCP flow has its own, the kernel's.
  *
- * Prints "flows=N failed=F seconds=S rate=R" at the end. Exits non-zero on an
- * error, 3 when some flows could not be sent.
+ * Prints "flows=N failed=F seconds=S rate=R" at the end, also when SIGINT or
+ * SIGTERM ends the run early. Exits non-zero on an error, 3 when some flows
+ * could not be sent.
  */
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -140,6 +142,12 @@ static int udp_socket(int family, uint16_t sport) {
         return fd;
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void request_stop(int sig) {
+        stop_requested = 1;
+}
+
 static int run(const struct options *o) {
         int fd4 = -1, fd6 = -1;
         static const char payload[] = "flowgen";
@@ -154,7 +162,7 @@ static int run(const struct options *o) {
         if (o->ipv6 && (fd6 = udp_socket(AF_INET6, o->sport)) < 0)
                 return perror("UDP socket, IPv6"), 1;
 
-        while (sent < o->count) {
+        while (sent < o->count && !stop_requested) {
                 /* Pace: never ahead of rate × elapsed. */
                 if (o->rate > 0) {
                         uint64_t due = (uint64_t) ((double) sent * 1e9 / (double) o->rate);
@@ -198,6 +206,8 @@ static int run(const struct options *o) {
                         while (k + run_len < n && msgs[k + run_len].msg_hdr.msg_name)
                                 run_len++;
                         int r = sendmmsg(v6 ? fd6 : fd4, &msgs[k], run_len, 0);
+                        if (r < 0 && errno == EINTR)
+                                continue;
                         if (r <= 0) {
                                 /* EPERM: the conntrack table is full and netfilter dropped it. */
                                 if (errno != ENOBUFS && errno != EAGAIN && errno != EPERM) {
@@ -283,5 +293,12 @@ int main(int argc, char **argv) {
         }
         if (!o.ipv4 && !o.ipv6)
                 return fprintf(stderr, "flowgen: --family needs 4, 6 or 46\n"), 2;
+
+        struct sigaction sa = { .sa_handler = request_stop };
+
+        /* No SA_RESTART: a blocked send returns, and the loop sees the flag. */
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+                return perror("sigaction"), 1;
         return run(&o);
 }

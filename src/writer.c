@@ -462,6 +462,8 @@ int writer_start(struct writer *w) {
         r = pthread_create(&w->thread, NULL, writer_thread, w);
         if (r != 0)
                 return -r;
+        /* Seen in top -H, perf and /proc/PID/task/TID/comm. */
+        (void) pthread_setname_np(w->thread, "writer");
         w->running = true;
         return 0;
 }
