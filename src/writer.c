@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
@@ -22,6 +23,7 @@ struct writer {
         pthread_t thread;
         bool running;
         bool last_words;                /* the thread is gone: one try per entry, bounded */
+        atomic_bool out_stuck;          /* console/JSON: a stop timed out, nobody reads the output */
         atomic_bool stop;               /* write what is left, then exit */
         atomic_bool abort;              /* the stop timed out: write nothing more */
 
@@ -78,6 +80,7 @@ int writer_new(struct writer **ret, struct ring *ring, enum output_mode mode, FI
         w->out = out ?: stdout;
         atomic_init(&w->stop, false);
         atomic_init(&w->abort, false);
+        atomic_init(&w->out_stuck, false);
         atomic_init(&w->written, 0);
         atomic_init(&w->errors, 0);
         atomic_init(&w->discarded, 0);
@@ -307,6 +310,37 @@ static void write_json(struct writer *w, const struct entry *e) {
 
 /* ---- writing ---- */
 
+/* A write to a pipe or terminal that nobody reads blocks for good. When a
+ * stop times out, the writer thread gets this signal; its handler does
+ * nothing and, without SA_RESTART, the write fails with EINTR, so that the
+ * thread sees the abort and ends. SIGRTMIN is none that glibc or the
+ * daemon uses. */
+#define WRITER_INTERRUPT_SIGNAL SIGRTMIN
+
+static void interrupt_write(int sig) {
+}
+
+static int interrupt_install(void) {
+        struct sigaction sa = { .sa_handler = interrupt_write };
+
+        sigemptyset(&sa.sa_mask);
+        return sigaction(WRITER_INTERRUPT_SIGNAL, &sa, NULL) < 0 ? -errno : 0;
+}
+
+/* pthread_timedjoin_np() with a timeout rather than a deadline. */
+static int join_within(pthread_t thread, uint64_t usec) {
+        struct timespec deadline;
+
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += (time_t) (usec / 1000000u);
+        deadline.tv_nsec += (long) (usec % 1000000u) * 1000;
+        if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+        }
+        return pthread_timedjoin_np(thread, NULL, &deadline);
+}
+
 static bool aborted(struct writer *w) {
         return atomic_load_explicit(&w->abort, memory_order_relaxed);
 }
@@ -354,7 +388,10 @@ static void report_unwritten(struct writer *w) {
         struct entry_unwritten u;
         int r;
 
-        if (unwritten(w, &u) == 0 || entry_format_not_written(&w->report, &u) < 0)
+        /* With the output stuck the counts stay unreported: the daemon
+         * prints them on stderr as it exits. */
+        if (atomic_load_explicit(&w->out_stuck, memory_order_relaxed) ||
+            unwritten(w, &u) == 0 || entry_format_not_written(&w->report, &u) < 0)
                 return;
         if (w->mode == OUTPUT_JOURNAL)
                 r = write_journal(w, &w->report);
@@ -379,6 +416,15 @@ static size_t drain_stdio(struct writer *w) {
         size_t n = 0;
         struct entry *e;
 
+        if (atomic_load_explicit(&w->out_stuck, memory_order_relaxed)) {
+                /* Nobody reads: writing would block the caller for good. */
+                while ((e = ring_peek(w->ring, NULL))) {
+                        ring_release(w->ring);
+                        w->at_stop++;
+                        atomic_fetch_add_explicit(&w->discarded, 1, memory_order_relaxed);
+                }
+                return 0;
+        }
         flockfile(w->out);
         while (!aborted(w) && (e = ring_peek(w->ring, NULL))) {
                 write_stdio(w, e);
@@ -435,6 +481,11 @@ size_t writer_drain(struct writer *w) {
 
 static void *writer_thread(void *userdata) {
         struct writer *w = userdata;
+        sigset_t interrupt;
+
+        sigemptyset(&interrupt);
+        sigaddset(&interrupt, WRITER_INTERRUPT_SIGNAL);
+        (void) pthread_sigmask(SIG_UNBLOCK, &interrupt, NULL);
 
         for (;;) {
                 bool stopping = atomic_load_explicit(&w->stop, memory_order_acquire);
@@ -459,6 +510,11 @@ int writer_start(struct writer *w) {
         w->last_words = false;
         if (w->mode == OUTPUT_JOURNAL)
                 (void) journal_socket_set_timeout(&w->journal, WRITER_SEND_POLL_USEC);
+        else {
+                r = interrupt_install();
+                if (r < 0)
+                        return r;
+        }
         r = pthread_create(&w->thread, NULL, writer_thread, w);
         if (r != 0)
                 return -r;
@@ -475,29 +531,32 @@ void writer_wake(struct writer *w) {
 }
 
 int writer_stop(struct writer *w, uint64_t timeout_usec) {
-        struct timespec deadline;
-        uint64_t left = 0;
+        uint64_t left = 0, discarded;
         int r;
 
         if (!w->running)
                 return 0;
+        /* The thread too may discard, once the output is stuck. */
+        discarded = atomic_load(&w->discarded);
 
         atomic_store_explicit(&w->stop, true, memory_order_release);
         writer_wake(w);
 
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += (time_t) (timeout_usec / 1000000u);
-        deadline.tv_nsec += (long) (timeout_usec % 1000000u) * 1000;
-        if (deadline.tv_nsec >= 1000000000L) {
-                deadline.tv_sec++;
-                deadline.tv_nsec -= 1000000000L;
-        }
-        r = pthread_timedjoin_np(w->thread, NULL, &deadline);
+        r = join_within(w->thread, timeout_usec);
         if (r == ETIMEDOUT) {
-                /* The thread gives up within WRITER_SEND_POLL_USEC, also in
-                 * the middle of a send that journald does not take. */
                 atomic_store(&w->abort, true);
-                pthread_join(w->thread, NULL);
+                if (w->mode == OUTPUT_JOURNAL)
+                        /* The thread gives up within WRITER_SEND_POLL_USEC,
+                         * also in a send that journald does not take. */
+                        pthread_join(w->thread, NULL);
+                else {
+                        /* Again until it ends: a signal may come just
+                         * before the write it was meant to interrupt. */
+                        atomic_store(&w->out_stuck, true);
+                        do
+                                (void) pthread_kill(w->thread, WRITER_INTERRUPT_SIGNAL);
+                        while (join_within(w->thread, WRITER_SEND_POLL_USEC) == ETIMEDOUT);
+                }
         }
         w->running = false;
         atomic_store(&w->abort, false);
@@ -515,7 +574,7 @@ int writer_stop(struct writer *w, uint64_t timeout_usec) {
         w->at_stop += left;
         atomic_fetch_add_explicit(&w->discarded, left, memory_order_relaxed);
         publish_unreported(w);
-        return left > 0 ? -ETIMEDOUT : 0;
+        return atomic_load(&w->discarded) > discarded ? -ETIMEDOUT : 0;
 }
 
 void writer_get_stats(const struct writer *w, struct writer_stats *ret) {

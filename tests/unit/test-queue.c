@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <json-c/json.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -394,6 +396,46 @@ static void test_stop_timeout_reported(void **state) {
         fake_journald_done(&j);
 }
 
+/* Console or JSON output into a pipe nobody reads: the writer thread blocks
+ * in write() for good. A stop that times out interrupts it, every entry is
+ * either written, refused or discarded, and nothing afterwards writes (or
+ * blocks) again: the counts stay unreported, for the daemon's stderr. */
+static void test_stop_timeout_stdio_stuck(void **state) {
+        struct fixture x;
+        struct queue_stats st;
+        unsigned n = 400;       /* about 250 KiB of JSON: more than a pipe holds */
+        int p[2];
+
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        x.out = fdopen(p[1], "w");
+        assert_non_null(x.out);
+        assert_int_equal(ring_new(&x.ring, ROOM(n + 64)), 0);
+        assert_int_equal(writer_new(&x.writer, x.ring, OUTPUT_JSON, x.out, NULL), 0);
+        assert_int_equal(queue_new(&x.queue, x.ring, x.writer), 0);
+        assert_int_equal(writer_start(x.writer), 0);
+        submit_flows(&x, 1, n, 0);
+        queue_flush(x.queue);
+
+        assert_int_equal(writer_stop(x.writer, 200000), -ETIMEDOUT);
+        queue_get_stats(x.queue, &st);
+        assert_true(st.writer.discarded > 0);
+        assert_int_equal(st.writer.written + st.writer.errors + st.writer.discarded, n);
+        assert_int_equal(st.writer.unreported, st.writer.errors + st.writer.discarded);
+
+        /* The last words would block: entries submitted now are discarded. */
+        submit_flows(&x, 1000, 3, 0);
+        assert_int_equal(writer_drain(x.writer), 0);
+        queue_get_stats(x.queue, &st);
+        assert_int_equal(st.writer.written + st.writer.errors + st.writer.discarded, n + 3);
+        assert_int_equal(st.writer.unreported, st.writer.errors + st.writer.discarded);
+        assert_int_equal(st.writer.reports, 0);
+
+        /* Then the rest of the buffer fails (EPIPE) at fclose(), not blocks. */
+        signal(SIGPIPE, SIG_IGN);
+        close(p[0]);
+        teardown(&x);
+}
+
 /* The JSON sink: the entry's field names, values as strings, repeated
  * fields as arrays in entry order, strings escaped. */
 static void test_json(void **state) {
@@ -546,6 +588,7 @@ int main(void) {
                 cmocka_unit_test(test_reserve_size),
                 cmocka_unit_test(test_journal_refused),
                 cmocka_unit_test(test_stop_timeout_reported),
+                cmocka_unit_test(test_stop_timeout_stdio_stuck),
                 cmocka_unit_test(test_json),
                 cmocka_unit_test(test_console),
                 cmocka_unit_test(test_thread),
