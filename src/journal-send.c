@@ -43,35 +43,29 @@ int journal_socket_set_timeout(struct journal_socket *j, uint64_t usec) {
 }
 
 int journal_socket_send(struct journal_socket *j, const struct entry *e) {
-        /* At most five pieces per field: name, "\n", length, value, "\n". */
-        struct iovec iov[ENTRY_FIELDS_MAX * 5];
-        uint64_t len_le[ENTRY_FIELDS_MAX];
-        static char nl[] = "\n";
-        struct msghdr mh = {
-                .msg_name = &j->addr,
-                .msg_namelen = j->addr_len,
-                .msg_iov = iov,
-        };
-        size_t n = 0;
+        char *p = j->datagram, *end = j->datagram + sizeof(j->datagram);
 
         for (unsigned i = 0; i < e->n_fields && i < ENTRY_FIELDS_MAX; i++) {
-                const char *p = entry_field_str(e, i);
+                const char *f = entry_field_str(e, i);
                 size_t len = entry_field_len(e, i), name = entry_field_name_len(e, i);
 
                 if (name >= len)
                         return -EINVAL;         /* no '=': cannot happen for a formatted entry */
-                if (memchr(p + name + 1, '\n', len - name - 1)) {
-                        len_le[i] = htole64(len - name - 1);
-                        iov[n++] = (struct iovec) { (void *) p, name };
-                        iov[n++] = (struct iovec) { nl, 1 };
-                        iov[n++] = (struct iovec) { &len_le[i], sizeof(len_le[i]) };
-                        iov[n++] = (struct iovec) { (void *) (p + name + 1), len - name - 1 };
+                if ((size_t) (end - p) < len + 9)
+                        return -EMSGSIZE;       /* cannot happen either: see JOURNAL_DATAGRAM_MAX */
+                if (memchr(f + name + 1, '\n', len - name - 1)) {
+                        uint64_t len_le = htole64(len - name - 1);
+
+                        p = mempcpy(p, f, name);
+                        *p++ = '\n';
+                        p = mempcpy(p, &len_le, sizeof(len_le));
+                        p = mempcpy(p, f + name + 1, len - name - 1);
                 } else
-                        iov[n++] = (struct iovec) { (void *) p, len };
-                iov[n++] = (struct iovec) { nl, 1 };
+                        p = mempcpy(p, f, len);
+                *p++ = '\n';
         }
-        mh.msg_iovlen = n;
-        if (sendmsg(j->fd, &mh, MSG_NOSIGNAL) < 0)
+        if (sendto(j->fd, j->datagram, (size_t) (p - j->datagram), MSG_NOSIGNAL,
+                   (const struct sockaddr *) &j->addr, j->addr_len) < 0)
                 return -errno;
         return 0;
 }

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "fake-journald.h"
+#include "macro.h"
 #include "journal-send.h"
 #include "message-id.h"
 
@@ -65,6 +66,46 @@ static void test_wire_format(void **state) {
         assert_memory_equal(buf, want, sizeof(want) - 1);
 }
 
+/* The largest datagram: as many fields as an entry holds, each value a
+ * newline (the binary form, 8 bytes more than the field and its NUL), then
+ * one long value filling the rest. It fits JOURNAL_DATAGRAM_MAX and reads back
+ * field by field. */
+static void test_largest_entry(void **state) {
+        struct fixture *x = *state;
+        _cleanup_free_ struct entry *e = malloc(sizeof(*e));
+        _cleanup_free_ char *buf = malloc(JOURNAL_DATAGRAM_MAX + 1);
+        char name[16], big[ENTRY_BUF_SIZE];
+        unsigned fields;
+        size_t want = 0;
+        long n;
+
+        assert_non_null(e);
+        assert_non_null(buf);
+        fake_journald_bind(&x->journald);
+        assert_int_equal(entry_format_message(e, MESSAGE_ID_RELOADED_STR, 5, "m"), 0);
+        for (fields = e->n_fields; fields < ENTRY_FIELDS_MAX - 1; fields++) {
+                snprintf(name, sizeof(name), "F%u", fields);
+                assert_int_equal(entry_add_field(e, name, "\n"), 0);
+        }
+        memset(big, 'v', sizeof(big));
+        for (size_t len = sizeof(big) - 1; len > 0; len--) {
+                big[len] = '\0';
+                if (entry_add_field(e, "BIG", "%s", big) == 0)
+                        break;
+        }
+        assert_int_equal(e->n_fields, ENTRY_FIELDS_MAX);
+        for (unsigned i = 0; i < e->n_fields; i++)
+                want += memchr(entry_field_str(e, i), '\n', entry_field_len(e, i)) ?
+                        entry_field_len(e, i) + 9 : entry_field_len(e, i) + 1;
+        assert_true(want <= JOURNAL_DATAGRAM_MAX);
+
+        assert_int_equal(journal_socket_send(&x->j, e), 0);
+        n = fake_journald_recv(&x->journald, buf, JOURNAL_DATAGRAM_MAX + 1);
+        assert_int_equal(n, (long) want);
+        assert_memory_equal(buf, "MESSAGE_ID=", 11);
+        assert_int_equal(buf[n - 1], '\n');
+}
+
 /* No journald: no socket (ENOENT), a socket nobody listens on (ECONNREFUSED). */
 static void test_no_journald(void **state) {
         struct fixture *x = *state;
@@ -109,6 +150,7 @@ static void test_bad_path(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_wire_format, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_largest_entry, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_journald, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
                 cmocka_unit_test(test_bad_path),
