@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include "conntrack-table.h"
 #include "macro.h"
+#include "text-util.h"
 
 struct conntrack_table {
         int stat_fd, max_fd;
@@ -18,21 +18,6 @@ struct conntrack_table {
         struct conntrack_table_sample last, now;
         uint64_t refused;
 };
-
-static int bad(char *err, size_t size, unsigned line, const char *fmt, ...) {
-        va_list ap;
-        int n;
-
-        if (err && size > 0) {
-                n = snprintf(err, size, "line %u: ", line);
-                if (n >= 0 && (size_t) n < size) {
-                        va_start(ap, fmt);
-                        vsnprintf(err + n, size - (size_t) n, fmt, ap);
-                        va_end(ap);
-                }
-        }
-        return -EBADMSG;
-}
 
 /* Splits one line (no newline) at spaces into at most max words. */
 static int split(const char *line, size_t len, const char *words[], size_t lens[], unsigned max) {
@@ -80,10 +65,6 @@ static int parse_hex(const char *s, size_t len, uint64_t *ret) {
         return 0;
 }
 
-static bool word_is(const char *w, size_t len, const char *s) {
-        return len == strlen(s) && memcmp(w, s, len) == 0;
-}
-
 int conntrack_table_parse(const char *buf, size_t len, struct conntrack_table_sample *ret,
                           char *err, size_t err_size) {
         const char *words[CONNTRACK_TABLE_COLUMNS_MAX];
@@ -101,51 +82,58 @@ int conntrack_table_parse(const char *buf, size_t len, struct conntrack_table_sa
 
                 line++;
                 if (n > CONNTRACK_TABLE_LINE_MAX)
-                        return bad(err, err_size, line, "longer than %u bytes", CONNTRACK_TABLE_LINE_MAX);
+                        return errorf(-EBADMSG, err, err_size,
+                                      "line %u: longer than %u bytes", line, CONNTRACK_TABLE_LINE_MAX);
                 if (memchr(buf + pos, '\0', n))
-                        return bad(err, err_size, line, "a NUL byte");
+                        return errorf(-EBADMSG, err, err_size, "line %u: a NUL byte", line);
                 w = split(buf + pos, n, words, lens, CONNTRACK_TABLE_COLUMNS_MAX);
                 if (w < 0)
-                        return bad(err, err_size, line, "more than %u columns", CONNTRACK_TABLE_COLUMNS_MAX);
+                        return errorf(-EBADMSG, err, err_size,
+                                      "line %u: more than %u columns", line, CONNTRACK_TABLE_COLUMNS_MAX);
                 pos += n + (nl ? 1 : 0);
 
                 if (columns < 0) {
                         columns = w;
                         for (int i = 0; i < w; i++) {
-                                if (word_is(words[i], lens[i], "entries") && entries_col < 0)
+                                if (memeq_str(words[i], lens[i], "entries") && entries_col < 0)
                                         entries_col = i;
-                                else if (word_is(words[i], lens[i], "drop") && drop_col < 0)
+                                else if (memeq_str(words[i], lens[i], "drop") && drop_col < 0)
                                         drop_col = i;
                         }
                         if (entries_col < 0 || drop_col < 0)
-                                return bad(err, err_size, line, "no \"entries\" or \"drop\" column in the header");
+                                return errorf(-EBADMSG, err, err_size,
+                                              "line %u: no \"entries\" or \"drop\" column in the header", line);
                         continue;
                 }
                 if (w == 0 && !nl && pos == len)
                         break;          /* nothing after the last newline */
                 if (w != columns)
-                        return bad(err, err_size, line, "%d columns, the header has %d", w, columns);
+                        return errorf(-EBADMSG, err, err_size,
+                                      "line %u: %d columns, the header has %d", line, w, columns);
                 if (ret->n_cpus == CONNTRACK_TABLE_CPUS_MAX)
-                        return bad(err, err_size, line, "more than %u CPUs", CONNTRACK_TABLE_CPUS_MAX);
+                        return errorf(-EBADMSG, err, err_size,
+                                      "line %u: more than %u CPUs", line, CONNTRACK_TABLE_CPUS_MAX);
                 for (int i = 0; i < w; i++) {
                         uint64_t v;
 
                         if (parse_hex(words[i], lens[i], &v) < 0)
-                                return bad(err, err_size, line, "column %d is not a hexadecimal number", i + 1);
+                                return errorf(-EBADMSG, err, err_size,
+                                              "line %u: column %d is not a hexadecimal number", line, i + 1);
                         if (i == entries_col)
                                 ret->entries = MAX(ret->entries, v);    /* the same in every row */
                         else if (i == drop_col) {
                                 if (v > UINT32_MAX)
-                                        return bad(err, err_size, line, "\"drop\" is wider than 32 bits");
+                                        return errorf(-EBADMSG, err, err_size,
+                                                      "line %u: \"drop\" is wider than 32 bits", line);
                                 ret->drop[ret->n_cpus] = (uint32_t) v;
                         }
                 }
                 ret->n_cpus++;
         }
         if (columns < 0)
-                return bad(err, err_size, line, "empty");
+                return errorf(-EBADMSG, err, err_size, "line %u: empty", line);
         if (ret->n_cpus == 0)
-                return bad(err, err_size, line, "no CPU rows");
+                return errorf(-EBADMSG, err, err_size, "line %u: no CPU rows", line);
         return 0;
 }
 
