@@ -118,13 +118,9 @@ static void items(FILE *f, const struct stats *s, bool product) {
         }
 }
 
-static void scalar(FILE *f, const char *name, const char *help, uint64_t v) {
-        header(f, name, "counter", help);
-        fprintf(f, "%s %" PRIu64 "\n", name, v);
-}
-
-static void gauge(FILE *f, const char *name, const char *help, uint64_t v) {
-        header(f, name, "gauge", help);
+/* One unlabelled sample; type "counter" or "gauge". */
+static void single(FILE *f, const char *type, const char *name, const char *help, uint64_t v) {
+        header(f, name, type, help);
         fprintf(f, "%s %" PRIu64 "\n", name, v);
 }
 
@@ -147,30 +143,30 @@ int prometheus_format(const struct stats *s, FILE *f) {
         per_source(f, "appleflowd_events_lost_total",
                    "Events the kernel dropped because the receive buffer was full (exact for conntrack, a lower bound for nflog).",
                    d->events_lost);
-        scalar(f, "appleflowd_malformed_packets_total", "Messages and packets that did not parse.",
+        single(f, "counter", "appleflowd_malformed_packets_total", "Messages and packets that did not parse.",
                d->malformed);
-        scalar(f, "appleflowd_entries_written_total", "Journal entries written.", d->entries_written);
-        scalar(f, "appleflowd_entries_dropped_total",
+        single(f, "counter", "appleflowd_entries_written_total", "Journal entries written.", d->entries_written);
+        single(f, "counter", "appleflowd_entries_dropped_total",
                "Journal entries dropped because the writer queue was full.", d->entries_dropped);
-        scalar(f, "appleflowd_journal_errors_total", "Journal writes that failed.", d->journal_errors);
-        scalar(f, "appleflowd_below_threshold_total",
+        single(f, "counter", "appleflowd_journal_errors_total", "Journal writes that failed.", d->journal_errors);
+        single(f, "counter", "appleflowd_below_threshold_total",
                "Tagged events counted but not logged (below the logging confidence).",
                d->below_threshold);
-        scalar(f, "appleflowd_unmatched_connections_total", "Connections no catalogue entry matched.",
+        single(f, "counter", "appleflowd_unmatched_connections_total", "Connections no catalogue entry matched.",
                s->unmatched_connections);
-        scalar(f, "appleflowd_unmatched_packets_total", "NFLOG packets no catalogue entry matched.",
+        single(f, "counter", "appleflowd_unmatched_packets_total", "NFLOG packets no catalogue entry matched.",
                s->unmatched_packets);
 
-        scalar(f, "appleflowd_conntrack_refused_total",
+        single(f, "counter", "appleflowd_conntrack_refused_total",
                "New connections the kernel refused because its conntrack table was full: never seen, never logged.",
                d->conntrack_refused);
-        gauge(f, "appleflowd_conntrack_entries", "Connections in the kernel's conntrack table.",
-              d->conntrack_table_entries);
-        gauge(f, "appleflowd_conntrack_max", "The conntrack table's limit (nf_conntrack_max); 0: none, or unknown.",
-              d->conntrack_table_max);
+        single(f, "gauge", "appleflowd_conntrack_entries", "Connections in the kernel's conntrack table.",
+               d->conntrack_table_entries);
+        single(f, "gauge", "appleflowd_conntrack_max",
+               "The conntrack table's limit (nf_conntrack_max); 0: none, or unknown.", d->conntrack_table_max);
 
-        header(f, "appleflowd_start_time_seconds", "gauge", "When the daemon started, in seconds since the epoch.");
-        fprintf(f, "appleflowd_start_time_seconds %" PRIu64 "\n", s->started_realtime_usec / 1000000);
+        single(f, "gauge", "appleflowd_start_time_seconds", "When the daemon started, in seconds since the epoch.",
+               s->started_realtime_usec / 1000000);
 
         return ferror(f) ? -EIO : 0;
 }
