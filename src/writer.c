@@ -410,6 +410,16 @@ static void report_unwritten(struct writer *w) {
         atomic_fetch_add_explicit(&w->reports, 1, memory_order_relaxed);
 }
 
+/* Everything still queued, given up at a stop: counted, to be reported. */
+static void discard_queued(struct writer *w) {
+        uint64_t n = 0;
+
+        for (; ring_peek(w->ring, NULL); n++)
+                ring_release(w->ring);
+        w->at_stop += n;
+        atomic_fetch_add_explicit(&w->discarded, n, memory_order_relaxed);
+}
+
 /* Console and JSON go through stdio and are flushed once per batch; a failed
  * flush counts the whole batch as refused. */
 static size_t drain_stdio(struct writer *w) {
@@ -418,11 +428,7 @@ static size_t drain_stdio(struct writer *w) {
 
         if (atomic_load_explicit(&w->out_stuck, memory_order_relaxed)) {
                 /* Nobody reads: writing would block the caller for good. */
-                while ((e = ring_peek(w->ring, NULL))) {
-                        ring_release(w->ring);
-                        w->at_stop++;
-                        atomic_fetch_add_explicit(&w->discarded, 1, memory_order_relaxed);
-                }
+                discard_queued(w);
                 return 0;
         }
         flockfile(w->out);
@@ -531,7 +537,7 @@ void writer_wake(struct writer *w) {
 }
 
 int writer_stop(struct writer *w, uint64_t timeout_usec) {
-        uint64_t left = 0, discarded;
+        uint64_t discarded;
         int r;
 
         if (!w->running)
@@ -567,12 +573,7 @@ int writer_stop(struct writer *w, uint64_t timeout_usec) {
                 (void) journal_socket_set_timeout(&w->journal, WRITER_LAST_WORDS_TIMEOUT_USEC);
 
         if (r == ETIMEDOUT)
-                while (ring_peek(w->ring, NULL)) {
-                        ring_release(w->ring);
-                        left++;
-                }
-        w->at_stop += left;
-        atomic_fetch_add_explicit(&w->discarded, left, memory_order_relaxed);
+                discard_queued(w);
         publish_unreported(w);
         return atomic_load(&w->discarded) > discarded ? -ETIMEDOUT : 0;
 }

@@ -69,12 +69,17 @@ struct fixture {
 /* A ring with room for n entries of the largest size. */
 #define ROOM(n) ((n) * RING_RECORD_SIZE(ENTRY_SIZE_MAX))
 
-static void setup_journal(struct fixture *x, size_t size, enum output_mode mode, const char *journal) {
-        x->out = tmpfile();
+/* A queue writing to out (taken over), or to journal in OUTPUT_JOURNAL. */
+static void setup_out(struct fixture *x, FILE *out, size_t size, enum output_mode mode, const char *journal) {
+        x->out = out;
         assert_non_null(x->out);
         assert_int_equal(ring_new(&x->ring, size), 0);
         assert_int_equal(writer_new(&x->writer, x->ring, mode, x->out, journal), 0);
         assert_int_equal(queue_new(&x->queue, x->ring, x->writer), 0);
+}
+
+static void setup_journal(struct fixture *x, size_t size, enum output_mode mode, const char *journal) {
+        setup_out(x, tmpfile(), size, mode, journal);
 }
 
 static void setup(struct fixture *x, size_t size, enum output_mode mode) {
@@ -407,11 +412,7 @@ static void test_stop_timeout_stdio_stuck(void **state) {
         int p[2];
 
         assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-        x.out = fdopen(p[1], "w");
-        assert_non_null(x.out);
-        assert_int_equal(ring_new(&x.ring, ROOM(n + 64)), 0);
-        assert_int_equal(writer_new(&x.writer, x.ring, OUTPUT_JSON, x.out, NULL), 0);
-        assert_int_equal(queue_new(&x.queue, x.ring, x.writer), 0);
+        setup_out(&x, fdopen(p[1], "w"), ROOM(n + 64), OUTPUT_JSON, NULL);
         assert_int_equal(writer_start(x.writer), 0);
         submit_flows(&x, 1, n, 0);
         queue_flush(x.queue);
