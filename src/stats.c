@@ -125,6 +125,13 @@ void stats_count_unmatched(struct stats *s, const struct flow *f) {
                 s->unmatched_packets++;
 }
 
+void stats_count_excluded(struct stats *s, const struct flow *f) {
+        if (f->action == FLOW_CONNECTION_NEW)
+                s->excluded_connections++;
+        else if (f->action == FLOW_PACKET_LOGGED)
+                s->excluded_packets++;
+}
+
 void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t) {
         if (t->confidence == CONFIDENCE_NONE || t->entry >= s->n_entries) {
                 stats_count_unmatched(s, f);

@@ -83,6 +83,8 @@ struct stats {
         struct stats_daemon daemon;
         uint64_t unmatched_connections;                 /* NEW events no entry matched */
         uint64_t unmatched_packets;                     /* NFLOG packets no entry matched */
+        uint64_t excluded_connections;                  /* NEW events of the router's own traffic */
+        uint64_t excluded_packets;                      /* NFLOG packets of it (local-addresses.h) */
 
         uint64_t stamp;
         uint64_t started_usec;                          /* CLOCK_MONOTONIC */
@@ -108,6 +110,9 @@ int stats_reload(struct stats *s, const struct catalog *c);
  * The hot path: no allocation, no system call. */
 void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t);
 void stats_count_unmatched(struct stats *s, const struct flow *f);
+/* A flow left out of tagging (the router's own traffic, a configured
+ * exclusion): counted here only, never as matched or unmatched. */
+void stats_count_excluded(struct stats *s, const struct flow *f);
 
 /* Advance the rates to now (CLOCK_MONOTONIC, µs). Any interval works: missed
  * ticks are caught up in closed form. The first call only sets the clock. */
