@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "local-addresses.h"           /* struct local_exclusions */
 #include "macro.h"
 #include "ring.h"                   /* RING_SIZE_MAX */
 #include "tagger.h"
@@ -52,6 +53,7 @@ struct config {
         char *networks;                 /* NULL: the built-in list of Apple's networks */
         enum confidence log_min_confidence;
         bool log_connection_end;
+        struct local_exclusions exclude;        /* exclude_router, _networks, _interfaces */
 
         /* [output] */
         enum output_mode output;
@@ -87,7 +89,7 @@ int config_load_file(struct config *c, const char *path, bool must_exist, char *
 int config_validate(const struct config *c, char *err, size_t errlen);
 
 /* A reload applies what can change while running (catalog, networks,
- * log_min_confidence, log_connection_end, receive_buffer_max) from next into
+ * log_min_confidence, log_connection_end, the exclusions, receive_buffer_max) from next into
  * c; next is left with c's old strings, for freeing. */
 void config_apply_reloadable(struct config *c, struct config *next);
 /* Names the keys that differ between a and b and take effect only at a
