@@ -28,6 +28,7 @@ int config_new(struct config **ret) {
         c->receive_buffer = 4u * 1024 * 1024;
         c->receive_buffer_max = 64u * 1024 * 1024;
         c->log_min_confidence = CONFIDENCE_MEDIUM;
+        c->attribute_min_confidence = CONFIDENCE_MEDIUM;
         c->log_connection_end = true;
         c->exclude.router = true;
         c->output = OUTPUT_AUTO;
@@ -345,6 +346,7 @@ static const struct key keys[] = {
         K("tagging", "exclude_interfaces", KEY_INTERFACES, exclude, 0, 0),
         K("output", "mode", KEY_OUTPUT, output, 0, 0),
         K("output", "queue_size", KEY_SIZE, queue_size, CONFIG_QUEUE_SIZE_MIN, CONFIG_QUEUE_SIZE_MAX),
+        K("stats", "attribute_min_confidence", KEY_CONFIDENCE, attribute_min_confidence, 0, 0),
         K("stats", "state_directory", KEY_PATH, state_directory, 0, 0),
         K("stats", "control_socket", KEY_PATH, control_socket, 0, 0),
         K("stats", "control_group", KEY_STRING, control_group, 0, 0),
@@ -634,6 +636,7 @@ void config_apply_reloadable(struct config *c, struct config *next) {
         c->log_min_confidence = next->log_min_confidence;
         c->log_connection_end = next->log_connection_end;
         c->exclude = next->exclude;
+        c->attribute_min_confidence = next->attribute_min_confidence;
         c->receive_buffer_max = MAX(next->receive_buffer_max, c->receive_buffer);
 }
 

@@ -60,6 +60,7 @@ struct config {
         uint32_t queue_size;            /* bytes of the writer ring */
 
         /* [stats] */
+        enum confidence attribute_min_confidence;       /* products count matches from here up */
         char *state_directory;
         char *control_socket;
         char *control_group;            /* NULL: root only */
@@ -89,7 +90,8 @@ int config_load_file(struct config *c, const char *path, bool must_exist, char *
 int config_validate(const struct config *c, char *err, size_t errlen);
 
 /* A reload applies what can change while running (catalog, networks,
- * log_min_confidence, log_connection_end, the exclusions, receive_buffer_max) from next into
+ * log_min_confidence, log_connection_end, the exclusions, attribute_min_confidence,
+ * receive_buffer_max) from next into
  * c; next is left with c's old strings, for freeing. */
 void config_apply_reloadable(struct config *c, struct config *next);
 /* Names the keys that differ between a and b and take effect only at a

@@ -118,6 +118,36 @@ static void items(FILE *f, const struct stats *s, bool product) {
         }
 }
 
+/* Connections by the confidence of their match, per service or product. */
+static void by_confidence(FILE *f, const struct stats *s, bool product) {
+        const struct stats_item *it = product ? s->products : s->entries;
+        size_t n = product ? s->n_products : s->n_entries;
+        const char *name = product ? "appleflowd_product_connections_by_confidence_total"
+                                   : "appleflowd_connections_by_confidence_total";
+
+        header(f, name, "counter", product
+               ? "Connections per Apple product by the confidence of the match, attributed or not (since start)."
+               : "Tagged connections per catalogue entry by confidence (since start).");
+        for (size_t i = 0; i < n; i++)
+                for (enum confidence c = CONFIDENCE_LOW; c < _CONFIDENCE_MAX; c++) {
+                        sample(f, name, product ? "product" : "service", item_name(s, product, i),
+                               "confidence", confidence_to_string(c));
+                        fprintf(f, "%" PRIu64 "\n", it[i].total.confidence[STATS_CONFIDENCE_INDEX(c)]);
+                }
+}
+
+static void unmatched_by(FILE *f, const struct stats *s) {
+        static const char name[] = "appleflowd_unmatched_connections_by_transport_total";
+
+        header(f, name, "counter", "Connections no catalogue entry matched, by transport and "
+               "whether an address is in Apple's networks.");
+        for (unsigned udp = 0; udp < 2; udp++)
+                for (unsigned apple = 0; apple < 2; apple++) {
+                        sample(f, name, "transport", udp ? "udp" : "tcp", "apple_network", apple ? "1" : "0");
+                        fprintf(f, "%" PRIu64 "\n", s->unmatched_by[udp][apple]);
+                }
+}
+
 /* One unlabelled sample; type "counter" or "gauge". */
 static void single(FILE *f, const char *type, const char *name, const char *help, uint64_t v) {
         header(f, name, type, help);
@@ -137,6 +167,8 @@ int prometheus_format(const struct stats *s, FILE *f) {
 
         items(f, s, false);
         items(f, s, true);
+        by_confidence(f, s, false);
+        by_confidence(f, s, true);
 
         per_source(f, "appleflowd_events_received_total", "Events received from the kernel.",
                    d->events_received);
@@ -156,6 +188,15 @@ int prometheus_format(const struct stats *s, FILE *f) {
                s->unmatched_connections);
         single(f, "counter", "appleflowd_unmatched_packets_total", "NFLOG packets no catalogue entry matched.",
                s->unmatched_packets);
+        unmatched_by(f, s);
+        single(f, "counter", "appleflowd_excluded_connections_total",
+               "Connections of the router's own traffic, left out of tagging.", s->excluded_connections);
+        single(f, "counter", "appleflowd_excluded_packets_total",
+               "NFLOG packets of the router's own traffic, left out of tagging.", s->excluded_packets);
+        single(f, "counter", "appleflowd_connections_seen_total",
+               "Connections seen since start: tagged + unmatched + excluded.", s->connections.seen);
+        single(f, "counter", "appleflowd_connections_tagged_total",
+               "Connections tagged since start, at any confidence.", s->connections.tagged);
 
         single(f, "counter", "appleflowd_conntrack_refused_total",
                "New connections the kernel refused because its conntrack table was full: never seen, never logged.",

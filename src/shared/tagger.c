@@ -102,7 +102,7 @@ void tagger_tag(const struct tagger *t, const struct tag_input *in, struct tag *
                 .apple_network = is_apple(t, in),
                 .side = m.n > 0 ? side : TAG_SIDE_NONE,
                 .side_guessed = in->direction_guessed,
-                .port = m.n > 0 ? port : 0,
+                .port = port,
                 .matches = m,
                 .entry = entry,
                 .confidence = best,
@@ -115,6 +115,7 @@ void tagger_tag(const struct tagger *t, const struct tag_input *in, struct tag *
                                 .apple_network = true,
                                 .side = TAG_SIDE_NONE,
                                 .side_guessed = in->direction_guessed,
+                                .port = in->dnat_addr ? in->dnat_port : in->dst_port,
                                 .entry = t->catalog->apple_other,
                         };
                 ret->confidence = CONFIDENCE_HIGH;

@@ -66,7 +66,8 @@ struct tag {
         bool apple_network;             /* either address is in Apple's networks */
         enum tag_side side;             /* NONE for apple-other and for nothing */
         bool side_guessed;              /* from tag_input.direction_guessed */
-        uint16_t port;                  /* the port that matched (side != NONE) */
+        uint16_t port;                  /* the server's port, looked up; it matched when
+                                         * side is not NONE */
         struct match_set matches;       /* all entries for that port; empty for apple-other */
         size_t entry;                   /* primary entry: the first of matches with the highest
                                          * tagger_entry_confidence(), or catalog.apple_other when

@@ -31,10 +31,10 @@ static void fixture_init(struct fixture *x) {
         x->catalog.apple_other = 1;
         assert_int_equal(stats_new(&x->stats, &x->catalog), 0);
 
-        x->stats->entries[0].total = (struct stats_counters) { 12, 3, 4096, 40 };
+        x->stats->entries[0].total = (struct stats_counters) { 12, 3, 4096, 40, { 2, 4, 6 } };
         x->stats->entries[0].rate[STATS_RATED_CONNECTIONS][RATE_WINDOW_1M] = 0.25;
         x->stats->entries[0].rate[STATS_RATED_BLOCKED][RATE_WINDOW_15M] = 1.0 / 3;
-        x->stats->products[0].total = (struct stats_counters) { 7, 0, 18446744073709551615ull, 1 };
+        x->stats->products[0].total = (struct stats_counters) { 7, 0, 18446744073709551615ull, 1, { 5, 3, 4 } };
         x->stats->products[0].rate[STATS_RATED_CONNECTIONS][RATE_WINDOW_10S] = 2;
         x->stats->daemon = (struct stats_daemon) {
                 .events_received = { 100, 20 }, .events_lost = { 1, 0 }, .malformed = 2,
@@ -44,6 +44,11 @@ static void fixture_init(struct fixture *x) {
         };
         x->stats->unmatched_connections = 6;
         x->stats->unmatched_packets = 7;
+        x->stats->unmatched_by[0][0] = 4;
+        x->stats->unmatched_by[1][0] = 2;
+        x->stats->excluded_connections = 3;
+        x->stats->excluded_packets = 1;
+        x->stats->connections = (struct stats_account) { .seen = 21, .tagged = 12, .unmatched = 6, .excluded = 3 };
         x->stats->started_realtime_usec = 1764000000123456ull;
 }
 
@@ -108,6 +113,19 @@ static const char golden[] =
 "appleflowd_product_blocked_packet_rate{product=\"Face\\\"Time\\\\\",window=\"1m\"} 0.000000\n"
 "appleflowd_product_blocked_packet_rate{product=\"Face\\\"Time\\\\\",window=\"5m\"} 0.000000\n"
 "appleflowd_product_blocked_packet_rate{product=\"Face\\\"Time\\\\\",window=\"15m\"} 0.000000\n"
+"# HELP appleflowd_connections_by_confidence_total Tagged connections per catalogue entry by confidence (since start).\n"
+"# TYPE appleflowd_connections_by_confidence_total counter\n"
+"appleflowd_connections_by_confidence_total{service=\"apns\",confidence=\"low\"} 2\n"
+"appleflowd_connections_by_confidence_total{service=\"apns\",confidence=\"medium\"} 4\n"
+"appleflowd_connections_by_confidence_total{service=\"apns\",confidence=\"high\"} 6\n"
+"appleflowd_connections_by_confidence_total{service=\"apple-other\",confidence=\"low\"} 0\n"
+"appleflowd_connections_by_confidence_total{service=\"apple-other\",confidence=\"medium\"} 0\n"
+"appleflowd_connections_by_confidence_total{service=\"apple-other\",confidence=\"high\"} 0\n"
+"# HELP appleflowd_product_connections_by_confidence_total Connections per Apple product by the confidence of the match, attributed or not (since start).\n"
+"# TYPE appleflowd_product_connections_by_confidence_total counter\n"
+"appleflowd_product_connections_by_confidence_total{product=\"Face\\\"Time\\\\\",confidence=\"low\"} 5\n"
+"appleflowd_product_connections_by_confidence_total{product=\"Face\\\"Time\\\\\",confidence=\"medium\"} 3\n"
+"appleflowd_product_connections_by_confidence_total{product=\"Face\\\"Time\\\\\",confidence=\"high\"} 4\n"
 "# HELP appleflowd_events_received_total Events received from the kernel.\n"
 "# TYPE appleflowd_events_received_total counter\n"
 "appleflowd_events_received_total{source=\"conntrack\"} 100\n"
@@ -137,6 +155,24 @@ static const char golden[] =
 "# HELP appleflowd_unmatched_packets_total NFLOG packets no catalogue entry matched.\n"
 "# TYPE appleflowd_unmatched_packets_total counter\n"
 "appleflowd_unmatched_packets_total 7\n"
+"# HELP appleflowd_unmatched_connections_by_transport_total Connections no catalogue entry matched, by transport and whether an address is in Apple's networks.\n"
+"# TYPE appleflowd_unmatched_connections_by_transport_total counter\n"
+"appleflowd_unmatched_connections_by_transport_total{transport=\"tcp\",apple_network=\"0\"} 4\n"
+"appleflowd_unmatched_connections_by_transport_total{transport=\"tcp\",apple_network=\"1\"} 0\n"
+"appleflowd_unmatched_connections_by_transport_total{transport=\"udp\",apple_network=\"0\"} 2\n"
+"appleflowd_unmatched_connections_by_transport_total{transport=\"udp\",apple_network=\"1\"} 0\n"
+"# HELP appleflowd_excluded_connections_total Connections of the router's own traffic, left out of tagging.\n"
+"# TYPE appleflowd_excluded_connections_total counter\n"
+"appleflowd_excluded_connections_total 3\n"
+"# HELP appleflowd_excluded_packets_total NFLOG packets of the router's own traffic, left out of tagging.\n"
+"# TYPE appleflowd_excluded_packets_total counter\n"
+"appleflowd_excluded_packets_total 1\n"
+"# HELP appleflowd_connections_seen_total Connections seen since start: tagged + unmatched + excluded.\n"
+"# TYPE appleflowd_connections_seen_total counter\n"
+"appleflowd_connections_seen_total 21\n"
+"# HELP appleflowd_connections_tagged_total Connections tagged since start, at any confidence.\n"
+"# TYPE appleflowd_connections_tagged_total counter\n"
+"appleflowd_connections_tagged_total 12\n"
 "# HELP appleflowd_conntrack_refused_total New connections the kernel refused because its conntrack table was full: never seen, never logged.\n"
 "# TYPE appleflowd_conntrack_refused_total counter\n"
 "appleflowd_conntrack_refused_total 12\n"
