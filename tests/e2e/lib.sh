@@ -16,11 +16,16 @@
 #       lan (client)            router (appleflowd, journald)        inet ("internet")
 #       192.168.77.2/24  eth0 -- lan0  192.168.77.1/24
 #       fd77::2/64                     fd77::1/64
+#       (ports 49152-65535,
+#        as an iPhone picks them)
 #                                      198.51.100.1/24  wan0 -- eth0  198.51.100.2/24
 #                                      2001:db8:1::1/64               2001:db8:1::2/64
 #                                      (masquerade, NFLOG drop rule)  lo: 17.1.2.3 (Apple)
 #                                                                         2620:149::1 (Apple)
 #                                                                         203.0.113.10, 2001:db8:99::10
+#   and, for scenarios that call e2e_lan2_up, a Linux client with the kernel's
+#   default ports (32768-60999):
+#       lan2 192.168.78.2/24 fd78::2/64  eth0 -- lan1  192.168.78.1/24 fd78::1/64
 #
 # Usage in a scenario:
 #
@@ -48,6 +53,8 @@ E2E_JOURNALD=${E2E_JOURNALD:-/lib/systemd/systemd-journald}
 # Addresses, fixed so that the assertions can name them.
 LAN_IP4=192.168.77.2 LAN_IP6=fd77::2
 RTR_LAN_IP4=192.168.77.1 RTR_LAN_IP6=fd77::1
+LAN2_IP4=192.168.78.2 LAN2_IP6=fd78::2
+RTR_LAN2_IP4=192.168.78.1 RTR_LAN2_IP6=fd78::1
 RTR_WAN_IP4=198.51.100.1 RTR_WAN_IP6=2001:db8:1::1
 INET_WAN_IP4=198.51.100.2 INET_WAN_IP6=2001:db8:1::2
 APPLE_IP4=17.1.2.3 APPLE_IP6=2620:149::1
@@ -85,6 +92,7 @@ in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
 in_lan() { in_ns "$E2E_LAN" "$@"; }
 in_rtr() { in_ns "$E2E_RTR" "$@"; }
 in_inet() { in_ns "$E2E_INET" "$@"; }
+in_lan2() { in_ns "$E2E_LAN2" "$@"; }
 
 # ---------------------------------------------------------------------------
 # Start: checks, then the private namespaces.
@@ -119,6 +127,7 @@ e2e_begin() {
         E2E_LAN=afe2e-lan-$E2E_ID
         E2E_RTR=afe2e-rtr-$E2E_ID
         E2E_INET=afe2e-inet-$E2E_ID
+        E2E_LAN2=afe2e-lan2-$E2E_ID
         E2E_TMP=$(mktemp -d "/tmp/afe2e-$E2E_NAME.XXXXXX")
         E2E_FAILED=0
         E2E_DAEMON_PID=
@@ -149,7 +158,7 @@ e2e_cleanup() {
                 e2e_reap "$pid" 3
         done
         local ns
-        for ns in "$E2E_LAN" "$E2E_RTR" "$E2E_INET"; do
+        for ns in "$E2E_LAN" "$E2E_RTR" "$E2E_INET" "$E2E_LAN2"; do
                 ip netns del "$ns" 2>/dev/null
         done
         if [[ -z ${E2E_KEEP:-} ]]; then
@@ -243,6 +252,9 @@ e2e_topology_up() {
         ip -n "$E2E_LAN" link set eth0 up
         ip -n "$E2E_LAN" route add default via "$RTR_LAN_IP4"
         ip -n "$E2E_LAN" -6 route add default via "$RTR_LAN_IP6"
+        # The LAN's client picks its source ports as iPhones, Macs and Windows
+        # do (the setting covers IPv6 too): tests use the kernel's ports.
+        in_lan sysctl -qw net.ipv4.ip_local_port_range="49152 65535"
 
         ip -n "$E2E_RTR" addr add "$RTR_LAN_IP4/24" dev lan0
         ip -n "$E2E_RTR" addr add "$RTR_LAN_IP6/64" dev lan0 nodad
@@ -284,6 +296,49 @@ e2e_topology_up() {
                 net.netfilter.nf_conntrack_events=1
 
         e2e_journald_run
+}
+
+# e2e_lan2_up: a second LAN, lan2, behind the router's lan1, whose client
+# keeps Linux's default source ports (32768-60999).
+e2e_lan2_up() {
+        ip netns add "$E2E_LAN2"
+        ip -n "$E2E_LAN2" link set lo up
+        in_lan2 sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+                net.ipv4.ip_local_port_range="32768 60999"
+        ip -n "$E2E_RTR" link add lan1 type veth peer name eth0 netns "$E2E_LAN2"
+        ip -n "$E2E_LAN2" addr add "$LAN2_IP4/24" dev eth0
+        ip -n "$E2E_LAN2" addr add "$LAN2_IP6/64" dev eth0 nodad
+        ip -n "$E2E_LAN2" link set eth0 up
+        ip -n "$E2E_LAN2" route add default via "$RTR_LAN2_IP4"
+        ip -n "$E2E_LAN2" -6 route add default via "$RTR_LAN2_IP6"
+        ip -n "$E2E_RTR" addr add "$RTR_LAN2_IP4/24" dev lan1
+        ip -n "$E2E_RTR" addr add "$RTR_LAN2_IP6/64" dev lan1 nodad
+        ip -n "$E2E_RTR" link set lan1 up
+}
+
+# e2e_dnat tcp|udp WAN-PORT LAN-ADDRESS LAN-PORT: a port forward on the
+# router's WAN side (both families: the address says which).
+e2e_dnat() {
+        local proto=$1 port=$2 addr=$3 to=$4 fam=ip
+        [[ $addr == *:* ]] && fam=ip6 addr="[$addr]"
+        in_rtr nft add table inet afe2e_dnat
+        in_rtr nft add chain inet afe2e_dnat prerouting '{ type nat hook prerouting priority dstnat; policy accept; }'
+        in_rtr nft add rule inet afe2e_dnat prerouting iifname wan0 meta nfproto \
+                "$([[ $fam == ip ]] && echo ipv4 || echo ipv6)" "$proto" dport "$port" dnat "$fam" to "$addr:$to"
+}
+
+# e2e_serve_in lan|lan2|rtr|inet ADDRESS,... SPEC...: tests/e2e/peer.py
+# serving SPECs (tcp:PORT, udp:PORT) on the addresses given, in that namespace.
+e2e_serve_in() {
+        local ns=$1 addrs=() a ready="$E2E_TMP/serve-$1-$RANDOM.ready"
+        IFS=, read -ra addrs <<<"$2"
+        shift 2
+        local args=()
+        for a in "${addrs[@]}"; do args+=(--address "$a"); done
+        "in_$ns" "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" serve --ready "$ready" "${args[@]}" "$@" \
+                >>"$E2E_TMP/servers.log" 2>&1 &
+        E2E_PIDS+=("$!")
+        e2e_wait 10 "the servers in $ns" test -e "$ready"
 }
 
 # ---------------------------------------------------------------------------
