@@ -203,6 +203,8 @@ static json_object *daemon_json(const struct stats *s, bool *ok) {
         add(o, "below_threshold", json_object_new_uint64(d->below_threshold), ok);
         add(o, "unmatched_connections", json_object_new_uint64(s->unmatched_connections), ok);
         add(o, "unmatched_packets", json_object_new_uint64(s->unmatched_packets), ok);
+        add(o, "excluded_connections", json_object_new_uint64(s->excluded_connections), ok);
+        add(o, "excluded_packets", json_object_new_uint64(s->excluded_packets), ok);
         add(o, "conntrack_table", conntrack_table_json(d, ok), ok);
         return o;
 }

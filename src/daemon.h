@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "conntrack-table.h"
+#include "ephemeral-range.h"
 #include "macro.h"
 #include "options.h"
 #include "stats.h"
@@ -40,6 +41,7 @@ struct prometheus;
 struct summary;
 struct control;
 struct entry;
+struct local_addresses;
 
 /* Events an input lost in the kernel, as running totals. */
 struct daemon_losses {
@@ -66,6 +68,8 @@ struct daemon {
         uint64_t table_report_usec;                     /* the last report; 0: none yet */
         struct nflog_input *nflog;
         sd_event_source *nflog_source;
+        struct local_addresses *local;          /* the router's addresses; never NULL once built */
+        struct ephemeral_range ephemeral;       /* the namespace's, read at start and reload */
 
         struct ring *ring;
         struct writer *writer;
