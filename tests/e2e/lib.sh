@@ -301,6 +301,47 @@ e2e_servers() {
         e2e_wait 10 "the servers in the internet namespace" test -e "$E2E_TMP/servers.ready"
 }
 
+# e2e_servers_in lan|rtr|inet ADDRESS... -- SPEC...: listeners in any of the
+# three namespaces, on the addresses given (the router's own, a LAN server's).
+e2e_servers_in() {
+        local ns=$1 addresses=() ready
+        shift
+        while (($#)) && [[ $1 != -- ]]; do
+                addresses+=(--address "$1")
+                shift
+        done
+        shift
+        ready=$E2E_TMP/servers-$ns-$RANDOM.ready
+        "in_$ns" "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" serve --ready "$ready" "${addresses[@]}" "$@" \
+                >>"$E2E_TMP/servers.log" 2>&1 &
+        E2E_PIDS+=("$!")
+        e2e_wait 10 "the servers in the $ns namespace" test -e "$ready"
+}
+
+# e2e_connect_from lan|rtr|inet tcp|udp ADDRESS PORT [peer.py connect options]:
+# a client in any namespace; the router's own connections come from rtr.
+e2e_connect_from() {
+        local ns=$1
+        shift
+        "in_$ns" "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect "$@" ||
+                e2e_fail "client in $ns failed: $*"
+}
+
+# e2e_port_forward tcp|udp WAN_PORT LAN_PORT: connections arriving on wan0 at
+# the router's WAN addresses, port WAN_PORT, are forwarded (DNAT) to the LAN
+# client's addresses, port LAN_PORT, in both families.
+e2e_port_forward() {
+        in_rtr nft -f - <<-EOF
+	table inet afe2e_dnat {
+		chain prerouting {
+			type nat hook prerouting priority dstnat; policy accept;
+			iifname "wan0" ip daddr $RTR_WAN_IP4 $1 dport $2 dnat ip to $LAN_IP4:$3
+			iifname "wan0" ip6 daddr $RTR_WAN_IP6 $1 dport $2 dnat ip6 to [$LAN_IP6]:$3
+		}
+	}
+	EOF
+}
+
 # e2e_client tcp|udp ADDRESS PORT [--sport N] [--send BYTES] [--no-reply]
 e2e_client() {
         in_lan "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect "$@" ||
