@@ -21,10 +21,13 @@ e2e_lan2_up
 rows=$(grep -c '^CLIENT' "$E2E_TMP/plan")
 
 # Port forwards and the servers first, the daemon before any client.
+# shellcheck disable=SC2086
 while read -r step a b c d; do
         case $step in
-        DNAT) e2e_dnat "$a" "$b" "$c" "$d" ;;
-        SERVE) [[ $a == lan ]] || e2e_serve_in "$a" "$b" $c $d ;;
+        DNAT)
+                [[ $c == "$LAN_IP4" || $c == "$LAN_IP6" ]] || e2e_fail "a port forward to $c: not the LAN client"
+                e2e_port_forward "$a" "$b" "$d" ;;
+        SERVE) [[ $a == lan ]] || e2e_servers_in "$a" ${b//,/ } -- $c $d ;;
         esac
 done <"$E2E_TMP/plan"
 
@@ -32,14 +35,11 @@ printf '%s\n' "# appleflowd, end-to-end test $E2E_NAME" "[stats]" \
         "prometheus_file = $E2E_TMP/appleflowd.prom" "prometheus_interval = 1" >"$E2E_TMP/appleflowd.conf"
 e2e_daemon_start
 
-while read -r step ns rest; do
+# shellcheck disable=SC2086
+while read -r step ns addrs rest; do
         case $step in
-        SERVE) [[ $ns == lan ]] && e2e_serve_in lan $rest ;;
-        CLIENT)
-                # shellcheck disable=SC2086
-                "in_$ns" "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect $rest --send 10 ||
-                        e2e_fail "client in $ns failed: $rest"
-                ;;
+        SERVE) [[ $ns == lan ]] && e2e_servers_in lan ${addrs//,/ } -- $rest ;;
+        CLIENT) e2e_connect_from "$ns" $addrs $rest --send 10 ;;
         esac
 done <"$E2E_TMP/plan"
 

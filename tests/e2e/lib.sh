@@ -316,31 +316,6 @@ e2e_lan2_up() {
         ip -n "$E2E_RTR" link set lan1 up
 }
 
-# e2e_dnat tcp|udp WAN-PORT LAN-ADDRESS LAN-PORT: a port forward on the
-# router's WAN side (both families: the address says which).
-e2e_dnat() {
-        local proto=$1 port=$2 addr=$3 to=$4 fam=ip
-        [[ $addr == *:* ]] && fam=ip6 addr="[$addr]"
-        in_rtr nft add table inet afe2e_dnat
-        in_rtr nft add chain inet afe2e_dnat prerouting '{ type nat hook prerouting priority dstnat; policy accept; }'
-        in_rtr nft add rule inet afe2e_dnat prerouting iifname wan0 meta nfproto \
-                "$([[ $fam == ip ]] && echo ipv4 || echo ipv6)" "$proto" dport "$port" dnat "$fam" to "$addr:$to"
-}
-
-# e2e_serve_in lan|lan2|rtr|inet ADDRESS,... SPEC...: tests/e2e/peer.py
-# serving SPECs (tcp:PORT, udp:PORT) on the addresses given, in that namespace.
-e2e_serve_in() {
-        local ns=$1 addrs=() a ready="$E2E_TMP/serve-$1-$RANDOM.ready"
-        IFS=, read -ra addrs <<<"$2"
-        shift 2
-        local args=()
-        for a in "${addrs[@]}"; do args+=(--address "$a"); done
-        "in_$ns" "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" serve --ready "$ready" "${args[@]}" "$@" \
-                >>"$E2E_TMP/servers.log" 2>&1 &
-        E2E_PIDS+=("$!")
-        e2e_wait 10 "the servers in $ns" test -e "$ready"
-}
-
 # ---------------------------------------------------------------------------
 # Traffic: tests/e2e/peer.py serves in inet and connects from lan.
 
@@ -354,6 +329,48 @@ e2e_servers() {
                 >>"$E2E_TMP/servers.log" 2>&1 &
         E2E_PIDS+=("$!")
         e2e_wait 10 "the servers in the internet namespace" test -e "$E2E_TMP/servers.ready"
+}
+
+# e2e_servers_in lan|lan2|rtr|inet ADDRESS... -- SPEC...: listeners in any
+# namespace, on the addresses given (the router's own, a LAN server's).
+e2e_servers_in() {
+        local ns=$1 addresses=() ready
+        shift
+        while (($#)) && [[ $1 != -- ]]; do
+                addresses+=(--address "$1")
+                shift
+        done
+        shift
+        ready=$E2E_TMP/servers-$ns-$RANDOM.ready
+        "in_$ns" "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" serve --ready "$ready" "${addresses[@]}" "$@" \
+                >>"$E2E_TMP/servers.log" 2>&1 &
+        E2E_PIDS+=("$!")
+        e2e_wait 10 "the servers in the $ns namespace" test -e "$ready"
+}
+
+# e2e_connect_from lan|lan2|rtr|inet tcp|udp ADDRESS PORT [peer.py connect options]:
+# a client in any namespace; the router's own connections come from rtr;
+# --bind ADDRESS picks the source address (Apple's, in inet).
+e2e_connect_from() {
+        local ns=$1
+        shift
+        "in_$ns" "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect "$@" ||
+                e2e_fail "client in $ns failed: $*"
+}
+
+# e2e_port_forward tcp|udp WAN_PORT LAN_PORT: connections arriving on wan0 at
+# the router's WAN addresses, port WAN_PORT, are forwarded (DNAT) to the LAN
+# client's addresses, port LAN_PORT, in both families.
+e2e_port_forward() {
+        in_rtr nft -f - <<-EOF
+	table inet afe2e_dnat {
+		chain prerouting {
+			type nat hook prerouting priority dstnat; policy accept;
+			iifname "wan0" ip daddr $RTR_WAN_IP4 $1 dport $2 dnat ip to $LAN_IP4:$3
+			iifname "wan0" ip6 daddr $RTR_WAN_IP6 $1 dport $2 dnat ip6 to [$LAN_IP6]:$3
+		}
+	}
+	EOF
 }
 
 # e2e_client tcp|udp ADDRESS PORT [--sport N] [--send BYTES] [--no-reply]

@@ -39,14 +39,14 @@ static int setup(void **state) {
         corpus_load(corpus_path, &x.corpus);
         if (config_new(&x.d.config) < 0 || tagset_load(&x.d.tagset, NULL, NULL, err, sizeof(err)) < 0 ||
             stats_new(&x.d.stats, x.d.tagset.catalog) < 0 || ring_new(&x.ring, 4u << 20) < 0 ||
-            queue_new(&x.d.queue, x.ring, NULL) < 0 || local_addresses_new(&x.d.local_addresses, &ex) < 0)
+            queue_new(&x.d.queue, x.ring, NULL) < 0 || local_addresses_new(&x.d.local, &ex) < 0)
                 return -1;
         x.d.tagger = tagset_tagger(&x.d.tagset);
         x.d.tagger.local_ports = EPHEMERAL_RANGE_DEFAULT;
         for (unsigned i = 0; i < x.corpus.n_router; i++) {
                 const struct corpus_endpoint *r = &x.corpus.router[i];
 
-                if (local_addresses_add(x.d.local_addresses, r->family, r->addr,
+                if (local_addresses_add(x.d.local, r->family, r->addr,
                                         r->family == AF_INET ? 32 : 128, 0) < 0)
                         return -1;
         }
@@ -57,7 +57,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
         struct fixture *x = *state;
 
-        local_addresses_free(x->d.local_addresses);
+        local_addresses_free(x->d.local);
         queue_free(x->d.queue);
         ring_free(x->ring);
         stats_free(x->d.stats);
