@@ -381,7 +381,7 @@ e2e_client() {
 
 # e2e_send_dropped ADDRESS PORT SOURCE-PORT COUNT: COUNT UDP datagrams from
 # lan that the router's rule drops and logs to NFLOG group 2 (ports 4398 and
-# 40999); no reply is awaited.
+# 40999); no reply is awaited. SOURCE-PORT 0: the kernel's choice.
 e2e_send_dropped() {
         in_lan "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect udp "$1" "$2" --sport "$3" \
                 --count "$4" --send 20 --no-reply || e2e_fail "sending to $1 $2"
