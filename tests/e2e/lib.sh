@@ -681,7 +681,8 @@ e2e_settled() {
 
 # e2e_invariant EVENTS [MATCH...]: every event the kernel sent is in the
 # journal exactly once: as an entry, or counted in a "not written" or an
-# "events lost" entry. Waits up to 20 s for the journal to catch up, then
+# "events lost" entry; every connection entry of the load has the service
+# its destination port makes (fault-tools.py, FLOWGEN_SERVICES). Waits up to 20 s for the journal to catch up, then
 # requires equality.
 e2e_invariant() {
         local events=$1 deadline=$((SECONDS + 20)); shift
@@ -696,6 +697,10 @@ e2e_invariant() {
         ((J_FLOWS + J_DROPPED + J_LOST == events)) ||
                 e2e_fail "the journal accounts for $((J_FLOWS + J_DROPPED + J_LOST)) events, the kernel sent $events"
         ((J_UNKNOWN == 0)) || e2e_fail "$J_UNKNOWN entries of no known MESSAGE_ID"
+        # Each flow of the load has its own destination port's service.
+        ((J_WRONG_SERVICE == 0)) ||
+                e2e_fail "$J_WRONG_SERVICE of $J_LOAD_FLOWS connection entries with the wrong service (above)"
+        e2e_log "journal: $J_LOAD_FLOWS connection entries of the load, each with its port's service"
 }
 
 # e2e_fault_setup [LINE...]: appleflowd's configuration file made of the
