@@ -37,12 +37,7 @@ e2e_daemon_start
 e2e_log "sending $TOTAL connections"
 in_lan "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" many "$E2E_TMP/many" >"$E2E_TMP/many.out" ||
         e2e_fail "the clients failed: $(tail -3 "$E2E_TMP/many.out")"
-seen() {
-        e2e_ctl stats --json --socket "$E2E_CTL_SOCKET" >"$E2E_TMP/stats.json" &&
-                "$E2E_PYTHON" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["daemon"]["connections"]["seen"] < int(sys.argv[2]))' \
-                        "$E2E_TMP/stats.json" "$TOTAL"
-}
-e2e_wait 60 "appleflowd to see $TOTAL connections" seen
+e2e_wait_seen "$TOTAL" 60
 sleep 2
 e2e_ctl stats --json --all --socket "$E2E_CTL_SOCKET" >"$E2E_TMP/stats.json" || e2e_fail "appleflowctl stats"
 e2e_entries EVENT_ACTION=connection-new >"$E2E_TMP/journal.json"
