@@ -27,6 +27,8 @@
 #                          BASELINE_CONFIG added to its configuration
 # CONFIG  more lines for appleflowd's configuration file (all its variants),
 #         e.g. $'[input]\nreceive_buffer = 32M'
+# CURRENT_CONFIG  more lines for this build's appleflowd only, not the
+#         baseline's: keys the baseline does not know
 # RESULTS file for the raw rows (default: only printed)
 #
 # Every flow: a new 5-tuple, TCP every 10th, IPv4 and IPv6 alternating,
@@ -55,14 +57,16 @@ for t in $tools; do
 done
 
 start_appleflowd() {
-        BENCH_CONFIG=$'[tagging]\nlog_min_confidence = high\n'${CONFIG:-} bench_appleflowd_start -- --output json
+        BENCH_CONFIG=$'[tagging]\nlog_min_confidence = high\n'${CONFIG:-}$'\n'${CURRENT_CONFIG:-} \
+                bench_appleflowd_start -- --output json
         consumer=$BENCH_DAEMON_PID
 }
 start_baseline() {
-        BENCH_APPLEFLOWD=$BASELINE CONFIG=${CONFIG:-}$'\n'${BASELINE_CONFIG:-} start_appleflowd
+        BENCH_APPLEFLOWD=$BASELINE CONFIG=${CONFIG:-}$'\n'${BASELINE_CONFIG:-} CURRENT_CONFIG= start_appleflowd
 }
 start_appleflowd-json() {
-        BENCH_CONFIG=$'[tagging]\nlog_min_confidence = low\n'${CONFIG:-} bench_appleflowd_start -- --output json
+        BENCH_CONFIG=$'[tagging]\nlog_min_confidence = low\n'${CONFIG:-}$'\n'${CURRENT_CONFIG:-} \
+                bench_appleflowd_start -- --output json
         consumer=$BENCH_DAEMON_PID
 }
 start_ulogd2() {
