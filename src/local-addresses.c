@@ -216,7 +216,8 @@ static int add_entry(struct local_addresses *la, int family, const void *addr, u
         e->prefixlen = prefixlen;
         e->host_scope = host_scope;
         e->stale = false;
-        /* the name now; a later rename is seen at the next dump */
+        /* the name now; a rename is seen at the next reload
+         * (local_addresses_set_exclusions()) */
         if (ifindex == 0 || !if_indextoname(ifindex, e->ifname))
                 e->ifname[0] = 0;
         derive_prefixes(la);
