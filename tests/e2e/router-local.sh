@@ -85,6 +85,11 @@ stats >"$E2E_TMP/stats.json" || e2e_fail "appleflowctl stats --json"
 	    print(f"excluded {d['excluded_connections']} (want 6), tagged {tagged}, "
 	          f"unmatched {d['unmatched_connections']}: seen {seen} (want 10)", file=sys.stderr)
 	    sys.exit(1)
+	# lo (2), lan0 and wan0 (an IPv4, an IPv6 and a link-local address each)
+	r = d["router_addresses"]
+	if r["known"] != 8 or r["overflow"] or r["malformed"]:
+	    print(f"router_addresses {r}, want 8 known, nothing lost", file=sys.stderr)
+	    sys.exit(1)
 	EOF
 
 e2e_log "checking that nothing of the router's own was written"
@@ -107,6 +112,8 @@ ip -n "$E2E_LAN" addr add 192.168.78.2/24 dev eth0
 e2e_servers_in rtr 192.168.78.1 -- tcp:5223
 e2e_connect_from lan tcp 192.168.78.1 5223
 e2e_wait 10 "7 excluded connections" figure_is excluded_connections 7
+router_addresses=$(stats | "$E2E_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["daemon"]["router_addresses"]["known"])')
+[[ $router_addresses == 9 ]] || e2e_fail "the router's addresses: $router_addresses known, want 9"
 E2E_TIMEOUT=0 e2e_expect 0 DESTINATION_IP=192.168.78.1
 
 e2e_daemon_stop 5
