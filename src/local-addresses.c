@@ -44,11 +44,13 @@ struct local_addresses {
         struct local_entry *entries;            /* LOCAL_ADDRESSES_MAX, sorted */
         size_t n;
 
-        /* derived from the entries after every change */
+        /* derived from the entries after each batch of changes */
         struct ip_prefix host[LOCAL_HOST_PREFIXES_MAX];
         unsigned n_host;
         struct ip_prefix iface[LOCAL_IFACE_PREFIXES_MAX];
         unsigned n_iface;
+        unsigned prefixes_dropped;              /* beyond those two tables, now */
+        bool changed;                           /* entries changed since the last derive */
 
         struct local_addresses_stats stats;
         int fd;
@@ -58,67 +60,6 @@ struct local_addresses {
         uint8_t buf[LOCAL_RECV_BUFFER];
 };
 
-static size_t addr_size(int family) {
-        return family == AF_INET6 ? 16 : 4;
-}
-
-int ip_prefix_parse(const char *s, struct ip_prefix *ret) {
-        char text[INET6_ADDRSTRLEN + 8], *slash, *end;
-        struct ip_prefix p = {};
-        unsigned long len;
-        size_t max;
-
-        if (strlen(s) >= sizeof(text))
-                return -EINVAL;
-        strcpy(text, s);
-        slash = strchr(text, '/');
-        if (slash)
-                *slash = 0;
-        if (inet_pton(AF_INET, text, p.addr.bytes) == 1)
-                p.family = AF_INET;
-        else if (inet_pton(AF_INET6, text, p.addr.bytes) == 1)
-                p.family = AF_INET6;
-        else
-                return -EINVAL;
-        max = addr_size(p.family) * 8;
-        len = max;
-        if (slash) {
-                if (slash[1] < '0' || slash[1] > '9')
-                        return -EINVAL;
-                errno = 0;
-                len = strtoul(slash + 1, &end, 10);
-                if (errno != 0 || *end != 0 || len > max)
-                        return -EINVAL;
-        }
-        p.len = (uint8_t) len;
-        /* host bits set: a typo more often than a meaning */
-        for (size_t bit = p.len; bit < max; bit++)
-                if (p.addr.bytes[bit / 8] & (0x80 >> (bit % 8)))
-                        return -EINVAL;
-        *ret = p;
-        return 0;
-}
-
-bool ip_prefix_contains(const struct ip_prefix *p, int family, const union flow_addr *addr) {
-        unsigned full = p->len / 8, rest = p->len % 8;
-
-        if (p->family != family)
-                return false;
-        if (memcmp(p->addr.bytes, addr->bytes, full) != 0)
-                return false;
-        return rest == 0 || ((p->addr.bytes[full] ^ addr->bytes[full]) & (0xff00 >> rest)) == 0;
-}
-
-static struct ip_prefix entry_prefix(const struct local_entry *e) {
-        struct ip_prefix p = { .family = e->family, .len = e->prefixlen };
-        unsigned full = e->prefixlen / 8, rest = e->prefixlen % 8;
-
-        memcpy(p.addr.bytes, e->addr.bytes, full);
-        if (rest)
-                p.addr.bytes[full] = e->addr.bytes[full] & (uint8_t) (0xff00 >> rest);
-        return p;
-}
-
 static bool interface_excluded(const struct local_addresses *la, const char *name) {
         for (unsigned i = 0; i < la->x.n_interfaces; i++)
                 if (name[0] && strncmp(la->x.interfaces[i], name, IF_NAMESIZE) == 0)
@@ -126,32 +67,49 @@ static bool interface_excluded(const struct local_addresses *la, const char *nam
         return false;
 }
 
-static void add_unique(struct ip_prefix *list, unsigned *n, unsigned max, const struct ip_prefix *p,
-                       uint64_t *overflow) {
+/* Returns false when the list is full and p is not in it. */
+static bool add_unique(struct ip_prefix *list, unsigned *n, unsigned max, const struct ip_prefix *p) {
         for (unsigned i = 0; i < *n; i++)
                 if (list[i].family == p->family && list[i].len == p->len &&
                     memcmp(list[i].addr.bytes, p->addr.bytes, 16) == 0)
-                        return;
-        if (*n >= max) {
-                (*overflow)++;
-                return;
-        }
+                        return true;
+        if (*n >= max)
+                return false;
         list[(*n)++] = *p;
+        return true;
 }
 
 /* The prefixes that stand for more than one address: host scope, and the
- * configured interfaces'. */
+ * configured interfaces'. Once per batch of changes (a datagram, a dump):
+ * it walks the whole table. A prefix that does not fit is counted as
+ * overflow once, when it is first left out. */
 static void derive_prefixes(struct local_addresses *la) {
+        unsigned dropped = 0;
+
+        if (!la->changed)
+                return;
+        la->changed = false;
         la->n_host = la->n_iface = 0;
         for (size_t i = 0; i < la->n; i++) {
                 const struct local_entry *e = &la->entries[i];
-                struct ip_prefix p = entry_prefix(e);
+                struct ip_prefix p = ip_prefix_of(e->family, &e->addr, e->prefixlen);
 
-                if (e->host_scope)
-                        add_unique(la->host, &la->n_host, LOCAL_HOST_PREFIXES_MAX, &p, &la->stats.overflow);
-                if (interface_excluded(la, e->ifname))
-                        add_unique(la->iface, &la->n_iface, LOCAL_IFACE_PREFIXES_MAX, &p, &la->stats.overflow);
+                if (e->host_scope && !add_unique(la->host, &la->n_host, LOCAL_HOST_PREFIXES_MAX, &p))
+                        dropped++;
+                if (interface_excluded(la, e->ifname) &&
+                    !add_unique(la->iface, &la->n_iface, LOCAL_IFACE_PREFIXES_MAX, &p))
+                        dropped++;
         }
+        if (dropped > la->prefixes_dropped)
+                la->stats.overflow += dropped - la->prefixes_dropped;
+        la->prefixes_dropped = dropped;
+}
+
+/* The interface's name, needed only to match exclude_interfaces: a system
+ * call, spared when none is configured. */
+static void name_entry(const struct local_addresses *la, struct local_entry *e) {
+        if (la->x.n_interfaces == 0 || e->ifindex == 0 || !if_indextoname(e->ifindex, e->ifname))
+                e->ifname[0] = 0;
 }
 
 static int compare_key(int family, const union flow_addr *addr, uint32_t ifindex, const struct local_entry *e) {
@@ -159,7 +117,7 @@ static int compare_key(int family, const union flow_addr *addr, uint32_t ifindex
 
         if (family != e->family)
                 return family < e->family ? -1 : 1;
-        r = memcmp(addr->bytes, e->addr.bytes, addr_size(family));
+        r = memcmp(addr->bytes, e->addr.bytes, ip_prefix_addr_size(family));
         if (r != 0)
                 return r;
         if (ifindex != e->ifindex)
@@ -186,7 +144,7 @@ static size_t lower_bound(const struct local_addresses *la, int family, const un
 static int valid_family(int family, uint8_t prefixlen) {
         if (family != AF_INET && family != AF_INET6)
                 return -EINVAL;
-        if (prefixlen > addr_size(family) * 8)
+        if (prefixlen > ip_prefix_addr_size(family) * 8)
                 return -EINVAL;
         return 0;
 }
@@ -199,7 +157,7 @@ static int add_entry(struct local_addresses *la, int family, const void *addr, u
 
         if (valid_family(family, prefixlen) < 0)
                 return -EINVAL;
-        memcpy(a.bytes, addr, addr_size(family));
+        memcpy(a.bytes, addr, ip_prefix_addr_size(family));
         i = lower_bound(la, family, &a, ifindex);
         if (i < la->n && compare_key(family, &a, ifindex, &la->entries[i]) == 0) {
                 e = &la->entries[i];    /* known: refreshed */
@@ -218,31 +176,40 @@ static int add_entry(struct local_addresses *la, int family, const void *addr, u
         e->stale = false;
         /* the name now; a rename is seen at the next reload
          * (local_addresses_set_exclusions()) */
-        if (ifindex == 0 || !if_indextoname(ifindex, e->ifname))
-                e->ifname[0] = 0;
-        derive_prefixes(la);
+        name_entry(la, e);
+        la->changed = true;
         return 0;
 }
 
-int local_addresses_add(struct local_addresses *la, int family, const void *addr, uint8_t prefixlen,
-                        uint32_t ifindex) {
-        return add_entry(la, family, addr, prefixlen, ifindex, false);
-}
-
-int local_addresses_remove(struct local_addresses *la, int family, const void *addr, uint32_t ifindex) {
+static int remove_entry(struct local_addresses *la, int family, const void *addr, uint32_t ifindex) {
         union flow_addr a = {};
         size_t i;
 
         if (valid_family(family, 0) < 0)
                 return -EINVAL;
-        memcpy(a.bytes, addr, addr_size(family));
+        memcpy(a.bytes, addr, ip_prefix_addr_size(family));
         i = lower_bound(la, family, &a, ifindex);
         if (i >= la->n || compare_key(family, &a, ifindex, &la->entries[i]) != 0)
                 return -ENOENT;
         memmove(&la->entries[i], &la->entries[i + 1], (la->n - i - 1) * sizeof(la->entries[0]));
         la->n--;
-        derive_prefixes(la);
+        la->changed = true;
         return 0;
+}
+
+int local_addresses_add(struct local_addresses *la, int family, const void *addr, uint8_t prefixlen,
+                        uint32_t ifindex) {
+        int r = add_entry(la, family, addr, prefixlen, ifindex, false);
+
+        derive_prefixes(la);
+        return r;
+}
+
+int local_addresses_remove(struct local_addresses *la, int family, const void *addr, uint32_t ifindex) {
+        int r = remove_entry(la, family, addr, ifindex);
+
+        derive_prefixes(la);
+        return r;
 }
 
 bool local_addresses_is_own(const struct local_addresses *la, int family, const union flow_addr *addr) {
@@ -250,7 +217,7 @@ bool local_addresses_is_own(const struct local_addresses *la, int family, const 
 
         /* ifindex 0 sorts first: the entry found, if any, has this address */
         if (i < la->n && la->entries[i].family == family &&
-            memcmp(la->entries[i].addr.bytes, addr->bytes, addr_size(family)) == 0)
+            memcmp(la->entries[i].addr.bytes, addr->bytes, ip_prefix_addr_size(family)) == 0)
                 return true;
         for (unsigned j = 0; j < la->n_host; j++)
                 if (ip_prefix_contains(&la->host[j], family, addr))
@@ -309,12 +276,9 @@ void local_addresses_get_stats(const struct local_addresses *la, struct local_ad
 
 void local_addresses_set_exclusions(struct local_addresses *la, const struct local_exclusions *x) {
         la->x = *x;
-        for (size_t i = 0; i < la->n; i++) {
-                struct local_entry *e = &la->entries[i];
-
-                if (e->ifindex == 0 || !if_indextoname(e->ifindex, e->ifname))
-                        e->ifname[0] = 0;
-        }
+        for (size_t i = 0; i < la->n; i++)
+                name_entry(la, &la->entries[i]);
+        la->changed = true;
         derive_prefixes(la);
 }
 
@@ -373,7 +337,7 @@ static void handle_addr(struct local_addresses *la, const struct nlmsghdr *nlh) 
         /* IFA_LOCAL is the router's end where a peer is configured
          * (point-to-point links); IFA_ADDRESS is the peer then. */
         chosen = local ? local : address;
-        if (!chosen || mnl_attr_get_payload_len(chosen) != addr_size(ifa->ifa_family) ||
+        if (!chosen || mnl_attr_get_payload_len(chosen) != ip_prefix_addr_size(ifa->ifa_family) ||
             valid_family(ifa->ifa_family, ifa->ifa_prefixlen) < 0) {
                 la->stats.malformed++;
                 return;
@@ -382,7 +346,7 @@ static void handle_addr(struct local_addresses *la, const struct nlmsghdr *nlh) 
                 (void) add_entry(la, ifa->ifa_family, mnl_attr_get_payload(chosen), ifa->ifa_prefixlen,
                                  ifa->ifa_index, ifa->ifa_scope == RT_SCOPE_HOST);
         else
-                (void) local_addresses_remove(la, ifa->ifa_family, mnl_attr_get_payload(chosen), ifa->ifa_index);
+                (void) remove_entry(la, ifa->ifa_family, mnl_attr_get_payload(chosen), ifa->ifa_index);
 }
 
 static int request_dump(struct local_addresses *la) {
@@ -421,8 +385,8 @@ static void dump_done(struct local_addresses *la, bool failed) {
         for (size_t i = 0; i < la->n; i++)
                 if (!la->entries[i].stale)
                         la->entries[kept++] = la->entries[i];
+        la->changed |= kept != la->n;
         la->n = kept;
-        derive_prefixes(la);
 }
 
 void local_addresses_process(struct local_addresses *la, const void *buf, size_t len) {
@@ -452,6 +416,7 @@ void local_addresses_process(struct local_addresses *la, const void *buf, size_t
         }
         if (n > 0)
                 la->stats.malformed++;
+        derive_prefixes(la);
 }
 
 /* Reads until EAGAIN. A lost message (ENOBUFS) may have been an address
