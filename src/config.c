@@ -24,7 +24,7 @@ int config_new(struct config **ret) {
                 return -ENOMEM;
 
         c->conntrack = true;
-        c->families = CONFIG_FAMILY_IPV4 | CONFIG_FAMILY_IPV6;
+        c->families = INPUT_FAMILY_IPV4 | INPUT_FAMILY_IPV6;
         c->receive_buffer = 4u * 1024 * 1024;
         c->receive_buffer_max = 64u * 1024 * 1024;
         c->log_min_confidence = CONFIDENCE_MEDIUM;
@@ -186,9 +186,9 @@ int config_parse_families(const char *s, unsigned *ret) {
 
         while (next_word(&s, word, sizeof(word))) {
                 if (strcmp(word, "ipv4") == 0)
-                        mask |= CONFIG_FAMILY_IPV4;
+                        mask |= INPUT_FAMILY_IPV4;
                 else if (strcmp(word, "ipv6") == 0)
-                        mask |= CONFIG_FAMILY_IPV6;
+                        mask |= INPUT_FAMILY_IPV6;
                 else
                         return -EINVAL;
         }

@@ -17,7 +17,7 @@
       written" entries) and J_DROP_REPORTS (their number), J_LOST (the sum of
       EVENTS_LOST over the "events lost" entries) and J_LOSS_REPORTS, and
       J_FLOWS_AFTER_DROP_REPORT (flow entries after the first "not written"
-      entry), J_<NAME> for every other MESSAGE_ID of src/message-id.h (J_STARTED,
+      entry), J_<NAME> for every other MESSAGE_ID of src/output/message-id.h (J_STARTED,
       J_RELOADED, J_STOPPING ...), J_UNKNOWN for entries with none of them.
 
   fault-tools.py stats
