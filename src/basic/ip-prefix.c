@@ -49,16 +49,6 @@ int ip_prefix_parse(const char *s, struct ip_prefix *ret) {
         return 0;
 }
 
-bool ip_prefix_contains(const struct ip_prefix *p, int family, const union flow_addr *addr) {
-        unsigned full = p->len / 8, rest = p->len % 8;
-
-        if (p->family != family)
-                return false;
-        if (memcmp(p->addr.bytes, addr->bytes, full) != 0)
-                return false;
-        return rest == 0 || ((p->addr.bytes[full] ^ addr->bytes[full]) & (0xff00 >> rest)) == 0;
-}
-
 struct ip_prefix ip_prefix_of(int family, const union flow_addr *addr, uint8_t len) {
         struct ip_prefix p = { .family = family, .len = len };
         unsigned full = len / 8, rest = len % 8;

@@ -2,9 +2,9 @@
 #pragma once
 
 /*
- * An IPv4 or IPv6 network prefix: parsed from configuration ("10.9.0.0/24"),
- * made from an interface address, and matched against addresses. No
- * allocation.
+ * An IPv4 or IPv6 network prefix: parsed from configuration ("10.9.0.0/24")
+ * or made from an interface address. No allocation. (Matching is the
+ * user's: local-addresses.c compiles prefixes into masks for its hot path.)
  */
 
 #include <stdbool.h>
@@ -29,5 +29,3 @@ int ip_prefix_parse(const char *s, struct ip_prefix *ret);
 /* The network an address of prefix length len lies in (len checked by the
  * caller). */
 struct ip_prefix ip_prefix_of(int family, const union flow_addr *addr, uint8_t len);
-
-bool ip_prefix_contains(const struct ip_prefix *p, int family, const union flow_addr *addr);

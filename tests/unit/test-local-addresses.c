@@ -190,13 +190,23 @@ static void test_configured_networks(void **state) {
                 { "10.9.1.5", 50000, "17.1.2.3", 443, LOCAL_NOT },
                 { "fd09:0:0:ffff::1", 50000, "2620:149::1", 443, LOCAL_EXCLUDED_NETWORK },
                 { "fd09:1::1", 50000, "2620:149::1", 443, LOCAL_NOT },
+                { "100.127.255.255", 50000, "17.1.2.3", 443, LOCAL_EXCLUDED_NETWORK },
+                { "100.64.0.1", 50000, "17.1.2.3", 443, LOCAL_EXCLUDED_NETWORK },
+                { "100.128.0.0", 50000, "17.1.2.3", 443, LOCAL_NOT },
+                { "100.63.255.255", 50000, "17.1.2.3", 443, LOCAL_NOT },
+                { "2001:db8:0:1:8000::5", 50000, "2620:149::1", 443, LOCAL_EXCLUDED_NETWORK },
+                { "2001:db8:0:1:ffff:ffff:ffff:ffff", 50000, "2620:149::1", 443, LOCAL_EXCLUDED_NETWORK },
+                { "2001:db8:0:1:4000::5", 50000, "2620:149::1", 443, LOCAL_NOT },
+                { "2001:db8:0:2:8000::5", 50000, "2620:149::1", 443, LOCAL_NOT },
         };
-        struct local_exclusions x = { .router = true, .n_networks = 2 };
+        struct local_exclusions x = { .router = true, .n_networks = 4 };
         _cleanup_(local_addresses_freep) struct local_addresses *la = NULL;
         struct flow f;
 
         assert_int_equal(ip_prefix_parse("10.9.0.0/24", &x.networks[0]), 0);
         assert_int_equal(ip_prefix_parse("fd09::/48", &x.networks[1]), 0);
+        assert_int_equal(ip_prefix_parse("100.64.0.0/10", &x.networks[2]), 0);  /* within a byte */
+        assert_int_equal(ip_prefix_parse("2001:db8:0:1:8000::/65", &x.networks[3]), 0);   /* past 64 bits */
         la = router(&x);
 
         check_cases(la, cases, ELEMENTSOF(cases));
