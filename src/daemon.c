@@ -198,6 +198,16 @@ static void on_stats_refresh(struct stats *s, struct stats_daemon *dd, void *use
 
                 dd->events_received[STATS_SOURCE_NFLOG] = ns->packets;
                 dd->malformed += ns->malformed;
+                dd->nflog_conntrack_unparsed = ns->ct_malformed;
+        }
+        if (d->local) {
+                struct local_addresses_stats ls;
+
+                local_addresses_get_stats(d->local, &ls);
+                dd->router_addresses = ls.addresses;
+                dd->router_addresses_overflow = ls.overflow;
+                dd->router_addresses_resyncs = ls.resyncs;
+                dd->router_addresses_malformed = ls.malformed;
         }
         for (unsigned src = 0; src < _STATS_SOURCE_MAX; src++)
                 dd->events_lost[src] = lost[src].events;
@@ -573,8 +583,8 @@ static void log_started(struct daemon *d) {
                          i > 0 ? " " : "", c->nflog_groups[i]);
         snprintf(inputs, sizeof(inputs), "%s%s%s%s%s",
                  c->conntrack ? "conntrack " : "",
-                 c->conntrack ? ((c->families & CONFIG_FAMILY_IPV4) && (c->families & CONFIG_FAMILY_IPV6) ? "ipv4+ipv6" :
-                                 (c->families & CONFIG_FAMILY_IPV4) ? "ipv4" : "ipv6") : "",
+                 c->conntrack ? ((c->families & INPUT_FAMILY_IPV4) && (c->families & INPUT_FAMILY_IPV6) ? "ipv4+ipv6" :
+                                 (c->families & INPUT_FAMILY_IPV4) ? "ipv4" : "ipv6") : "",
                  c->conntrack && c->n_nflog_groups ? ", " : "",
                  c->n_nflog_groups ? "NFLOG groups " : "", groups);
 

@@ -8,6 +8,8 @@
 # own packets that an NFLOG rule logs, in both directions. The LAN's
 # connections to Apple, masqueraded, are written; a port forward from the
 # internet to a LAN server (WAN 8548 -> LAN 548, DNAT) is never excluded.
+# The router's addresses are followed as they change, and exclude_networks
+# takes effect at a reload.
 # Every port here is one the catalogue lists, so a connection wrongly let
 # through would be tagged and written.
 source "$(dirname "$0")/lib.sh"
@@ -85,6 +87,11 @@ stats >"$E2E_TMP/stats.json" || e2e_fail "appleflowctl stats --json"
 	    print(f"excluded {d['excluded_connections']} (want 6), tagged {tagged}, "
 	          f"unmatched {d['unmatched_connections']}: seen {seen} (want 10)", file=sys.stderr)
 	    sys.exit(1)
+	# lo (2), lan0 and wan0 (an IPv4, an IPv6 and a link-local address each)
+	r = d["router_addresses"]
+	if r["known"] != 8 or r["overflow"] or r["malformed"]:
+	    print(f"router_addresses {r}, want 8 known, nothing lost", file=sys.stderr)
+	    sys.exit(1)
 	EOF
 
 e2e_log "checking that nothing of the router's own was written"
@@ -107,7 +114,20 @@ ip -n "$E2E_LAN" addr add 192.168.78.2/24 dev eth0
 e2e_servers_in rtr 192.168.78.1 -- tcp:5223
 e2e_connect_from lan tcp 192.168.78.1 5223
 e2e_wait 10 "7 excluded connections" figure_is excluded_connections 7
+router_addresses=$(stats | "$E2E_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["daemon"]["router_addresses"]["known"])')
+[[ $router_addresses == 9 ]] || e2e_fail "the router's addresses: $router_addresses known, want 9"
 E2E_TIMEOUT=0 e2e_expect 0 DESTINATION_IP=192.168.78.1
+
+# ---- a configured network, set by a reload: Apple's IPv4 address left out
+e2e_log "exclude_networks by a reload"
+printf '[tagging]\nexclude_networks = %s/32\n' "$APPLE_IP4" >>"$E2E_CONFIG"
+kill -HUP "$E2E_DAEMON_PID"
+e2e_expect 1 MESSAGE_ID="$(e2e_message_id RELOADED)"
+e2e_client tcp "$APPLE_IP4" 5223
+e2e_client tcp "$APPLE_IP6" 5223
+e2e_expect 2 EVENT_ACTION=connection-new SOURCE_IP="$LAN_IP6" DESTINATION_IP="$APPLE_IP6"
+e2e_wait 10 "8 excluded connections" figure_is excluded_connections 8
+E2E_TIMEOUT=0 e2e_expect 1 EVENT_ACTION=connection-new DESTINATION_IP="$APPLE_IP4"
 
 e2e_daemon_stop 5
 e2e_pass

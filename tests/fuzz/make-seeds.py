@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Writes the binary seed inputs of tests/fuzz/corpus/{nflog,conntrack,state}/:
+# Writes the binary seed inputs of tests/fuzz/corpus/{nflog,conntrack,local-addresses,state}/:
 # netlink datagrams as the kernel sends them and statistics state files, each
 # valid or broken in one named way. The text corpora are written by hand.
 #
@@ -146,6 +146,32 @@ write("conntrack", "two-messages-and-tail",
       message(CT_NEW, AF_INET, 0, [tuple_attr(ORIG, AF_INET, lan4, apple4, UDP, 1, 2)])
       + message(CT_DELETE, AF_INET, 0, [tuple_attr(ORIG, AF_INET, lan4, apple4, TCP, 3, 4)]) + b"\0\0\0")
 write("conntrack", "other-subsystem", message(4 << 8, AF_INET, 0, []))
+
+# rtnetlink addresses ---------------------------------------------------------
+RTM_NEWADDR, RTM_DELADDR, NLMSG_DONE = 20, 21, 3
+IFA_ADDRESS, IFA_LOCAL, IFA_LABEL = 1, 2, 3
+RT_SCOPE_HOST = 254
+
+
+def ifaddr(msg_type, family, prefixlen, scope, index, *attrs):
+    body = struct.pack("=BBBBI", family, prefixlen, 0, scope, index) + b"".join(attrs)
+    return struct.pack("=IHHII", 16 + len(body), msg_type, 0, 0, 0) + body
+
+
+router_wan4, router6 = bytes([198, 51, 100, 1]), bytes([0xfd, 0]) + bytes(13) + b"\1"
+write("local-addresses", "dump-v4-v6-done",
+      ifaddr(RTM_NEWADDR, AF_INET, 8, RT_SCOPE_HOST, 1, attr(IFA_ADDRESS, bytes([127, 0, 0, 1])),
+             attr(IFA_LOCAL, bytes([127, 0, 0, 1])), attr(IFA_LABEL, b"lo\0"))
+      + ifaddr(RTM_NEWADDR, AF_INET6, 64, 0, 2, attr(IFA_ADDRESS, router6))
+      + struct.pack("=IHHII", 20, NLMSG_DONE, 2, 1, 0) + bytes(4))
+write("local-addresses", "point-to-point",
+      ifaddr(RTM_NEWADDR, AF_INET, 32, 0, 3, attr(IFA_ADDRESS, wan4), attr(IFA_LOCAL, router_wan4)))
+write("local-addresses", "new-then-delete",
+      ifaddr(RTM_NEWADDR, AF_INET, 24, 0, 2, attr(IFA_LOCAL, router_wan4))
+      + ifaddr(RTM_DELADDR, AF_INET, 24, 0, 2, attr(IFA_LOCAL, router_wan4)))
+write("local-addresses", "v4-bytes-in-v6", ifaddr(RTM_NEWADDR, AF_INET6, 64, 0, 2, attr(IFA_ADDRESS, router_wan4)))
+write("local-addresses", "prefix-too-long", ifaddr(RTM_NEWADDR, AF_INET, 33, 0, 2, attr(IFA_LOCAL, router_wan4)))
+write("local-addresses", "message-cut", ifaddr(RTM_NEWADDR, AF_INET, 24, 0, 2, attr(IFA_LOCAL, router_wan4))[:-3])
 
 # state ----------------------------------------------------------------------
 # Keys of the catalogue tests/fuzz/fuzz.h loads, and two it does not know.

@@ -62,6 +62,12 @@ struct stats_daemon {
         uint64_t conntrack_table_entries;               /* the kernel's table, at the last tick */
         uint64_t conntrack_table_max;                   /* 0: no limit, or unknown */
         uint64_t conntrack_refused;                     /* new connections refused, table full */
+        uint64_t router_addresses;                      /* the router's addresses known now */
+        uint64_t router_addresses_overflow;             /* not kept: the table was full */
+        uint64_t router_addresses_resyncs;              /* dumped afresh after lost notifications */
+        uint64_t router_addresses_malformed;            /* rtnetlink messages that did not parse */
+        uint64_t nflog_conntrack_unparsed;              /* NFLOG packets handled without their
+                                                         * connection, which did not parse */
 };
 
 /* Connections by the confidence of their match: [CONFIDENCE_LOW .. HIGH]. */

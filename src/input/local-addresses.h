@@ -33,17 +33,12 @@
 #include <systemd/sd-event.h>
 
 #include "flow.h"
+#include "ip-prefix.h"
 #include "macro.h"
 
 #define LOCAL_ADDRESSES_MAX 1024
 #define LOCAL_EXCLUDE_NETWORKS_MAX 64
 #define LOCAL_EXCLUDE_INTERFACES_MAX 32
-
-struct ip_prefix {
-        int family;                     /* AF_INET, AF_INET6 */
-        union flow_addr addr;           /* host bits cleared */
-        uint8_t len;                    /* 0..32, 0..128 */
-};
 
 /* What to exclude besides the router's own connections: configuration. */
 struct local_exclusions {
@@ -114,7 +109,3 @@ static inline bool local_addresses_excludes(const struct local_addresses *la, co
 const char *local_verdict_to_string(enum local_verdict v);      /* "originated", … */
 
 void local_addresses_get_stats(const struct local_addresses *la, struct local_addresses_stats *ret);
-
-/* "10.0.0.0/8", "fd00::/64": host bits must be clear. 0 or -EINVAL. */
-int ip_prefix_parse(const char *s, struct ip_prefix *ret);
-bool ip_prefix_contains(const struct ip_prefix *p, int family, const union flow_addr *addr);

@@ -228,6 +228,18 @@ static json_object *unmatched_json(const struct stats *s, bool *ok) {
         return o;
 }
 
+static json_object *router_addresses_json(const struct stats_daemon *d, bool *ok) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        add(o, "known", json_object_new_uint64(d->router_addresses), ok);
+        add(o, "overflow", json_object_new_uint64(d->router_addresses_overflow), ok);
+        add(o, "resyncs", json_object_new_uint64(d->router_addresses_resyncs), ok);
+        add(o, "malformed", json_object_new_uint64(d->router_addresses_malformed), ok);
+        return o;
+}
+
 static json_object *daemon_json(const struct stats *s, bool *ok) {
         const struct stats_daemon *d = &s->daemon;
         json_object *o = json_object_new_object();
@@ -248,6 +260,8 @@ static json_object *daemon_json(const struct stats *s, bool *ok) {
         add(o, "excluded_packets", json_object_new_uint64(s->excluded_packets), ok);
         add(o, "connections", account_json(&s->connections, ok), ok);
         add(o, "packets", account_json(&s->packets, ok), ok);
+        add(o, "router_addresses", router_addresses_json(d, ok), ok);
+        add(o, "nflog_conntrack_unparsed", json_object_new_uint64(d->nflog_conntrack_unparsed), ok);
         add(o, "conntrack_table", conntrack_table_json(d, ok), ok);
         return o;
 }
