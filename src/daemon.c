@@ -531,14 +531,6 @@ static int open_inputs(struct daemon *d, char *err, size_t errlen) {
                         snprintf(err, errlen, "Cannot watch the NFLOG socket: %s", strerror(-r));
                         return r;
                 }
-                r = nflog_input_get_stats(d->nflog)->conntrack_refused;
-                if (r < 0)
-                        daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
-                                                      "NFLOG packets come without their connection: the kernel "
-                                                      "refuses NFULNL_CFG_F_CONNTRACK (%s; it needs "
-                                                      "CONFIG_NETFILTER_NETLINK_GLUE_CT and nf_conntrack_netlink), "
-                                                      "so which way a packet went is not known",
-                                                      strerror(-r)));
         }
         return 0;
 }
@@ -575,8 +567,10 @@ static int setup_event(struct daemon *d) {
 
 static void log_started(struct daemon *d) {
         const struct config *c = d->config;
-        char groups[CONFIG_NFLOG_GROUPS_MAX * 6 + 1] = "", inputs[64 + sizeof(groups)];
+        char groups[CONFIG_NFLOG_GROUPS_MAX * 6 + 1] = "", inputs[64 + sizeof(groups)], notes[256] = "";
+        struct local_addresses_stats la;
         struct entry *e;
+        int refused = d->nflog ? nflog_input_get_stats(d->nflog)->conntrack_refused : 0;
 
         for (unsigned i = 0; i < c->n_nflog_groups; i++)
                 snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups), "%s%u",
@@ -587,14 +581,22 @@ static void log_started(struct daemon *d) {
                                  (c->families & INPUT_FAMILY_IPV4) ? "ipv4" : "ipv6") : "",
                  c->conntrack && c->n_nflog_groups ? ", " : "",
                  c->n_nflog_groups ? "NFLOG groups " : "", groups);
+        local_addresses_get_stats(d->local, &la);
+        snprintf(notes, sizeof(notes), "; %zu router addresses followed", la.addresses);
+        /* A kernel without CONFIG_NETFILTER_NETLINK_GLUE_CT: how the kernel
+         * is built, not a fault, so said in the start entry. */
+        if (refused < 0)
+                snprintf(notes + strlen(notes), sizeof(notes) - strlen(notes),
+                         "; NFLOG packets come without their connection (the kernel refuses "
+                         "NFULNL_CFG_F_CONNTRACK: %s), which way each went is not known", strerror(-refused));
 
         e = daemon_entry(d, MESSAGE_ID_STARTED_STR, 5,
                          "appleflowd " PACKAGE_VERSION " started: %s; catalogue %s (%zu entries, %zu products), "
-                         "networks %s (%zu prefixes); %s confidence and up to %s",
+                         "networks %s (%zu prefixes); %s confidence and up to %s%s",
                          inputs, d->tagset.catalog->source, d->tagset.catalog->n_entries,
                          d->tagset.catalog->n_products, networks_source(d->tagset.networks),
                          networks_count(d->tagset.networks), confidence_to_string(c->log_min_confidence),
-                         output_mode_to_string(writer_mode(d->writer)));
+                         output_mode_to_string(writer_mode(d->writer)), notes);
         if (e) {
                 (void) entry_add_field(e, "CATALOG_SOURCE", "%s", d->tagset.catalog->source);
                 (void) entry_add_field(e, "CATALOG_ENTRIES", "%zu", d->tagset.catalog->n_entries);

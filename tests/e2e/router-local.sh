@@ -37,8 +37,8 @@ e2e_servers_in lan "$LAN_IP4" "$LAN_IP6" -- tcp:548
 e2e_port_forward tcp 8548 548
 
 e2e_daemon_start
-grep -q "Cannot follow the router's addresses" "$E2E_TMP/daemon.err" &&
-        e2e_fail "the daemon could not follow the router's addresses"
+# lo (2), lan0 and wan0 (an IPv4, an IPv6 and a link-local address each)
+e2e_expect 1 MESSAGE_ID="$(e2e_message_id STARTED)" -- "MESSAGE*=; 8 router addresses followed"
 
 stats() { e2e_ctl stats --socket "$E2E_CTL_SOCKET" --json; }
 # daemon_figure NAME: a counter of appleflowctl stats --json's "daemon" object.
