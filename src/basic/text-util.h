@@ -40,5 +40,11 @@ int errorf(int r, char *err, size_t errlen, const char *fmt, ...) __attribute__(
 bool utf8_valid(const char *s, size_t len);
 
 /* Reads a regular file of at most max bytes into a new NUL-terminated buffer.
- * -EFBIG when larger, -EINVAL when not a regular file, other -errno. */
+ * -EFBIG when larger, -EISDIR for a directory, -EINVAL for anything else that
+ * is not a regular file, other -errno. */
 int read_small_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* Writes what read_small_file()'s error r means to err, "path: reason" with
+ * no line number (there is none), what naming the file expected ("a
+ * catalogue"); returns r. */
+int read_small_file_error(int r, const char *path, size_t max, const char *what,
+                          char *err, size_t errlen);

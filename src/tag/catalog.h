@@ -91,6 +91,10 @@ int catalog_load_default(struct catalog **ret, char *err, size_t errlen);
 struct catalog *catalog_free(struct catalog *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct catalog *, catalog_free);
 
+/* The entries the file lists, without the synthetic apple-other: the count
+ * every message and the documentation give. */
+size_t catalog_listed_entries(const struct catalog *c);
+
 /* Index of the entry with this id, or -ENOENT. */
 ssize_t catalog_find_entry(const struct catalog *c, const char *id);
 /* Index of the product whose canonical name or one of its aliases equals name

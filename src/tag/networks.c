@@ -103,10 +103,12 @@ static int parse_prefix(const struct loader *x, const char *s, size_t l, unsigne
                 return net_error(x, line, "bad prefix (%zu bytes, too long)", l);
         for (size_t i = 0; i < l; i++)
                 if (s[i] == ' ' || s[i] == '\t')
-                        return net_error(x, line, "garbage after prefix '%.*s'", (int) l, s);
+                        return net_error(x, line, "'%.*s': one prefix per line (a comment starts with '#')",
+                                         (int) l, s);
         slash = memchr(s, '/', l);
         if (!slash)
-                return net_error(x, line, "missing prefix length in '%.*s'", (int) l, s);
+                return net_error(x, line, "'%.*s': no prefix length (want address/length, e.g. "
+                                 "17.0.0.0/8)", (int) l, s);
         al = (size_t) (slash - s);
         ll = l - al - 1;
         if (al == 0 || al >= sizeof(addr))
@@ -230,6 +232,14 @@ int networks_load_buffer(const char *name, const char *buf, size_t len, struct n
                 s = nl + 1;
         }
 
+        /* No prefix: nothing would ever be Apple's. */
+        if (n->v4.n + n->v6.n == 0) {
+                if (x.err && x.errlen > 0)
+                        snprintf(x.err, x.errlen, "%s: no prefix: expected one network per line, "
+                                 "address/length (17.0.0.0/8, 2620:149::/36)", x.name);
+                return -EINVAL;
+        }
+
         r = family_finish(&x, &n->v4);
         if (r < 0)
                 return r;
@@ -247,11 +257,8 @@ int networks_load_file(const char *path, struct networks **ret, char *err, size_
         int r;
 
         r = read_small_file(path, NETWORKS_FILE_MAX, &buf, &len);
-        if (r < 0) {
-                if (err && errlen > 0)
-                        snprintf(err, errlen, "%s:0: %s", path, r == -EFBIG ? "file too large" : strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return read_small_file_error(r, path, NETWORKS_FILE_MAX, "a list of networks", err, errlen);
         return networks_load_buffer(path, buf, len, ret, err, errlen);
 }
 
