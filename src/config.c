@@ -349,6 +349,28 @@ static const struct key keys[] = {
         K("daemon", "user", KEY_STRING, user, 0, 0),
 };
 
+_Static_assert(ELEMENTSOF(keys) <= CONFIG_KEYS_MAX, "key_lines too small");
+
+static ssize_t find_key(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (strcmp(keys[i].name, name) == 0)
+                        return (ssize_t) i;
+        return -ENOENT;
+}
+
+unsigned config_key_line(const struct config *c, const char *key) {
+        ssize_t i = find_key(key);
+
+        return i < 0 ? 0 : c->key_lines[i];
+}
+
+void config_forget_key_line(struct config *c, const char *key) {
+        ssize_t i = find_key(key);
+
+        if (i >= 0)
+                c->key_lines[i] = 0;
+}
+
 static int parse_groups(struct parse_state *s, const char *value) {
         struct config *c = s->config;
         char word[16];
@@ -455,6 +477,7 @@ static int handler(void *userdata, const char *section, const char *name, const 
                         parse_error(s, "out of memory");
                         return 0;
                 }
+                s->config->key_lines[i] = s->line;
                 return !s->failed;
         }
         for (size_t i = 0; i < ELEMENTSOF(sections); i++)

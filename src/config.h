@@ -31,6 +31,7 @@
 #define CONFIG_QUEUE_SIZE_MIN (256u * 1024)
 #define CONFIG_QUEUE_SIZE_MAX RING_SIZE_MAX     /* what ring_new() accepts */
 #define CONFIG_INTERVAL_MAX (7 * 24 * 3600)
+#define CONFIG_KEYS_MAX 32
 
 
 struct config {
@@ -64,6 +65,10 @@ struct config {
 
         /* [daemon] */
         char *user;                     /* NULL: keep the user we were started as */
+
+        /* The line of the file each key was set on (0: default or command
+         * line), by key name through config_key_line(), for messages. */
+        unsigned key_lines[CONFIG_KEYS_MAX];
 };
 
 /* A configuration holding every default. */
@@ -89,6 +94,11 @@ void config_apply_reloadable(struct config *c, struct config *next);
 /* Names the keys that differ between a and b and take effect only at a
  * restart ("nflog_groups, mode"), or writes "" when none do. */
 void config_restart_changes(const struct config *a, const struct config *b, char *buf, size_t size);
+
+/* The line of c->source that set key, or 0 (a default, or the command line). */
+unsigned config_key_line(const struct config *c, const char *key);
+/* The command line set key: messages must not point into the file. */
+void config_forget_key_line(struct config *c, const char *key);
 
 /* Value parsers, shared with the command line. Return 0 or -EINVAL. */
 int config_parse_bool(const char *s, bool *ret);

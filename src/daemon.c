@@ -17,6 +17,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "entry.h"
+#include "exit-status.h"
 #include "message-id.h"
 #include "nflog.h"
 #include "prometheus.h"
@@ -211,6 +212,7 @@ static void on_stats_refresh(struct stats *s, struct stats_daemon *dd, void *use
         dd->conntrack_table_entries = d->table.entries;
         dd->conntrack_table_max = d->table.max;
         dd->conntrack_refused = d->table.refused;
+        dd->conntrack_quiet_sec = d->conntrack ? conntrack_quiet_seconds(&d->quiet, now_usec()) : 0;
 }
 
 static void notify_status(struct daemon *d, const char *state) {
@@ -260,11 +262,34 @@ static void watch_table(struct daemon *d, bool now) {
         d->table_report_usec = t;
 }
 
+/* No conntrack event at all: say why, at start and after a quiet while. */
+static void watch_quiet(struct daemon *d, bool at_start) {
+        struct conntrack_stats cs;
+        char advice[512];
+        int64_t entries = -1;
+        struct entry *e;
+
+        if (!d->conntrack)
+                return;
+        /* Later ticks use what watch_table() read. */
+        if (d->conntrack_table && (!at_start || conntrack_table_read(d->conntrack_table, &d->table) >= 0))
+                entries = (int64_t) d->table.entries;
+        conntrack_input_get_stats(d->conntrack, &cs);
+        if (!conntrack_quiet_check(&d->quiet, cs.events, entries, at_start, now_usec(), advice,
+                                   sizeof(advice)))
+                return;
+        e = daemon_entry(d, MESSAGE_ID_KERNEL_SETTING_STR, 4, "%s", advice);
+        if (e)
+                (void) entry_add_field(e, "EVENT_ACTION", "conntrack-quiet");
+        daemon_submit(d, e);
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         struct daemon *d = userdata;
 
         report_losses(d);
         watch_table(d, false);
+        watch_quiet(d, false);
         if (++d->ticks % DAEMON_STATUS_TICKS == 0)
                 notify_status(d, NULL);
         (void) sd_event_source_set_time_relative(s, DAEMON_TICK_USEC);
@@ -629,13 +654,32 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
         d->writer_running = true;
 
         log_started(d);
-        if (d->conntrack)
+        if (d->conntrack) {
                 warn_kernel_settings(d);
+                conntrack_quiet_start(&d->quiet, now_usec());
+                watch_quiet(d, true);
+        }
         queue_flush(d->queue);
 
         *ret = d;
         d = NULL;
         return 0;
+}
+
+int daemon_exit_status(int r) {
+        switch (r) {
+        case -EPERM:
+        case -EACCES:
+                return EXIT_STATUS_NO_PERMISSION;
+        case -EINVAL:           /* a catalogue or networks file that does not load */
+        case -ENOENT:
+        case -EISDIR:
+        case -EFBIG:
+        case -ESRCH:            /* user= names no user */
+                return EXIT_STATUS_INVALID_DATA;
+        default:
+                return EXIT_STATUS_FAILURE;
+        }
 }
 
 /* Stops the inputs so that nothing more comes, and handles what the kernel

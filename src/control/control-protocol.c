@@ -204,6 +204,7 @@ static json_object *daemon_json(const struct stats *s, bool *ok) {
         add(o, "unmatched_connections", json_object_new_uint64(s->unmatched_connections), ok);
         add(o, "unmatched_packets", json_object_new_uint64(s->unmatched_packets), ok);
         add(o, "conntrack_table", conntrack_table_json(d, ok), ok);
+        add(o, "conntrack_quiet_sec", json_object_new_uint64(d->conntrack_quiet_sec), ok);
         return o;
 }
 
@@ -286,7 +287,7 @@ int control_reply(const struct stats *s, const struct control_request *req, uint
         catalog = json_object_new_object();
         if (catalog) {
                 add(catalog, "source", json_object_new_string(s->catalog->source), &ok);
-                add(catalog, "entries", json_object_new_uint64(s->n_entries), &ok);
+                add(catalog, "entries", json_object_new_uint64(catalog_listed_entries(s->catalog)), &ok);
                 add(catalog, "products", json_object_new_uint64(s->n_products), &ok);
         }
         add(root, "catalog", catalog, &ok);

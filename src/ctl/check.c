@@ -49,7 +49,7 @@ static int report_error(const struct ctl *ctl, const char *path, int r, const ch
                     json_print(o, stdout) < 0)
                         ctl_error("failed to print JSON");
         }
-        return CTL_EXIT_ERROR;
+        return CTL_EXIT_DATA;
 }
 
 int verb_check(struct ctl *ctl, int argc, char **argv) {

@@ -130,9 +130,10 @@ int verb_list(struct ctl *ctl, int argc, char **argv) {
         for (size_t k = 0; k < n_services; k++) {
                 ssize_t i = catalog_find_entry(ctl->catalog, services[k]);
 
-                if (i < 0 || !ctl_entry_listed(ctl->catalog, (size_t) i))
-                        return ctl_error("unknown service '%s' (see 'appleflowctl list')",
-                                         services[k]);
+                if (i < 0 || !ctl_entry_listed(ctl->catalog, (size_t) i)) {
+                        ctl_error("unknown service '%s' (see 'appleflowctl list')", services[k]);
+                        return CTL_EXIT_USAGE;
+                }
                 f.services[f.n_services++] = (size_t) i;
         }
 

@@ -116,7 +116,7 @@ int main(int argc, char **argv) {
         ctl_done(&ctl);
         if (fflush(stdout) != 0 || ferror(stdout)) {
                 ctl_error("failed to write the output");
-                return CTL_EXIT_ERROR;
+                return CTL_EXIT_FAILURE;
         }
-        return r < 0 ? CTL_EXIT_ERROR : r;
+        return r < 0 ? CTL_EXIT_FAILURE : r;
 }

@@ -41,6 +41,11 @@ int json_add_bool(struct json_object *o, const char *key, bool v);
 int json_add(struct json_object *o, const char *key, struct json_object *v);
 int json_append(struct json_object *array, struct json_object *v);
 
+/* one when n is 1, many otherwise: "1 entry", "2 entries". */
+static inline const char *plural(uint64_t n, const char *one, const char *many) {
+        return n == 1 ? one : many;
+}
+
 /* "5223", "16384-16387", "1099,8043" into buf. */
 char *format_ports(const struct catalog_entry *e, char *buf, size_t size);
 /* "FaceTime, Messages (iChat)" into buf; "-" when there are none. */

@@ -53,6 +53,7 @@ struct stats_daemon {
         uint64_t conntrack_table_entries;               /* the kernel's table, at the last tick */
         uint64_t conntrack_table_max;                   /* 0: no limit, or unknown */
         uint64_t conntrack_refused;                     /* new connections refused, table full */
+        uint64_t conntrack_quiet_sec;                   /* no conntrack event for so long; 0: fine */
 };
 
 struct stats_counters {
