@@ -602,6 +602,31 @@ static void append(char *buf, size_t size, const char *name) {
         snprintf(buf + n, size - n, "%s%s", n > 0 ? ", " : "", name);
 }
 
+void config_reload_changes(const struct config *a, const struct config *b, char *buf, size_t size) {
+        char item[128];
+
+        if (size == 0)
+                return;
+        buf[0] = '\0';
+        /* catalog= and networks=: the caller compares the files by what they hold. */
+        if (a->log_min_confidence != b->log_min_confidence) {
+                snprintf(item, sizeof(item), "log_min_confidence %s → %s",
+                         confidence_to_string(a->log_min_confidence),
+                         confidence_to_string(b->log_min_confidence));
+                append(buf, size, item);
+        }
+        if (a->log_connection_end != b->log_connection_end) {
+                snprintf(item, sizeof(item), "log_connection_end %s → %s",
+                         a->log_connection_end ? "yes" : "no", b->log_connection_end ? "yes" : "no");
+                append(buf, size, item);
+        }
+        if (MAX(b->receive_buffer_max, a->receive_buffer) != a->receive_buffer_max) {
+                snprintf(item, sizeof(item), "receive_buffer_max %u → %u", a->receive_buffer_max,
+                         MAX(b->receive_buffer_max, a->receive_buffer));
+                append(buf, size, item);
+        }
+}
+
 void config_restart_changes(const struct config *a, const struct config *b, char *buf, size_t size) {
         if (size == 0)
                 return;

@@ -91,6 +91,11 @@ int config_validate(const struct config *c, char *err, size_t errlen);
  * log_min_confidence, log_connection_end, receive_buffer_max) from next into
  * c; next is left with c's old strings, for freeing. */
 void config_apply_reloadable(struct config *c, struct config *next);
+/* Names the keys that differ between a and b and take effect at a reload,
+ * with both values ("log_min_confidence medium → high"), or writes "" when
+ * none do. catalog= and networks= are not among them: what matters is
+ * whether the files' contents changed. */
+void config_reload_changes(const struct config *a, const struct config *b, char *buf, size_t size);
 /* Names the keys that differ between a and b and take effect only at a
  * restart ("nflog_groups, mode"), or writes "" when none do. */
 void config_restart_changes(const struct config *a, const struct config *b, char *buf, size_t size);

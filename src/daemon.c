@@ -20,6 +20,7 @@
 #include "exit-status.h"
 #include "message-id.h"
 #include "nflog.h"
+#include "nflog-holder.h"
 #include "prometheus.h"
 #include "queue.h"
 #include "ring.h"
@@ -279,8 +280,8 @@ static void watch_quiet(struct daemon *d, bool at_start) {
                                    sizeof(advice)))
                 return;
         e = daemon_entry(d, MESSAGE_ID_KERNEL_SETTING_STR, 4, "%s", advice);
-        if (e)
-                (void) entry_add_field(e, "EVENT_ACTION", "conntrack-quiet");
+        if (e && entries >= 0)
+                (void) entry_add_field(e, "CONNTRACK_ENTRIES", "%" PRId64, entries);
         daemon_submit(d, e);
 }
 
@@ -307,10 +308,33 @@ static void reload_failed(struct daemon *d, const char *what, const char *error)
         daemon_submit(d, e);
 }
 
+/* What a reload changes, keys and files: "catalogue /etc/x.tsv changed (142 →
+ * 143 entries); log_min_confidence medium → high", or "" when nothing does. */
+static void describe_reload(const struct daemon *d, const struct config *next, const struct tagset *set,
+                            char *buf, size_t size) {
+        const struct catalog *a = d->tagset.catalog, *b = set->catalog;
+        size_t n = 0;
+        char keys[512];
+
+        buf[0] = '\0';
+        if (a->digest != b->digest || strcmp(a->source, b->source) != 0)
+                n += (size_t) snprintf(buf + n, size - n, "catalogue %s %s (%zu → %zu entries)", b->source,
+                                       strcmp(a->source, b->source) != 0 ? "in place of the old one" :
+                                       "changed", catalog_listed_entries(a), catalog_listed_entries(b));
+        if (n < size && (networks_digest(d->tagset.networks) != networks_digest(set->networks) ||
+                         strcmp(networks_source(d->tagset.networks), networks_source(set->networks)) != 0))
+                n += (size_t) snprintf(buf + n, size - n, "%snetworks %s changed (%zu → %zu prefixes)",
+                                       n > 0 ? "; " : "", networks_source(set->networks),
+                                       networks_count(d->tagset.networks), networks_count(set->networks));
+        config_reload_changes(d->config, next, keys, sizeof(keys));
+        if (n < size && keys[0])
+                snprintf(buf + n, size - n, "%s%s", n > 0 ? "; " : "", keys);
+}
+
 static void daemon_reload(struct daemon *d) {
         _cleanup_(config_freep) struct config *next = NULL;
         struct tagset set = {}, old;
-        char err[CONFIG_ERROR_MAX], restart[256];
+        char err[CONFIG_ERROR_MAX], restart[256], changes[1024];
         struct entry *e;
         int r;
 
@@ -333,6 +357,8 @@ static void daemon_reload(struct daemon *d) {
                 goto done;
         }
 
+        describe_reload(d, next, &set, changes, sizeof(changes));
+
         /* Entries in the ring are preformatted: nothing else points into the
          * old catalogue, and this thread is the only one that tags. */
         old = d->tagset;
@@ -346,10 +372,8 @@ static void daemon_reload(struct daemon *d) {
                 (void) conntrack_input_set_rcvbuf(d->conntrack, d->config->receive_buffer,
                                                   d->config->receive_buffer_max);
 
-        e = daemon_entry(d, MESSAGE_ID_RELOADED_STR, 5,
-                         "Reloaded: catalogue %s (%zu entries), networks %s (%zu prefixes)%s%s%s",
-                         d->tagset.catalog->source, d->tagset.catalog->n_entries,
-                         networks_source(d->tagset.networks), networks_count(d->tagset.networks),
+        e = daemon_entry(d, MESSAGE_ID_RELOADED_STR, 5, "Reloaded: %s%s%s%s",
+                         changes[0] ? changes : "nothing changed",
                          restart[0] ? "; changes to " : "", restart, restart[0] ? " take effect at restart" : "");
         if (e) {
                 (void) entry_add_field(e, "CATALOG_SOURCE", "%s", d->tagset.catalog->source);
@@ -393,7 +417,7 @@ static void warn_kernel_settings(struct daemon *d) {
         }
 }
 
-static void open_statistics_files(struct daemon *d) {
+static int open_statistics_files(struct daemon *d, char *fatal, size_t fatal_size) {
         const struct config *c = d->config;
         char err[STATE_ERROR_MAX];
         int r;
@@ -417,6 +441,13 @@ static void open_statistics_files(struct daemon *d) {
                         daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
                                                       "Statistics will not be saved: %s: %s",
                                                       c->state_directory, strerror(-r)));
+                /* Two daemons on one directory would overwrite each other's totals. */
+                r = state_lock(d->state, fatal, fatal_size);
+                if (r == -EBUSY)
+                        return r;
+                if (r < 0)
+                        daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                                      "The state directory is not locked: %s", fatal));
                 r = state_load(d->state, err, sizeof(err));
                 if (r < 0 && r != -ENOENT)
                         daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
@@ -446,6 +477,7 @@ static void open_statistics_files(struct daemon *d) {
                                                       "Prometheus file %s will not be written: %s",
                                                       c->prometheus_file, strerror(-r)));
         }
+        return 0;
 }
 
 /* A warning, not a refusal to start: root can still ask. */
@@ -464,6 +496,23 @@ static void open_control_to_group(struct daemon *d) {
                                       "%s stays open to root only: cannot give it to group %s: %s%s",
                                       d->config->control_socket, group,
                                       r == -ENOENT ? "no such group" : strerror(-r), hint));
+}
+
+/* The kernel says EPERM both for a group another socket has bound and for
+ * missing privileges: its list of bound groups tells them apart. */
+static int nflog_bind_error(const struct config *c, int r, char *err, size_t errlen) {
+        char holder[256];
+
+        if ((r == -EPERM || r == -EBUSY) &&
+            nflog_group_holder("/proc", c->nflog_groups, c->n_nflog_groups, holder, sizeof(holder)) > 0) {
+                snprintf(err, errlen, "Cannot bind the NFLOG groups: %s; stop it (ulogd2, another "
+                         "appleflowd), or choose another group in nflog_groups= and the firewall's "
+                         "'log group' rule", holder);
+                return -EBUSY;
+        }
+        snprintf(err, errlen, "Cannot bind the NFLOG groups: %s%s", strerror(-r),
+                 r == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
+        return r;
 }
 
 static int open_inputs(struct daemon *d, char *err, size_t errlen) {
@@ -495,12 +544,8 @@ static int open_inputs(struct daemon *d, char *err, size_t errlen) {
         if (c->n_nflog_groups > 0) {
                 r = nflog_input_new(&d->nflog, c->nflog_groups, c->n_nflog_groups, c->receive_buffer,
                                     daemon_handle_flow, d);
-                if (r < 0) {
-                        snprintf(err, errlen, "Cannot bind the NFLOG groups: %s%s", strerror(-r),
-                                 r == -EBUSY ? " (another program, e.g. ulogd2, has one of them)" :
-                                 r == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
-                        return r;
-                }
+                if (r < 0)
+                        return nflog_bind_error(c, r, err, errlen);
                 r = sd_event_add_io(d->event, &d->nflog_source, nflog_input_fd(d->nflog), EPOLLIN, on_nflog, d);
                 if (r < 0) {
                         snprintf(err, errlen, "Cannot watch the NFLOG socket: %s", strerror(-r));
@@ -623,7 +668,9 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
                 snprintf(err, errlen, "Cannot set up the statistics timer: %s", strerror(-r));
                 return r;
         }
-        open_statistics_files(d);
+        r = open_statistics_files(d, err, errlen);
+        if (r < 0)
+                return r;
         /* Before privileges go: the socket's directory may be root's. */
         r = control_new(&d->control, d->event, d->stats, config->control_socket);
         if (r == -EADDRINUSE) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "conntrack-quiet.h"
+#include "macro.h"
 
 void conntrack_quiet_start(struct conntrack_quiet *q, uint64_t now_usec) {
         *q = (struct conntrack_quiet) { .since_usec = now_usec };
@@ -50,18 +51,16 @@ bool conntrack_quiet_check(struct conntrack_quiet *q, uint64_t events, int64_t t
                         return false;
                 conntrack_quiet_advice(0, table_entries, buf, size);
         } else {
-                uint64_t quiet = conntrack_quiet_seconds(q, now_usec);
-
-                if (quiet == 0)
+                if (now_usec < q->since_usec || now_usec - q->since_usec < CONNTRACK_QUIET_USEC)
                         return false;
-                conntrack_quiet_advice(quiet, table_entries, buf, size);
+                conntrack_quiet_advice((now_usec - q->since_usec) / 1000000, table_entries, buf, size);
         }
         q->warned = true;
         return true;
 }
 
 uint64_t conntrack_quiet_seconds(const struct conntrack_quiet *q, uint64_t now_usec) {
-        if (now_usec < q->since_usec || now_usec - q->since_usec < CONNTRACK_QUIET_USEC)
+        if (!q->warned)
                 return 0;
-        return (now_usec - q->since_usec) / 1000000;
+        return MAX(now_usec > q->since_usec ? (now_usec - q->since_usec) / 1000000 : 0, (uint64_t) 1);
 }

@@ -31,7 +31,7 @@ void conntrack_quiet_start(struct conntrack_quiet *q, uint64_t now_usec);
 bool conntrack_quiet_check(struct conntrack_quiet *q, uint64_t events, int64_t table_entries,
                            bool at_start, uint64_t now_usec, char *buf, size_t size);
 
-/* Seconds without an event, once that is long enough to warn; else 0. */
+/* Seconds without an event (at least 1) once a warning was given; else 0. */
 uint64_t conntrack_quiet_seconds(const struct conntrack_quiet *q, uint64_t now_usec);
 
 /* The sentence, for quiet_sec seconds without an event (0: at start). */

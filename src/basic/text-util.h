@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -35,6 +36,15 @@ static inline void trim(const char **s, size_t *len) {
 /* Writes the message to err (when err and errlen are set) and returns r:
  * return errorf(-EINVAL, err, errlen, "%s:%u: bad port", path, line); */
 int errorf(int r, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* FNV-1a over len bytes: tells one version of a file from another. */
+static inline uint64_t text_digest(const char *s, size_t len) {
+        uint64_t h = 0xcbf29ce484222325ull;
+
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ (unsigned char) s[i]) * 0x100000001b3ull;
+        return h;
+}
 
 /* Well-formed UTF-8: no overlong forms, no surrogates, at most U+10FFFF. */
 bool utf8_valid(const char *s, size_t len);

@@ -425,6 +425,7 @@ int catalog_load_buffer(const char *name, const char *buf, size_t len, struct ca
         c->entries = (struct catalog_entry *) (c + 1);
         c->products = (struct catalog_product *) (c->entries + p.max_entries + 1);
         snprintf(c->source, sizeof(c->source), "%s", p.name);
+        c->digest = text_digest(buf, len);
         p.c = c;
 
         for (s = buf; s < end;) {

@@ -72,6 +72,7 @@ struct catalog_entry {
 
 struct catalog {
         char source[256];               /* file name, or "built-in" */
+        uint64_t digest;                /* of the text it was read from: a reload tells changes */
         struct catalog_entry *entries;  /* n_entries, the last is CATALOG_APPLE_OTHER_ID */
         size_t n_entries;
         struct catalog_product *products;

@@ -44,6 +44,7 @@ struct family {
 
 struct networks {
         char source[256];
+        uint64_t digest;                /* of the text it was read from */
         struct family v4, v6;
 };
 
@@ -185,6 +186,7 @@ int networks_load_buffer(const char *name, const char *buf, size_t len, struct n
         if (!n)
                 return -ENOMEM;
         snprintf(n->source, sizeof(n->source), "%s", x.name);
+        n->digest = text_digest(buf, len);
         n->v4.addr_len = 4;
         n->v6.addr_len = 16;
         n->v4.prefixes = calloc(max, sizeof(struct prefix));
@@ -314,6 +316,10 @@ int networks_match(const struct networks *n, int family, const void *addr, const
 
 size_t networks_count(const struct networks *n) {
         return n ? n->v4.n + n->v6.n : 0;
+}
+
+uint64_t networks_digest(const struct networks *n) {
+        return n ? n->digest : 0;
 }
 
 const char *networks_source(const struct networks *n) {

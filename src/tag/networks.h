@@ -31,3 +31,5 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct networks *, networks_free);
 int networks_match(const struct networks *n, int family, const void *addr, const char **ret_text);
 size_t networks_count(const struct networks *n);
 const char *networks_source(const struct networks *n);
+/* Of the text it was read from: equal digests, same list. */
+uint64_t networks_digest(const struct networks *n);
