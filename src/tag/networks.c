@@ -318,6 +318,12 @@ size_t networks_count(const struct networks *n) {
         return n ? n->v4.n + n->v6.n : 0;
 }
 
+const char *networks_prefix(const struct networks *n, int family, size_t i) {
+        const struct family *f = !n ? NULL : family == AF_INET ? &n->v4 : family == AF_INET6 ? &n->v6 : NULL;
+
+        return f && i < f->n ? f->prefixes[i].text : NULL;
+}
+
 uint64_t networks_digest(const struct networks *n) {
         return n ? n->digest : 0;
 }
