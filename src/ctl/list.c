@@ -41,6 +41,7 @@ static int print_text(const struct catalog *c, const struct list_filter *f, size
         if (!t)
                 return -ENOMEM;
         /* On a narrow terminal the long text gives way; piped, lines are whole. */
+        table_shrinkable(t, 1);
         table_shrinkable(t, 4);
         table_shrinkable(t, 5);
         for (size_t i = 0; i < c->n_entries; i++) {

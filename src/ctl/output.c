@@ -11,7 +11,7 @@
 #include "output.h"
 #include "tagger.h"
 
-#define TABLE_SHRINK_MIN 12
+#define TABLE_SHRINK_MIN 6
 
 struct table {
         unsigned n_columns;

@@ -180,11 +180,18 @@ static void print_header(const struct catalog *c, const struct rules *r, const c
         printf("# Accepts the ports Apple lists for:");
         for (size_t k = 0; k < r->n_products; k++)
                 printf("%s %s", k > 0 ? "," : "", c->products[r->products[k]].name);
-        printf("\n# What they allow: TCP to %zu %s and UDP to %zu %s (%zu and %zu ports), %s.\n",
-               count_runs(&r->ports[0]), plural(count_runs(&r->ports[0]), "port or range", "ports or ranges"),
-               count_runs(&r->ports[1]), plural(count_runs(&r->ports[1]), "port or range", "ports or ranges"),
-               r->ports[0].n_ports, r->ports[1].n_ports,
-               r->nets ? "to Apple's networks only" : "to any destination");
+        printf("\n# What they allow:");
+        for (unsigned t = 0; t < ELEMENTSOF(transport_names); t++) {
+                size_t n = r->ports[t].n_ports, runs = count_runs(&r->ports[t]);
+
+                if (n == 0)
+                        printf(" no %s%s", t == 0 ? "TCP" : "UDP", t == 0 ? " and" : "");
+                else
+                        printf(" %s to %zu %s in %zu %s%s", t == 0 ? "TCP" : "UDP", n,
+                               plural(n, "port", "ports"), runs, plural(runs, "range", "ranges"),
+                               t == 0 ? " and" : "");
+        }
+        printf(", %s.\n", r->nets ? "to Apple's networks only" : "to any destination");
         if (r->nets)
                 printf("# Apple's networks: %zu prefixes from %s.\n", networks_count(r->nets),
                        networks_source(r->nets));
