@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "config.h"
@@ -185,9 +186,9 @@ int config_parse_families(const char *s, unsigned *ret) {
         unsigned mask = 0;
 
         while (next_word(&s, word, sizeof(word))) {
-                if (strcmp(word, "ipv4") == 0)
+                if (strcasecmp(word, "ipv4") == 0)
                         mask |= INPUT_FAMILY_IPV4;
-                else if (strcmp(word, "ipv6") == 0)
+                else if (strcasecmp(word, "ipv6") == 0)
                         mask |= INPUT_FAMILY_IPV6;
                 else
                         return -EINVAL;

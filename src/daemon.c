@@ -585,6 +585,17 @@ static int setup_event(struct daemon *d) {
         return sd_event_source_set_enabled(d->tick, SD_EVENT_ONESHOT);
 }
 
+/* "medium or high confidence", for the start entry. */
+static const char *confidence_phrase(enum confidence c) {
+        return c <= CONFIDENCE_LOW ? "any confidence" :
+               c == CONFIDENCE_MEDIUM ? "medium or high confidence" : "high confidence only";
+}
+
+static const char *output_phrase(enum output_mode m) {
+        return m == OUTPUT_JOURNAL ? "the journal" :
+               m == OUTPUT_JSON ? "standard output as JSON" : "standard output (console)";
+}
+
 static void log_started(struct daemon *d) {
         const struct config *c = d->config;
         char groups[CONFIG_NFLOG_GROUPS_MAX * 6 + 1] = "", inputs[64 + sizeof(groups)];
@@ -602,14 +613,14 @@ static void log_started(struct daemon *d) {
 
         e = daemon_entry(d, MESSAGE_ID_STARTED_STR, 5,
                          "appleflowd " PACKAGE_VERSION " started: %s; catalogue %s (%zu entries, %zu products), "
-                         "networks %s (%zu prefixes); %s confidence and up to %s",
-                         inputs, d->tagset.catalog->source, d->tagset.catalog->n_entries,
+                         "networks %s (%zu prefixes); logs connections of %s to %s",
+                         inputs, d->tagset.catalog->source, catalog_listed_entries(d->tagset.catalog),
                          d->tagset.catalog->n_products, networks_source(d->tagset.networks),
-                         networks_count(d->tagset.networks), confidence_to_string(c->log_min_confidence),
-                         output_mode_to_string(writer_mode(d->writer)));
+                         networks_count(d->tagset.networks), confidence_phrase(c->log_min_confidence),
+                         output_phrase(writer_mode(d->writer)));
         if (e) {
                 (void) entry_add_field(e, "CATALOG_SOURCE", "%s", d->tagset.catalog->source);
-                (void) entry_add_field(e, "CATALOG_ENTRIES", "%zu", d->tagset.catalog->n_entries);
+                (void) entry_add_field(e, "CATALOG_ENTRIES", "%zu", catalog_listed_entries(d->tagset.catalog));
                 (void) entry_add_field(e, "NETWORKS_SOURCE", "%s", networks_source(d->tagset.networks));
                 (void) entry_add_field(e, "NETWORKS_PREFIXES", "%zu", networks_count(d->tagset.networks));
                 (void) entry_add_field(e, "CONFIG_FILE", "%s", c->source ?: "none (defaults)");

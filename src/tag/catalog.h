@@ -103,5 +103,10 @@ ssize_t catalog_find_entry(const struct catalog *c, const char *id);
 ssize_t catalog_find_product(const struct catalog *c, const char *name);
 bool catalog_entry_has_product(const struct catalog_entry *e, size_t product);
 
+/* protocol as messages name it, into buf: every protocol the column lists,
+ * by its abbreviation where it has one ("SSH/SFTP/scp", "FTP data"), joined
+ * with '/'. Returns the length; "" for an empty column. */
+size_t catalog_protocol_short(const char *protocol, char *buf, size_t size);
+
 const char *transport_to_string(unsigned transports, bool unspecified); /* "tcp", "udp", "tcp/udp", "-" */
 const char *catalog_scope_to_string(enum catalog_scope s);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "tagger.h"
@@ -82,7 +83,7 @@ int confidence_from_string(const char *s, enum confidence *ret) {
         if (!s)
                 return -EINVAL;
         for (unsigned i = 0; i < ELEMENTSOF(confidence_names); i++)
-                if (strcmp(s, confidence_names[i]) == 0) {
+                if (strcasecmp(s, confidence_names[i]) == 0) {       /* keywords: any case */
                         *ret = (enum confidence) i;
                         return 0;
                 }

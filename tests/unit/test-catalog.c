@@ -355,6 +355,35 @@ static void test_file(void **state) {
         assert_ptr_equal(c, SENTINEL);
 }
 
+/* Messages name every protocol the port is for, by abbreviation where the
+ * column gives one. */
+static void test_protocol_short(void **state) {
+        static const char *const cases[][2] = {
+                { "Real-Time Transport Protocol (RTP), Real-Time Control Protocol (RTCP)", "RTP/RTCP" },
+                { "Secure Shell (SSH), SSH File Transfer Protocol (SFTP), secure copy (scp)", "SSH/SFTP/scp" },
+                { "File Transfer Protocol (FTP) data", "FTP data" },
+                { "Bootstrap Protocol Server (BootP, bootps)", "BootP" },
+                { "Virtual Network Computing (VNC) (unregistered use)", "VNC (unregistered use)" },
+                { "RTSP (unregistered use), Automatic Router Configuration Protocol (ARCP)",
+                  "RTSP (unregistered use)/ARCP" },
+                { "Wi-Fi Calling (IKEv2)", "Wi-Fi Calling (IKEv2)" },
+                { "HTTP (web service/site)", "HTTP (web service/site)" },
+                { "Multicast DNS (mDNS)", "mDNS" },
+                { "Echo", "Echo" },
+                { "-", "" },
+                { "", "" },
+        };
+        char buf[CATALOG_PROTOCOL_MAX], small[8];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                assert_int_equal(catalog_protocol_short(cases[i][0], buf, sizeof(buf)), strlen(cases[i][1]));
+                assert_string_equal(buf, cases[i][1]);
+        }
+        /* Cut to the buffer, never past it. */
+        assert_int_equal(catalog_protocol_short(cases[1][0], small, sizeof(small)), 7);
+        assert_string_equal(small, "SSH/SFT");
+}
+
 static void test_default(void **state) {
         _cleanup_(catalog_freep) struct catalog *c = NULL;
         char err[CATALOG_ERROR_MAX] = "";
@@ -381,7 +410,7 @@ int main(void) {
                 cmocka_unit_test(test_ports),    cmocka_unit_test(test_columns),
                 cmocka_unit_test(test_ids),      cmocka_unit_test(test_lengths),
                 cmocka_unit_test(test_products_bad), cmocka_unit_test(test_lines),
-                cmocka_unit_test(test_good),     cmocka_unit_test(test_empty),
+                cmocka_unit_test(test_good), cmocka_unit_test(test_protocol_short),     cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_file),     cmocka_unit_test(test_default),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -153,6 +153,14 @@ static void test_errors(void **state) {
                      "t.conf:2: invalid confidence 'sure' for log_min_confidence (low, medium, high)");
         expect_error("[tagging]\nlog_min_confidence = none\n",
                      "t.conf:2: invalid confidence 'none' for log_min_confidence (low, medium, high)");
+        /* Keywords take any case, as booleans do. */
+        c = load("[tagging]\nlog_min_confidence = High\nlog_connection_end = No\n"
+                 "[input]\nfamilies = IPv4\n[output]\nmode = Journal\n", 0);
+        assert_int_equal(c->log_min_confidence, CONFIDENCE_HIGH);
+        assert_false(c->log_connection_end);
+        assert_int_equal(c->families, INPUT_FAMILY_IPV4);
+        assert_int_equal(c->output, OUTPUT_JOURNAL);
+        config_free(c);
         expect_error("[output]\nmode = syslog\n",
                      "t.conf:2: invalid output mode 'syslog' (auto, journal, console, json)");
         /* A size in bytes, from the smallest to the largest ring the daemon
