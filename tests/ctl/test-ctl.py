@@ -434,6 +434,8 @@ def test_firewall():
             cases = {
                 "facetime": ["rules", "--product", "FaceTime"],
                 "messages-ip6": ["rules", "--product", "iChat", "--table", "ip6 apple6"],
+                "facetime-apple": ["rules", "--product", "FaceTime", "--apple-only", "--apple-networks"],
+                "facetime-apple-ip": ["rules", "--product", "FaceTime", "--apple-networks", "--table", "ip a4"],
                 "sample": ["--catalog", str(SAMPLE), "rules", "--product", "Alpha",
                            "--product", "Beta", "--product", "Gamma"],
                 "everything": ["rules"] + [a for p in all_products() for a in ("--product", p)],
