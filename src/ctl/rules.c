@@ -415,8 +415,8 @@ static int parse_table(const struct ctl *ctl, struct rules *r, const char *arg,
 
         if (r->format == FORMAT_IPTABLES) {
                 for (size_t i = 0; i < ELEMENTSOF(ipt_tables); i++)
-                        if (strcmp(arg, ipt_tables[i]) == 0) {
-                                r->table = arg;
+                        if (strcasecmp(arg, ipt_tables[i]) == 0) {
+                                r->table = ipt_tables[i];
                                 return 0;
                         }
                 return ctl_usage_error(ctl, "--table '%s': not filter, mangle, raw or security",
@@ -433,7 +433,7 @@ static int parse_table(const struct ctl *ctl, struct rules *r, const char *arg,
                 buf[space - buf] = 0;
                 r->family = NULL;
                 for (size_t i = 0; i < ELEMENTSOF(nft_families); i++)
-                        if (strcmp(buf, nft_families[i]) == 0)
+                        if (strcasecmp(buf, nft_families[i]) == 0)
                                 r->family = nft_families[i];
                 if (!r->family)
                         return ctl_usage_error(ctl, "--table '%s': family not ip, ip6, inet, "

@@ -22,7 +22,7 @@ cp "$E2E_TOPDIR/data/apple-ports.tsv" "$catalog"
 
 e2e_servers tcp:40123
 e2e_daemon_start --catalog "$catalog"
-entries=$(e2e_ctl check --json "$catalog" | "$E2E_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["entries"])')
+entries=$(e2e_ctl check --json "$catalog" | "$E2E_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["catalog"]["entries"])')
 
 # 0. Nothing changed, and the entry says so.
 kill -HUP "$E2E_DAEMON_PID"
