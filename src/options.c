@@ -47,7 +47,8 @@ void options_help(const char *program) {
                "     --log-min-confidence=C    low, medium or high\n"
                "     --state-directory=PATH    Where statistics are kept\n"
                "     --control-socket=PATH     Socket for appleflowctl\n"
-               "  -n --check-config            Check configuration, catalogue and networks, then exit\n"
+               "  -n --check-config            Check what a start would: configuration, catalogue,\n"
+               "                               networks, user, group and directories; then exit\n"
                "     --version                 Show the version\n"
                "  -h --help                    Show this help\n",
                program, CONFIG_DEFAULT_PATH);
