@@ -317,10 +317,12 @@ static void describe_reload(const struct daemon *d, const struct config *next, c
         char keys[512];
 
         buf[0] = '\0';
-        if (a->digest != b->digest || strcmp(a->source, b->source) != 0)
-                n += (size_t) snprintf(buf + n, size - n, "catalogue %s %s (%zu → %zu entries)", b->source,
-                                       strcmp(a->source, b->source) != 0 ? "in place of the old one" :
-                                       "changed", catalog_listed_entries(a), catalog_listed_entries(b));
+        if (strcmp(a->source, b->source) != 0)
+                n += (size_t) snprintf(buf + n, size - n, "catalogue %s in place of %s (%zu → %zu entries)",
+                                       b->source, a->source, catalog_listed_entries(a), catalog_listed_entries(b));
+        else if (a->digest != b->digest)
+                n += (size_t) snprintf(buf + n, size - n, "catalogue %s changed (%zu → %zu entries)", b->source,
+                                       catalog_listed_entries(a), catalog_listed_entries(b));
         if (n < size && (networks_digest(d->tagset.networks) != networks_digest(set->networks) ||
                          strcmp(networks_source(d->tagset.networks), networks_source(set->networks)) != 0))
                 n += (size_t) snprintf(buf + n, size - n, "%snetworks %s changed (%zu → %zu prefixes)",
