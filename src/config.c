@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "config.h"
@@ -187,9 +188,9 @@ int config_parse_families(const char *s, unsigned *ret) {
         unsigned mask = 0;
 
         while (next_word(&s, word, sizeof(word))) {
-                if (strcmp(word, "ipv4") == 0)
+                if (strcasecmp(word, "ipv4") == 0)
                         mask |= INPUT_FAMILY_IPV4;
-                else if (strcmp(word, "ipv6") == 0)
+                else if (strcasecmp(word, "ipv6") == 0)
                         mask |= INPUT_FAMILY_IPV6;
                 else
                         return -EINVAL;
@@ -366,6 +367,28 @@ static const struct key keys[] = {
         K("daemon", "user", KEY_STRING, user, 0, 0),
 };
 
+_Static_assert(ELEMENTSOF(keys) <= CONFIG_KEYS_MAX, "key_lines too small");
+
+static ssize_t find_key(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (strcmp(keys[i].name, name) == 0)
+                        return (ssize_t) i;
+        return -ENOENT;
+}
+
+unsigned config_key_line(const struct config *c, const char *key) {
+        ssize_t i = find_key(key);
+
+        return i < 0 ? 0 : c->key_lines[i];
+}
+
+void config_forget_key_line(struct config *c, const char *key) {
+        ssize_t i = find_key(key);
+
+        if (i >= 0)
+                c->key_lines[i] = 0;
+}
+
 static int parse_groups(struct parse_state *s, const char *value) {
         struct config *c = s->config;
         char word[16];
@@ -533,6 +556,7 @@ static int handler(void *userdata, const char *section, const char *name, const 
                         parse_error(s, "out of memory");
                         return 0;
                 }
+                s->config->key_lines[i] = s->line;
                 return !s->failed;
         }
         for (size_t i = 0; i < ELEMENTSOF(sections); i++)
@@ -657,6 +681,31 @@ static void append(char *buf, size_t size, const char *name) {
         size_t n = strlen(buf);
 
         snprintf(buf + n, size - n, "%s%s", n > 0 ? ", " : "", name);
+}
+
+void config_reload_changes(const struct config *a, const struct config *b, char *buf, size_t size) {
+        char item[128];
+
+        if (size == 0)
+                return;
+        buf[0] = '\0';
+        /* catalog= and networks=: the caller compares the files by what they hold. */
+        if (a->log_min_confidence != b->log_min_confidence) {
+                snprintf(item, sizeof(item), "log_min_confidence %s → %s",
+                         confidence_to_string(a->log_min_confidence),
+                         confidence_to_string(b->log_min_confidence));
+                append(buf, size, item);
+        }
+        if (a->log_connection_end != b->log_connection_end) {
+                snprintf(item, sizeof(item), "log_connection_end %s → %s",
+                         a->log_connection_end ? "yes" : "no", b->log_connection_end ? "yes" : "no");
+                append(buf, size, item);
+        }
+        if (MAX(b->receive_buffer_max, a->receive_buffer) != a->receive_buffer_max) {
+                snprintf(item, sizeof(item), "receive_buffer_max %u → %u", a->receive_buffer_max,
+                         MAX(b->receive_buffer_max, a->receive_buffer));
+                append(buf, size, item);
+        }
 }
 
 void config_restart_changes(const struct config *a, const struct config *b, char *buf, size_t size) {

@@ -32,6 +32,7 @@
 #define CONFIG_QUEUE_SIZE_MIN (256u * 1024)
 #define CONFIG_QUEUE_SIZE_MAX RING_SIZE_MAX     /* what ring_new() accepts */
 #define CONFIG_INTERVAL_MAX (7 * 24 * 3600)
+#define CONFIG_KEYS_MAX 32
 
 
 struct config {
@@ -67,6 +68,10 @@ struct config {
 
         /* [daemon] */
         char *user;                     /* NULL: keep the user we were started as */
+
+        /* The line of the file each key was set on (0: default or command
+         * line), by key name through config_key_line(), for messages. */
+        unsigned key_lines[CONFIG_KEYS_MAX];
 };
 
 /* A configuration holding every default. */
@@ -90,9 +95,19 @@ int config_validate(const struct config *c, char *err, size_t errlen);
  * receive_buffer_max) from next into
  * c; next is left with c's old strings, for freeing. */
 void config_apply_reloadable(struct config *c, struct config *next);
+/* Names the keys that differ between a and b and take effect at a reload,
+ * with both values ("log_min_confidence medium → high"), or writes "" when
+ * none do. catalog= and networks= are not among them: what matters is
+ * whether the files' contents changed. */
+void config_reload_changes(const struct config *a, const struct config *b, char *buf, size_t size);
 /* Names the keys that differ between a and b and take effect only at a
  * restart ("nflog_groups, mode"), or writes "" when none do. */
 void config_restart_changes(const struct config *a, const struct config *b, char *buf, size_t size);
+
+/* The line of c->source that set key, or 0 (a default, or the command line). */
+unsigned config_key_line(const struct config *c, const char *key);
+/* The command line set key: messages must not point into the file. */
+void config_forget_key_line(struct config *c, const char *key);
 
 /* Value parsers, shared with the command line. Return 0 or -EINVAL. */
 int config_parse_bool(const char *s, bool *ret);

@@ -19,8 +19,10 @@
 #include "entry.h"
 #include "flow-tag.h"
 #include "local-addresses.h"
+#include "exit-status.h"
 #include "message-id.h"
 #include "nflog.h"
+#include "nflog-holder.h"
 #include "prometheus.h"
 #include "queue.h"
 #include "ring.h"
@@ -220,6 +222,7 @@ static void on_stats_refresh(struct stats *s, struct stats_daemon *dd, void *use
         dd->conntrack_table_entries = d->table.entries;
         dd->conntrack_table_max = d->table.max;
         dd->conntrack_refused = d->table.refused;
+        dd->conntrack_quiet_sec = d->conntrack ? conntrack_quiet_seconds(&d->quiet, now_usec()) : 0;
 }
 
 static void notify_status(struct daemon *d, const char *state) {
@@ -256,9 +259,9 @@ static void watch_table(struct daemon *d, bool now) {
             (!now && d->table_report_usec > 0 && t - d->table_report_usec < DAEMON_TABLE_REPORT_USEC))
                 return;
         e = daemon_entry(d, MESSAGE_ID_TABLE_FULL_STR, 4,
-                         "The conntrack table was full: the kernel refused %" PRIu64 " new connections "
+                         "The conntrack table was full: the kernel refused %" PRIu64 " new connection%s "
                          "since the last report, which appleflowd cannot see or log (%" PRIu64 " of %" PRIu64
-                         " entries now)", refused, d->table.entries, d->table.max);
+                         " entries now)", refused, refused == 1 ? "" : "s", d->table.entries, d->table.max);
         if (!e || entry_add_field(e, "EVENT_ACTION", "connections-refused") < 0 ||
             entry_add_field(e, "CONNTRACK_REFUSED", "%" PRIu64, refused) < 0 ||
             entry_add_field(e, "CONNTRACK_ENTRIES", "%" PRIu64, d->table.entries) < 0 ||
@@ -269,11 +272,34 @@ static void watch_table(struct daemon *d, bool now) {
         d->table_report_usec = t;
 }
 
+/* No conntrack event at all: say why, at start and after a quiet while. */
+static void watch_quiet(struct daemon *d, bool at_start) {
+        struct conntrack_stats cs;
+        char advice[512];
+        int64_t entries = -1;
+        struct entry *e;
+
+        if (!d->conntrack)
+                return;
+        /* Later ticks use what watch_table() read. */
+        if (d->conntrack_table && (!at_start || conntrack_table_read(d->conntrack_table, &d->table) >= 0))
+                entries = (int64_t) d->table.entries;
+        conntrack_input_get_stats(d->conntrack, &cs);
+        if (!conntrack_quiet_check(&d->quiet, cs.events, entries, at_start, now_usec(), advice,
+                                   sizeof(advice)))
+                return;
+        e = daemon_entry(d, MESSAGE_ID_KERNEL_SETTING_STR, 4, "%s", advice);
+        if (e && entries >= 0)
+                (void) entry_add_field(e, "CONNTRACK_ENTRIES", "%" PRId64, entries);
+        daemon_submit(d, e);
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         struct daemon *d = userdata;
 
         report_losses(d);
         watch_table(d, false);
+        watch_quiet(d, false);
         if (++d->ticks % DAEMON_STATUS_TICKS == 0)
                 notify_status(d, NULL);
         (void) sd_event_source_set_time_relative(s, DAEMON_TICK_USEC);
@@ -329,10 +355,35 @@ static void reload_failed(struct daemon *d, const char *what, const char *error)
         daemon_submit(d, e);
 }
 
+/* What a reload changes, keys and files: "catalogue /etc/x.tsv changed (142 →
+ * 143 entries); log_min_confidence medium → high", or "" when nothing does. */
+static void describe_reload(const struct daemon *d, const struct config *next, const struct tagset *set,
+                            char *buf, size_t size) {
+        const struct catalog *a = d->tagset.catalog, *b = set->catalog;
+        size_t n = 0;
+        char keys[512];
+
+        buf[0] = '\0';
+        if (strcmp(a->source, b->source) != 0)
+                n += (size_t) snprintf(buf + n, size - n, "catalogue %s in place of %s (%zu → %zu entries)",
+                                       b->source, a->source, catalog_listed_entries(a), catalog_listed_entries(b));
+        else if (a->digest != b->digest)
+                n += (size_t) snprintf(buf + n, size - n, "catalogue %s changed (%zu → %zu entries)", b->source,
+                                       catalog_listed_entries(a), catalog_listed_entries(b));
+        if (n < size && (networks_digest(d->tagset.networks) != networks_digest(set->networks) ||
+                         strcmp(networks_source(d->tagset.networks), networks_source(set->networks)) != 0))
+                n += (size_t) snprintf(buf + n, size - n, "%snetworks %s changed (%zu → %zu prefixes)",
+                                       n > 0 ? "; " : "", networks_source(set->networks),
+                                       networks_count(d->tagset.networks), networks_count(set->networks));
+        config_reload_changes(d->config, next, keys, sizeof(keys));
+        if (n < size && keys[0])
+                snprintf(buf + n, size - n, "%s%s", n > 0 ? "; " : "", keys);
+}
+
 static void daemon_reload(struct daemon *d) {
         _cleanup_(config_freep) struct config *next = NULL;
         struct tagset set = {}, old;
-        char err[CONFIG_ERROR_MAX], restart[256];
+        char err[CONFIG_ERROR_MAX], restart[256], changes[1024];
         struct entry *e;
         int r;
 
@@ -355,6 +406,8 @@ static void daemon_reload(struct daemon *d) {
                 goto done;
         }
 
+        describe_reload(d, next, &set, changes, sizeof(changes));
+
         /* Entries in the ring are preformatted: nothing else points into the
          * old catalogue, and this thread is the only one that tags. */
         old = d->tagset;
@@ -371,10 +424,8 @@ static void daemon_reload(struct daemon *d) {
                 (void) conntrack_input_set_rcvbuf(d->conntrack, d->config->receive_buffer,
                                                   d->config->receive_buffer_max);
 
-        e = daemon_entry(d, MESSAGE_ID_RELOADED_STR, 5,
-                         "Reloaded: catalogue %s (%zu entries), networks %s (%zu prefixes)%s%s%s",
-                         d->tagset.catalog->source, d->tagset.catalog->n_entries,
-                         networks_source(d->tagset.networks), networks_count(d->tagset.networks),
+        e = daemon_entry(d, MESSAGE_ID_RELOADED_STR, 5, "Reloaded: %s%s%s%s",
+                         changes[0] ? changes : "nothing changed",
                          restart[0] ? "; changes to " : "", restart, restart[0] ? " take effect at restart" : "");
         if (e) {
                 (void) entry_add_field(e, "CATALOG_SOURCE", "%s", d->tagset.catalog->source);
@@ -418,7 +469,7 @@ static void warn_kernel_settings(struct daemon *d) {
         }
 }
 
-static void open_statistics_files(struct daemon *d) {
+static int open_statistics_files(struct daemon *d, char *fatal, size_t fatal_size) {
         const struct config *c = d->config;
         char err[STATE_ERROR_MAX];
         int r;
@@ -442,6 +493,13 @@ static void open_statistics_files(struct daemon *d) {
                         daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
                                                       "Statistics will not be saved: %s: %s",
                                                       c->state_directory, strerror(-r)));
+                /* Two daemons on one directory would overwrite each other's totals. */
+                r = state_lock(d->state, fatal, fatal_size);
+                if (r == -EBUSY)
+                        return r;
+                if (r < 0)
+                        daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                                      "The state directory is not locked: %s", fatal));
                 r = state_load(d->state, err, sizeof(err));
                 if (r < 0 && r != -ENOENT)
                         daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
@@ -471,6 +529,7 @@ static void open_statistics_files(struct daemon *d) {
                                                       "Prometheus file %s will not be written: %s",
                                                       c->prometheus_file, strerror(-r)));
         }
+        return 0;
 }
 
 /* A warning, not a refusal to start: root can still ask. */
@@ -489,6 +548,23 @@ static void open_control_to_group(struct daemon *d) {
                                       "%s stays open to root only: cannot give it to group %s: %s%s",
                                       d->config->control_socket, group,
                                       r == -ENOENT ? "no such group" : strerror(-r), hint));
+}
+
+/* The kernel says EPERM both for a group another socket has bound and for
+ * missing privileges: its list of bound groups tells them apart. */
+static int nflog_bind_error(const struct config *c, int r, char *err, size_t errlen) {
+        char holder[256];
+
+        if ((r == -EPERM || r == -EBUSY) &&
+            nflog_group_holder("/proc", c->nflog_groups, c->n_nflog_groups, holder, sizeof(holder)) > 0) {
+                snprintf(err, errlen, "Cannot bind the NFLOG groups: %s; stop it (ulogd2, another "
+                         "appleflowd), or choose another group in nflog_groups= and the firewall's "
+                         "'log group' rule", holder);
+                return -EBUSY;
+        }
+        snprintf(err, errlen, "Cannot bind the NFLOG groups: %s%s", strerror(-r),
+                 r == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
+        return r;
 }
 
 static int open_inputs(struct daemon *d, char *err, size_t errlen) {
@@ -520,12 +596,8 @@ static int open_inputs(struct daemon *d, char *err, size_t errlen) {
         if (c->n_nflog_groups > 0) {
                 r = nflog_input_new(&d->nflog, c->nflog_groups, c->n_nflog_groups, c->receive_buffer,
                                     daemon_handle_flow, d);
-                if (r < 0) {
-                        snprintf(err, errlen, "Cannot bind the NFLOG groups: %s%s", strerror(-r),
-                                 r == -EBUSY ? " (another program, e.g. ulogd2, has one of them)" :
-                                 r == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
-                        return r;
-                }
+                if (r < 0)
+                        return nflog_bind_error(c, r, err, errlen);
                 r = sd_event_add_io(d->event, &d->nflog_source, nflog_input_fd(d->nflog), EPOLLIN, on_nflog, d);
                 if (r < 0) {
                         snprintf(err, errlen, "Cannot watch the NFLOG socket: %s", strerror(-r));
@@ -565,6 +637,17 @@ static int setup_event(struct daemon *d) {
         return sd_event_source_set_enabled(d->tick, SD_EVENT_ONESHOT);
 }
 
+/* "medium or high confidence", for the start entry. */
+static const char *confidence_phrase(enum confidence c) {
+        return c <= CONFIDENCE_LOW ? "any confidence" :
+               c == CONFIDENCE_MEDIUM ? "medium or high confidence" : "high confidence only";
+}
+
+static const char *output_phrase(enum output_mode m) {
+        return m == OUTPUT_JOURNAL ? "the journal" :
+               m == OUTPUT_JSON ? "standard output as JSON" : "standard output (console)";
+}
+
 static void log_started(struct daemon *d) {
         const struct config *c = d->config;
         char groups[CONFIG_NFLOG_GROUPS_MAX * 6 + 1] = "", inputs[64 + sizeof(groups)], notes[256] = "";
@@ -592,14 +675,14 @@ static void log_started(struct daemon *d) {
 
         e = daemon_entry(d, MESSAGE_ID_STARTED_STR, 5,
                          "appleflowd " PACKAGE_VERSION " started: %s; catalogue %s (%zu entries, %zu products), "
-                         "networks %s (%zu prefixes); %s confidence and up to %s%s",
-                         inputs, d->tagset.catalog->source, d->tagset.catalog->n_entries,
+                         "networks %s (%zu prefixes); logs connections of %s to %s%s",
+                         inputs, d->tagset.catalog->source, catalog_listed_entries(d->tagset.catalog),
                          d->tagset.catalog->n_products, networks_source(d->tagset.networks),
-                         networks_count(d->tagset.networks), confidence_to_string(c->log_min_confidence),
-                         output_mode_to_string(writer_mode(d->writer)), notes);
+                         networks_count(d->tagset.networks), confidence_phrase(c->log_min_confidence),
+                         output_phrase(writer_mode(d->writer)), notes);
         if (e) {
                 (void) entry_add_field(e, "CATALOG_SOURCE", "%s", d->tagset.catalog->source);
-                (void) entry_add_field(e, "CATALOG_ENTRIES", "%zu", d->tagset.catalog->n_entries);
+                (void) entry_add_field(e, "CATALOG_ENTRIES", "%zu", catalog_listed_entries(d->tagset.catalog));
                 (void) entry_add_field(e, "NETWORKS_SOURCE", "%s", networks_source(d->tagset.networks));
                 (void) entry_add_field(e, "NETWORKS_PREFIXES", "%zu", networks_count(d->tagset.networks));
                 (void) entry_add_field(e, "CONFIG_FILE", "%s", c->source ?: "none (defaults)");
@@ -663,7 +746,9 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
                 snprintf(err, errlen, "Cannot set up the statistics timer: %s", strerror(-r));
                 return r;
         }
-        open_statistics_files(d);
+        r = open_statistics_files(d, err, errlen);
+        if (r < 0)
+                return r;
         /* Before privileges go: the socket's directory may be root's. */
         r = control_new(&d->control, d->event, d->stats, config->control_socket);
         if (r == -EADDRINUSE) {
@@ -694,13 +779,32 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
         d->writer_running = true;
 
         log_started(d);
-        if (d->conntrack)
+        if (d->conntrack) {
                 warn_kernel_settings(d);
+                conntrack_quiet_start(&d->quiet, now_usec());
+                watch_quiet(d, true);
+        }
         queue_flush(d->queue);
 
         *ret = d;
         d = NULL;
         return 0;
+}
+
+int daemon_exit_status(int r) {
+        switch (r) {
+        case -EPERM:
+        case -EACCES:
+                return EXIT_STATUS_NO_PERMISSION;
+        case -EINVAL:           /* a catalogue or networks file that does not load */
+        case -ENOENT:
+        case -EISDIR:
+        case -EFBIG:
+        case -ESRCH:            /* user= names no user */
+                return EXIT_STATUS_INVALID_DATA;
+        default:
+                return EXIT_STATUS_FAILURE;
+        }
 }
 
 /* Stops the inputs so that nothing more comes, and handles what the kernel

@@ -15,6 +15,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "conntrack-quiet.h"
 #include "conntrack-table.h"
 #include "ephemeral-range.h"
 #include "macro.h"
@@ -66,6 +67,7 @@ struct daemon {
         struct conntrack_table_stats table;             /* at the last tick */
         uint64_t table_refused_reported;                /* in the journal's entries */
         uint64_t table_report_usec;                     /* the last report; 0: none yet */
+        struct conntrack_quiet quiet;                   /* no event for a while: why */
         struct nflog_input *nflog;
         sd_event_source *nflog_source;
         struct local_addresses *local;          /* the router's addresses; never NULL once built */
@@ -95,6 +97,8 @@ struct daemon {
  * privileges, starts the writer. Errors are written to err. */
 int daemon_new(struct daemon **ret, const struct options *o, struct config *config,
                char *err, size_t errlen);
+/* The exit status (exit-status.h) for daemon_new()'s error r. */
+int daemon_exit_status(int r);
 /* Runs until SIGTERM/SIGINT; returns the exit status. */
 int daemon_run(struct daemon *d);
 struct daemon *daemon_free(struct daemon *d);

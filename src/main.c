@@ -4,24 +4,39 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "config-check.h"
 #include "daemon.h"
+#include "exit-status.h"
 #include "options.h"
 
+/* Everything a start would find wrong, as far as it can be known without
+ * starting; what only a start can find out is said. */
 static int check_config(const struct options *o) {
         _cleanup_(config_freep) struct config *c = NULL;
         struct tagset set = {};
-        char err[CONFIG_ERROR_MAX];
+        char err[CONFIG_ERROR_MAX], problems[4096];
+        size_t entries;
 
         if (config_load_all(o, &c, err, sizeof(err)) < 0 ||
             tagset_load(&set, c->catalog, c->networks, err, sizeof(err)) < 0) {
                 fprintf(stderr, "%s\n", err);
-                return 1;
+                return EXIT_STATUS_INVALID_DATA;
         }
-        printf("%s: OK; catalogue %s: %zu entries, %zu products; networks %s: %zu prefixes\n",
-               c->source ?: "defaults (no configuration file)", set.catalog->source, set.catalog->n_entries,
-               set.catalog->n_products, networks_source(set.networks), networks_count(set.networks));
+        entries = catalog_listed_entries(set.catalog);
+        if (config_check_system(c, problems, sizeof(problems)) > 0) {
+                fputs(problems, stderr);
+                tagset_done(&set);
+                return EXIT_STATUS_INVALID_DATA;
+        }
+        printf("%s: OK; catalogue %s: %zu %s, %zu %s; networks %s: %zu %s\n"
+               "Checked only at start: %s.\n",
+               c->source ?: "defaults (no configuration file)", set.catalog->source,
+               entries, entries == 1 ? "entry" : "entries", set.catalog->n_products,
+               set.catalog->n_products == 1 ? "product" : "products", networks_source(set.networks),
+               networks_count(set.networks), networks_count(set.networks) == 1 ? "prefix" : "prefixes",
+               CONFIG_CHECK_START_ONLY);
         tagset_done(&set);
-        return 0;
+        return EXIT_STATUS_OK;
 }
 
 int main(int argc, char **argv) {
@@ -29,18 +44,19 @@ int main(int argc, char **argv) {
         struct options o;
         struct config *c = NULL;
         char err[CONFIG_ERROR_MAX];
+        int r;
 
         if (options_parse(&o, argc, argv, err, sizeof(err)) < 0) {
                 fprintf(stderr, "%s: %s (see --help)\n", argv[0], err);
-                return 2;
+                return EXIT_STATUS_USAGE;
         }
         if (o.help) {
                 options_help(argv[0]);
-                return 0;
+                return EXIT_STATUS_OK;
         }
         if (o.version) {
                 puts("appleflowd " PACKAGE_VERSION);
-                return 0;
+                return EXIT_STATUS_OK;
         }
         if (o.check_config)
                 return check_config(&o);
@@ -50,11 +66,12 @@ int main(int argc, char **argv) {
 
         if (config_load_all(&o, &c, err, sizeof(err)) < 0) {
                 fprintf(stderr, "%s\n", err);
-                return 1;
+                return EXIT_STATUS_INVALID_DATA;
         }
-        if (daemon_new(&d, &o, c, err, sizeof(err)) < 0) {
+        r = daemon_new(&d, &o, c, err, sizeof(err));
+        if (r < 0) {
                 fprintf(stderr, "appleflowd: %s\n", err);
-                return 1;
+                return daemon_exit_status(r);
         }
         return daemon_run(d);
 }

@@ -47,7 +47,8 @@ void options_help(const char *program) {
                "     --log-min-confidence=C    low, medium or high\n"
                "     --state-directory=PATH    Where statistics are kept\n"
                "     --control-socket=PATH     Socket for appleflowctl\n"
-               "  -n --check-config            Check configuration, catalogue and networks, then exit\n"
+               "  -n --check-config            Check what a start would: configuration, catalogue,\n"
+               "                               networks, user, group and directories; then exit\n"
                "     --version                 Show the version\n"
                "  -h --help                    Show this help\n",
                program, CONFIG_DEFAULT_PATH);
@@ -153,6 +154,15 @@ int options_apply(const struct options *o, struct config *c) {
                 return r;
         if (o->control_socket && (r = config_set_string(&c->control_socket, o->control_socket)) < 0)
                 return r;
+        /* What the command line set is not on a line of the file. */
+        if (o->catalog)
+                config_forget_key_line(c, "catalog");
+        if (o->networks)
+                config_forget_key_line(c, "networks");
+        if (o->state_directory)
+                config_forget_key_line(c, "state_directory");
+        if (o->control_socket)
+                config_forget_key_line(c, "control_socket");
         if (o->output_set)
                 c->output = o->output;
         if (o->confidence_set)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,6 +72,8 @@ int read_small_file(const char *path, size_t max, char **ret, size_t *ret_len) {
                 return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
         if (!S_ISREG(st.st_mode))
                 return -EINVAL;
         if ((uint64_t) st.st_size > max)
@@ -94,4 +97,19 @@ int read_small_file(const char *path, size_t max, char **ret, size_t *ret_len) {
         buf = NULL;
         *ret_len = len;
         return 0;
+}
+
+int read_small_file_error(int r, const char *path, size_t max, const char *what,
+                          char *err, size_t errlen) {
+        switch (r) {
+        case -EISDIR:
+                return errorf(r, err, errlen, "%s: is a directory; give the path of %s", path, what);
+        case -EINVAL:
+                return errorf(r, err, errlen, "%s: not a regular file; give the path of %s", path, what);
+        case -EFBIG:
+                return errorf(r, err, errlen, "%s: larger than %zu bytes, too large for %s", path, max,
+                              what);
+        default:
+                return errorf(r, err, errlen, "%s: %s", path, strerror(-r));
+        }
 }

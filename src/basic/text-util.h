@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -36,9 +37,24 @@ static inline void trim(const char **s, size_t *len) {
  * return errorf(-EINVAL, err, errlen, "%s:%u: bad port", path, line); */
 int errorf(int r, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* FNV-1a over len bytes: tells one version of a file from another. */
+static inline uint64_t text_digest(const char *s, size_t len) {
+        uint64_t h = 0xcbf29ce484222325ull;
+
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ (unsigned char) s[i]) * 0x100000001b3ull;
+        return h;
+}
+
 /* Well-formed UTF-8: no overlong forms, no surrogates, at most U+10FFFF. */
 bool utf8_valid(const char *s, size_t len);
 
 /* Reads a regular file of at most max bytes into a new NUL-terminated buffer.
- * -EFBIG when larger, -EINVAL when not a regular file, other -errno. */
+ * -EFBIG when larger, -EISDIR for a directory, -EINVAL for anything else that
+ * is not a regular file, other -errno. */
 int read_small_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* Writes what read_small_file()'s error r means to err, "path: reason" with
+ * no line number (there is none), what naming the file expected ("a
+ * catalogue"); returns r. */
+int read_small_file_error(int r, const char *path, size_t max, const char *what,
+                          char *err, size_t errlen);

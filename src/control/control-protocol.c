@@ -263,6 +263,7 @@ static json_object *daemon_json(const struct stats *s, bool *ok) {
         add(o, "router_addresses", router_addresses_json(d, ok), ok);
         add(o, "nflog_conntrack_unparsed", json_object_new_uint64(d->nflog_conntrack_unparsed), ok);
         add(o, "conntrack_table", conntrack_table_json(d, ok), ok);
+        add(o, "conntrack_quiet_sec", json_object_new_uint64(d->conntrack_quiet_sec), ok);
         return o;
 }
 
@@ -345,7 +346,7 @@ int control_reply(const struct stats *s, const struct control_request *req, uint
         catalog = json_object_new_object();
         if (catalog) {
                 add(catalog, "source", json_object_new_string(s->catalog->source), &ok);
-                add(catalog, "entries", json_object_new_uint64(s->n_entries), &ok);
+                add(catalog, "entries", json_object_new_uint64(catalog_listed_entries(s->catalog)), &ok);
                 add(catalog, "products", json_object_new_uint64(s->n_products), &ok);
         }
         add(root, "catalog", catalog, &ok);

@@ -30,7 +30,7 @@ int ctl_error(const char *fmt, ...) {
         va_start(ap, fmt);
         vreport(fmt, ap);
         va_end(ap);
-        return CTL_EXIT_ERROR;
+        return CTL_EXIT_FAILURE;
 }
 
 int ctl_usage_error(const struct ctl *ctl, const char *fmt, ...) {
@@ -40,7 +40,7 @@ int ctl_usage_error(const struct ctl *ctl, const char *fmt, ...) {
         vreport(fmt, ap);
         va_end(ap);
         print_try_help(ctl);
-        return CTL_EXIT_ERROR;
+        return CTL_EXIT_USAGE;
 }
 
 void ctl_verb_help(const struct ctl *ctl, FILE *f) {
@@ -73,7 +73,7 @@ int ctl_common_option(struct ctl *ctl, int c, const char *arg) {
         case '?':
                 /* getopt_long has printed what was wrong */
                 print_try_help(ctl);
-                return CTL_EXIT_ERROR;
+                return CTL_EXIT_USAGE;
         default:
                 return ctl_error("unhandled option %d", c);
         }
@@ -86,7 +86,7 @@ static int report_load_error(const char *path, int r, const char *err) {
                 fprintf(stderr, "%s\n", err);
         else
                 fprintf(stderr, "%s: %s\n", path, strerror(-r));
-        return CTL_EXIT_ERROR;
+        return CTL_EXIT_DATA;
 }
 
 int ctl_need_catalog(struct ctl *ctl) {
@@ -151,8 +151,10 @@ size_t ctl_count_entries(const struct catalog *c) {
 int ctl_find_product(const struct ctl *ctl, const char *name, size_t *ret) {
         ssize_t p = catalog_find_product(ctl->catalog, name);
 
-        if (p < 0)
-                return ctl_error("unknown product '%s' (see 'appleflowctl products')", name);
+        if (p < 0) {
+                ctl_error("unknown product '%s' (see 'appleflowctl products')", name);
+                return CTL_EXIT_USAGE;
+        }
         *ret = (size_t) p;
         return 0;
 }

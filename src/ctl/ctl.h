@@ -10,13 +10,16 @@
 #include <stdbool.h>
 
 #include "catalog.h"
+#include "exit-status.h"
 #include "macro.h"
 #include "networks.h"
 #include "port-index.h"
 
-#define CTL_EXIT_OK 0           /* found, valid, done */
-#define CTL_EXIT_NOMATCH 1      /* the query matched nothing */
-#define CTL_EXIT_ERROR 2        /* bad usage or bad data */
+#define CTL_EXIT_OK EXIT_STATUS_OK
+#define CTL_EXIT_NOMATCH EXIT_STATUS_NO_MATCH
+#define CTL_EXIT_FAILURE EXIT_STATUS_FAILURE
+#define CTL_EXIT_USAGE EXIT_STATUS_USAGE
+#define CTL_EXIT_DATA EXIT_STATUS_INVALID_DATA
 
 struct ctl;
 
@@ -60,16 +63,16 @@ enum {
 
 /* Handles a common option (or a getopt error, c == '?') inside a verb's
  * getopt_long loop. Returns CTL_CONTINUE to go on parsing, otherwise the
- * exit code the verb should return at once (help printed: 0; bad option: 2). */
+ * exit code the verb should return at once (help printed: 0; bad option: CTL_EXIT_USAGE). */
 int ctl_common_option(struct ctl *ctl, int c, const char *arg);
 
-/* Prints "appleflowctl: MESSAGE" to stderr; returns CTL_EXIT_ERROR. */
+/* Prints "appleflowctl: MESSAGE" to stderr; returns CTL_EXIT_FAILURE. */
 int ctl_error(const char *fmt, ...) _printf_(1, 2);
-/* Like ctl_error, followed by a hint to the verb's --help. */
+/* Like ctl_error, followed by a hint to the verb's --help; returns CTL_EXIT_USAGE. */
 int ctl_usage_error(const struct ctl *ctl, const char *fmt, ...) _printf_(2, 3);
 void ctl_verb_help(const struct ctl *ctl, FILE *f);
 
-/* Load on first use; errors (file:line: reason) are printed. Return 0 or CTL_EXIT_ERROR. */
+/* Load on first use; errors (file:line: reason) are printed. Return 0 or CTL_EXIT_DATA. */
 int ctl_need_catalog(struct ctl *ctl);
 int ctl_need_index(struct ctl *ctl);
 int ctl_need_networks(struct ctl *ctl);
@@ -81,5 +84,6 @@ static inline bool ctl_entry_listed(const struct catalog *c, size_t i) {
         return i != c->apple_other;
 }
 size_t ctl_count_entries(const struct catalog *c);
-/* Resolves a product name or alias; prints "unknown product" when there is none. */
+/* Resolves a product name or alias; prints "unknown product" and returns
+ * CTL_EXIT_USAGE when there is none. */
 int ctl_find_product(const struct ctl *ctl, const char *name, size_t *ret);

@@ -35,11 +35,15 @@ static bool filter_match(const struct list_filter *f, const struct catalog *c, s
 
 static int print_text(const struct catalog *c, const struct list_filter *f, size_t *ret_n) {
         _cleanup_(table_freep) struct table *t =
-                table_new("ID", "PORTS", "PROTO", "SCOPE", "PRODUCTS", "PROTOCOL", NULL);
+                table_new("ID", "PORTS", "TRANSPORT", "SCOPE", "PRODUCTS", "PROTOCOL", NULL);
         size_t n = 0;
 
         if (!t)
                 return -ENOMEM;
+        /* On a narrow terminal the long text gives way; piped, lines are whole. */
+        table_shrinkable(t, 1);
+        table_shrinkable(t, 4);
+        table_shrinkable(t, 5);
         for (size_t i = 0; i < c->n_entries; i++) {
                 const struct catalog_entry *e = &c->entries[i];
                 char ports[128], products[1024];
@@ -48,7 +52,7 @@ static int print_text(const struct catalog *c, const struct list_filter *f, size
                 if (!ctl_entry_listed(c, i) || !filter_match(f, c, i))
                         continue;
                 r = table_add_row(t, e->id, format_ports(e, ports, sizeof(ports)),
-                                  transport_to_string(e->transports, e->transport_unspecified),
+                                  format_transport(e),
                                   catalog_scope_to_string(e->scope),
                                   format_products(c, e, false, products, sizeof(products)),
                                   e->protocol);
@@ -67,7 +71,7 @@ static int print_json(const struct catalog *c, const struct list_filter *f, size
         struct json_object *entries = json_object_new_array();
         size_t n = 0;
 
-        if (!o || json_add_string(o, "catalog", c->source) < 0 ||
+        if (!o || json_add(o, "catalog", catalog_to_json(c)) < 0 ||
             json_add(o, "entries", entries) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < c->n_entries; i++) {
@@ -130,9 +134,10 @@ int verb_list(struct ctl *ctl, int argc, char **argv) {
         for (size_t k = 0; k < n_services; k++) {
                 ssize_t i = catalog_find_entry(ctl->catalog, services[k]);
 
-                if (i < 0 || !ctl_entry_listed(ctl->catalog, (size_t) i))
-                        return ctl_error("unknown service '%s' (see 'appleflowctl list')",
-                                         services[k]);
+                if (i < 0 || !ctl_entry_listed(ctl->catalog, (size_t) i)) {
+                        ctl_error("unknown service '%s' (see 'appleflowctl list')", services[k]);
+                        return CTL_EXIT_USAGE;
+                }
                 f.services[f.n_services++] = (size_t) i;
         }
 

@@ -91,6 +91,10 @@ int lookup_parse_query(const struct ctl *ctl, const char *text, struct query *q)
                         q->transports = TRANSPORT_TCP;
                 else if (strcasecmp(slash + 1, "udp") == 0)
                         q->transports = TRANSPORT_UDP;
+                else if (slash[1] >= '0' && slash[1] <= '9')
+                        /* 17.1.2.3/24: a prefix, which lookup does not take. */
+                        return ctl_usage_error(ctl, "'%s': lookup takes one address, not a prefix; "
+                                               "write ADDRESS, ADDRESS:PORT or ADDRESS:PORT/tcp", text);
                 else
                         return ctl_usage_error(ctl, "'%s': unknown transport '%s' (tcp or udp)",
                                                text, slash + 1);
@@ -163,14 +167,14 @@ static size_t tag_n_entries(const struct tag *tag) {
 
 static void print_entry(const struct catalog *c, size_t i) {
         const struct catalog_entry *e = &c->entries[i];
-        char ports[128], products[1024];
+        char ports[512], products[1024];
 
         format_ports(e, ports, sizeof(ports));
         format_products(c, e, true, products, sizeof(products));
         if (e->transport_unspecified)
                 printf("  %s  %s (transport unspecified: tcp and udp)\n", e->id, ports);
         else
-                printf("  %s  %s/%s\n", e->id, ports, transport_to_string(e->transports, false));
+                printf("  %s  %s\n", e->id, format_ports_transport(e, ports, sizeof(ports)));
         printf("      products    %s\n", products);
         printf("      protocol    %s\n", e->protocol[0] ? e->protocol : "-");
         printf("      iana        %s\n", e->iana[0] ? e->iana : "-");

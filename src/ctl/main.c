@@ -27,24 +27,32 @@ static const struct verb verbs[] = {
           "  --product NAME     entries of this product (name or former name; repeatable)\n"
           "  --service ID       the entry with this id (repeatable)\n" },
         { "products", verb_products, "",
-          "List the products with their former names and number of entries.",
+          "List the products, by name, with their former names and number of entries.",
           NULL },
         { "rules", verb_rules,
-          "--product NAME... [--format nft|iptables] [--table NAME] [--chain NAME]",
+          "--product NAME... [--apple-only] [--apple-networks] [--format nft|iptables] [--table NAME] "
+          "[--chain NAME]",
           "Print firewall rules that accept exactly the ports Apple lists for these products.",
           "  --product NAME     a product whose ports to accept (repeatable, at least one)\n"
+          "  --apple-only       only entries of Apple's own scope, not ports that other\n"
+          "                     services use too (53, 80, 443: scope shared)\n"
+          "  --apple-networks   accept only to Apple's networks (--networks), not to any\n"
+          "                     destination\n"
           "  --format FORMAT    nft (default): a file for 'nft -f';\n"
           "                     iptables: iptables and ip6tables commands\n"
           "  --table NAME       nft: 'FAMILY NAME' (default 'inet appleflow');\n"
           "                     iptables: the table (default filter)\n"
           "  --chain NAME       the chain the rules go to (default apple_allow); it is\n"
           "                     flushed when the rules load, so give it a chain of its own\n" },
-        { "check", verb_check, "FILE [--networks]",
-          "Validate a catalogue file (or with --networks a networks file) as the daemon would.",
-          "  --networks         FILE is a list of networks, not a catalogue\n" },
+        { "check", verb_check, "[FILE] [--networks FILE]",
+          "Validate a catalogue FILE (or --catalog FILE) and a list of networks (--networks FILE) "
+          "as the daemon would.",
+          NULL },
         { "stats", verb_stats, "[--watch] [--product NAME] [--service ID] [--all] [--socket PATH]",
           "Show the running daemon's per-service counts and rates, busiest first.",
-          "  --watch            refresh every second\n"
+          "  --watch            refresh every second: on a terminal the screen is redrawn,\n"
+          "                     elsewhere plain frames follow each other; with --json one\n"
+          "                     line of JSON a second, with its time\n"
           "  --product NAME     only the entries of this product\n"
           "  --service ID       only this entry\n"
           "  --all              also the entries with nothing counted\n"
@@ -64,7 +72,8 @@ static void help(FILE *f) {
               "  --json             print JSON instead of text\n"
               "  -h, --help         show this help ('appleflowctl VERB --help' for a verb)\n"
               "  --version          show the version\n\n"
-              "Exit status: 0 found or valid, 1 nothing matches, 2 bad usage or bad data.\n", f);
+              "Exit status: 0 found, valid or done; 1 failure; 2 bad usage; 3 nothing matches;\n"
+              "4 not permitted; 6 invalid data (catalogue, networks); 7 the daemon is not running.\n", f);
 }
 
 static const struct verb *find_verb(const char *name) {
@@ -120,7 +129,7 @@ int main(int argc, char **argv) {
         ctl_done(&ctl);
         if (fflush(stdout) != 0 || ferror(stdout)) {
                 ctl_error("failed to write the output");
-                return CTL_EXIT_ERROR;
+                return CTL_EXIT_FAILURE;
         }
-        return r < 0 ? CTL_EXIT_ERROR : r;
+        return r < 0 ? CTL_EXIT_FAILURE : r;
 }

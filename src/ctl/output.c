@@ -5,13 +5,18 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "output.h"
 #include "tagger.h"
 
+#define TABLE_SHRINK_MIN 6
+
 struct table {
         unsigned n_columns;
         bool right[TABLE_COLUMNS_MAX];
+        bool shrink[TABLE_COLUMNS_MAX];
         char **cells;                   /* n_rows * n_columns, row 0 is the header */
         size_t n_rows, allocated;       /* rows */
 };
@@ -99,11 +104,6 @@ int table_add_row(struct table *t, const char *cell, ...) {
         return table_add_cells(t, c);
 }
 
-void table_align_right(struct table *t, unsigned column) {
-        if (column < t->n_columns)
-                t->right[column] = true;
-}
-
 /* Width on a terminal: code points, not bytes (product names may be UTF-8). */
 static size_t text_width(const char *s) {
         size_t w = 0;
@@ -114,22 +114,80 @@ static size_t text_width(const char *s) {
         return w;
 }
 
+void table_align_right(struct table *t, unsigned column) {
+        if (column < t->n_columns)
+                t->right[column] = true;
+}
+
+void table_shrinkable(struct table *t, unsigned column) {
+        if (column < t->n_columns)
+                t->shrink[column] = true;
+}
+
+/* The terminal's columns, or 0 (not a terminal: full lines). */
+static size_t terminal_width(FILE *f) {
+        struct winsize ws = {};
+        const char *env = getenv("COLUMNS");
+
+        if (!isatty(fileno(f)))
+                return 0;
+        if (env && atoi(env) > 0)
+                return (size_t) atoi(env);
+        if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+                return ws.ws_col;
+        return 80;
+}
+
+/* Narrows the widest shrinkable column, one character at a time, until the
+ * line fits (or every shrinkable column is down to TABLE_SHRINK_MIN). */
+static void fit_width(const struct table *t, size_t width[], size_t max) {
+        for (;;) {
+                size_t total = 0;
+                unsigned widest = t->n_columns;
+
+                for (unsigned i = 0; i < t->n_columns; i++) {
+                        total += width[i] + (i + 1 < t->n_columns ? 2 : 0);
+                        if (t->shrink[i] && width[i] > TABLE_SHRINK_MIN &&
+                            (widest == t->n_columns || width[i] > width[widest]))
+                                widest = i;
+                }
+                if (total <= max || widest == t->n_columns)
+                        return;
+                width[widest]--;
+        }
+}
+
+/* s cut to w code points, the last one "…" when cut. */
+static void put_cut(FILE *f, const char *s, size_t w) {
+        size_t n = 0;
+
+        for (const char *p = s; *p; p++) {
+                if (((unsigned char) *p & 0xc0) != 0x80 && ++n == w && text_width(p) > 1) {
+                        fputs("…", f);
+                        return;
+                }
+                fputc(*p, f);
+        }
+}
+
 void table_print(const struct table *t, FILE *f) {
-        size_t width[TABLE_COLUMNS_MAX] = {};
+        size_t width[TABLE_COLUMNS_MAX] = {}, max = terminal_width(f);
 
         for (size_t r = 0; r < t->n_rows; r++)
                 for (unsigned i = 0; i < t->n_columns; i++)
                         width[i] = MAX(width[i], text_width(t->cells[r * t->n_columns + i]));
+        if (max > 0)
+                fit_width(t, width, max);
 
         for (size_t r = 0; r < t->n_rows; r++) {
                 for (unsigned i = 0; i < t->n_columns; i++) {
                         const char *s = t->cells[r * t->n_columns + i];
-                        size_t pad = width[i] - text_width(s);
+                        size_t w = MIN(text_width(s), width[i]), pad = width[i] - w;
                         bool last = i + 1 == t->n_columns;
 
                         if (t->right[i])
                                 fprintf(f, "%*s", (int) pad, "");
-                        fputs(s, f);
+                        put_cut(f, s, w);
                         if (!last && !t->right[i])
                                 fprintf(f, "%*s", (int) pad, "");
                         fputs(last ? "\n" : "  ", f);
@@ -189,6 +247,53 @@ int json_add_bool(struct json_object *o, const char *key, bool b) {
         if (!v)
                 return -ENOMEM;
         return json_add(o, key, v);
+}
+
+const char *format_transport(const struct catalog_entry *e) {
+        if (e->transport_unspecified)
+                return "-";
+        switch (e->transports & (TRANSPORT_TCP | TRANSPORT_UDP)) {
+        case TRANSPORT_TCP:
+                return "tcp";
+        case TRANSPORT_UDP:
+                return "udp";
+        default:
+                return "tcp, udp";
+        }
+}
+
+char *format_ports_transport(const struct catalog_entry *e, char *buf, size_t size) {
+        static const struct { unsigned bit; const char *name; } ts[] = {
+                { TRANSPORT_TCP, "tcp" }, { TRANSPORT_UDP, "udp" },
+        };
+        size_t n = 0;
+
+        buf[0] = '\0';
+        for (size_t t = 0; t < ELEMENTSOF(ts); t++) {
+                if (!(e->transports & ts[t].bit))
+                        continue;
+                for (unsigned i = 0; i < e->n_ports && n < size; i++) {
+                        const struct port_range *p = &e->ports[i];
+                        int k = p->lo == p->hi ?
+                                snprintf(buf + n, size - n, "%s%u/%s", n ? ", " : "", p->lo, ts[t].name) :
+                                snprintf(buf + n, size - n, "%s%u-%u/%s", n ? ", " : "", p->lo, p->hi,
+                                         ts[t].name);
+                        if (k < 0)
+                                return buf;
+                        n += (size_t) k;
+                }
+        }
+        return buf;
+}
+
+struct json_object *catalog_to_json(const struct catalog *c) {
+        _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+
+        if (!o || json_add_string(o, "source", c->source) < 0 ||
+            json_add_int(o, "entries", (int64_t) catalog_listed_entries(c)) < 0 ||
+            json_add_int(o, "products", (int64_t) c->n_products) < 0)
+                return NULL;
+        return json_object_get(o);
 }
 
 char *format_ports(const struct catalog_entry *e, char *buf, size_t size) {

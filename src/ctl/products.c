@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "output.h"
 #include "verbs.h"
@@ -18,14 +20,37 @@ static size_t count_entries(const struct catalog *c, size_t product) {
         return n;
 }
 
+static const struct catalog *sort_catalog;     /* for qsort's comparison */
+
+static int compare_name(const void *a, const void *b) {
+        const struct catalog_product *p = sort_catalog->products;
+
+        return strcasecmp(p[*(const size_t *) a].name, p[*(const size_t *) b].name);
+}
+
+/* The products' indices, sorted by name: a person looks a name up. */
+static size_t *sorted_products(const struct catalog *c) {
+        size_t *order = calloc(MAX(c->n_products, (size_t) 1), sizeof(size_t));
+
+        if (!order)
+                return NULL;
+        for (size_t p = 0; p < c->n_products; p++)
+                order[p] = p;
+        sort_catalog = c;
+        qsort(order, c->n_products, sizeof(size_t), compare_name);
+        return order;
+}
+
 static int print_text(const struct catalog *c) {
         _cleanup_(table_freep) struct table *t =
                 table_new("PRODUCT", "ENTRIES", "ALSO KNOWN AS", NULL);
+        _cleanup_free_ size_t *order = sorted_products(c);
 
-        if (!t)
+        if (!t || !order)
                 return -ENOMEM;
         table_align_right(t, 1);
-        for (size_t p = 0; p < c->n_products; p++) {
+        for (size_t i = 0; i < c->n_products; i++) {
+                size_t p = order[i];
                 const struct catalog_product *pr = &c->products[p];
                 char aliases[CATALOG_PRODUCT_ALIASES_MAX * (CATALOG_PRODUCT_NAME_MAX + 2)] = "";
                 char count[32];
@@ -51,11 +76,13 @@ static int print_text(const struct catalog *c) {
 static int print_json(const struct catalog *c) {
         _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
         struct json_object *products = json_object_new_array();
+        _cleanup_free_ size_t *order = sorted_products(c);
 
-        if (!o || json_add_string(o, "catalog", c->source) < 0 ||
+        if (!o || !order || json_add(o, "catalog", catalog_to_json(c)) < 0 ||
             json_add(o, "products", products) < 0)
                 return -ENOMEM;
-        for (size_t p = 0; p < c->n_products; p++) {
+        for (size_t k = 0; k < c->n_products; k++) {
+                size_t p = order[k];
                 struct json_object *j = product_to_json(&c->products[p]);
 
                 if (json_append(products, j) < 0 ||

@@ -14,12 +14,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sys/socket.h>
+
 #include "output.h"
+#include "text-util.h"
 #include "verbs.h"
 
 #define RULES_PRODUCTS_MAX 64
 #define RULES_NAME_MAX 28               /* iptables' limit; nft allows more */
 #define MULTIPORT_SLOTS 15              /* xt_multiport: a range takes two */
+/* A run of more ports than this, open to any destination, is worth a warning. */
+#define RULES_BROAD_PORTS 1024
 
 enum rules_format {
         FORMAT_NFT,
@@ -36,8 +41,12 @@ struct rules {
         const char *family, *table, *chain;
         size_t products[RULES_PRODUCTS_MAX];
         size_t n_products;
+        bool apple_only;                /* entries of Apple's own scope only */
+        const struct networks *nets;    /* destinations restricted to these; NULL: any */
         struct port_bitmap ports[2];    /* [0] tcp, [1] udp */
 };
+
+static const char *const transport_names[] = { "tcp", "udp" };
 
 static void bitmap_add(struct port_bitmap *b, unsigned lo, unsigned hi) {
         for (unsigned p = lo; p <= hi; p++)
@@ -71,6 +80,8 @@ static bool bitmap_next_run(const struct port_bitmap *b, unsigned *pos,
 static bool entry_selected(const struct catalog *c, const struct rules *r, size_t i) {
         if (!ctl_entry_listed(c, i))
                 return false;
+        if (r->apple_only && c->entries[i].scope != CATALOG_SCOPE_APPLE)
+                return false;
         for (size_t k = 0; k < r->n_products; k++)
                 if (catalog_entry_has_product(&c->entries[i], r->products[k]))
                         return true;
@@ -92,12 +103,101 @@ static void collect(const struct catalog *c, struct rules *r) {
         }
 }
 
-/* A comment block naming what the rules come from, so they can be audited. */
+static size_t count_runs(const struct port_bitmap *b) {
+        unsigned pos = 0, lo, hi;
+        size_t n = 0;
+
+        while (bitmap_next_run(b, &pos, &lo, &hi))
+                n++;
+        return n;
+}
+
+/* The ids of the selected entries whose ports of transport t meet lo-hi. */
+static void entries_in_run(const struct catalog *c, const struct rules *r, unsigned t, unsigned lo,
+                           unsigned hi, char *buf, size_t size) {
+        size_t n = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < c->n_entries && n < size; i++) {
+                const struct catalog_entry *e = &c->entries[i];
+                bool meets = false;
+
+                if (!entry_selected(c, r, i) || !(e->transports & (t == 0 ? TRANSPORT_TCP : TRANSPORT_UDP)))
+                        continue;
+                for (unsigned k = 0; k < e->n_ports; k++)
+                        meets = meets || (e->ports[k].lo <= hi && lo <= e->ports[k].hi);
+                if (meets)
+                        n += (size_t) snprintf(buf + n, size - n, "%s%s", n > 0 ? ", " : "", e->id);
+        }
+}
+
+/* Ranges open to any destination that are wider than an operator expects
+ * from the flag: in the header, and on stderr. */
+static void warn_broad(const struct catalog *c, const struct rules *r) {
+        for (unsigned t = 0; t < ELEMENTSOF(transport_names); t++) {
+                unsigned pos = 0, lo, hi;
+
+                while (bitmap_next_run(&r->ports[t], &pos, &lo, &hi)) {
+                        char ids[256];
+
+                        if (hi - lo + 1 <= RULES_BROAD_PORTS || r->nets)
+                                continue;
+                        entries_in_run(c, r, t, lo, hi, ids, sizeof(ids));
+                        printf("# Warning: %u-%u/%s is %u ports (%s), open to any destination;\n"
+                               "# --apple-networks limits them to Apple's networks.\n",
+                               lo, hi, transport_names[t], hi - lo + 1, ids);
+                        fprintf(stderr, "appleflowctl: warning: the rules accept %u-%u/%s, %u ports (%s), "
+                                "to any destination; --apple-networks limits them to Apple's networks\n",
+                                lo, hi, transport_names[t], hi - lo + 1, ids);
+                }
+        }
+}
+
+/* Entries of scope shared are ports that other services use too: whoever
+ * loads the rules should know they are in. */
+static void print_shared(const struct catalog *c, const struct rules *r) {
+        char ids[512];
+        size_t n = 0;
+
+        if (r->apple_only) {
+                printf("# Only entries of Apple's own scope: ports that other services use too (scope\n"
+                       "# shared) are left out.\n");
+                return;
+        }
+        ids[0] = '\0';
+        for (size_t i = 0; i < c->n_entries && n < sizeof(ids); i++)
+                if (entry_selected(c, r, i) && c->entries[i].scope == CATALOG_SCOPE_SHARED)
+                        n += (size_t) snprintf(ids + n, sizeof(ids) - n, "%s%s", n > 0 ? ", " : "",
+                                               c->entries[i].id);
+        if (n > 0)
+                printf("# Included, of scope shared (ports that other services use too): %s;\n"
+                       "# --apple-only leaves them out.\n", ids);
+}
+
+/* A comment block saying what the rules allow and what they come from, so
+ * that they can be audited. */
 static void print_header(const struct catalog *c, const struct rules *r, const char *how) {
         printf("# Accepts the ports Apple lists for:");
         for (size_t k = 0; k < r->n_products; k++)
                 printf("%s %s", k > 0 ? "," : "", c->products[r->products[k]].name);
-        printf("\n# Generated by appleflowctl %s from the catalogue (%s):\n#\n", PACKAGE_VERSION,
+        printf("\n# What they allow:");
+        for (unsigned t = 0; t < ELEMENTSOF(transport_names); t++) {
+                size_t n = r->ports[t].n_ports, runs = count_runs(&r->ports[t]);
+
+                if (n == 0)
+                        printf(" no %s%s", t == 0 ? "TCP" : "UDP", t == 0 ? " and" : "");
+                else
+                        printf(" %s to %zu %s in %zu %s%s", t == 0 ? "TCP" : "UDP", n,
+                               plural(n, "port", "ports"), runs, plural(runs, "range", "ranges"),
+                               t == 0 ? " and" : "");
+        }
+        printf(", %s.\n", r->nets ? "to Apple's networks only" : "to any destination");
+        if (r->nets)
+                printf("# Apple's networks: %zu prefixes from %s.\n", networks_count(r->nets),
+                       networks_source(r->nets));
+        print_shared(c, r);
+        warn_broad(c, r);
+        printf("# Generated by appleflowctl %s from the catalogue (%s):\n#\n", PACKAGE_VERSION,
                c->source);
         for (size_t i = 0; i < c->n_entries; i++) {
                 const struct catalog_entry *e = &c->entries[i];
@@ -107,8 +207,9 @@ static void print_header(const struct catalog *c, const struct rules *r, const c
                         continue;
                 format_ports(e, ports, sizeof(ports));
                 format_products(c, e, false, products, sizeof(products));
-                printf("#   %-24s %-12s %-7s %s\n", e->id, ports,
-                       transport_to_string(e->transports, false), products);
+                printf("#   %-24s %-12s %-7s %-6s %s\n", e->id, ports,
+                       format_transport(e), catalog_scope_to_string(e->scope),
+                       products);
         }
         printf("#\n%s", how);
 }
@@ -130,15 +231,65 @@ static void print_nft_elements(const struct rules *r, unsigned t, const char *se
         printf("\n}\n");
 }
 
+/* Which address families the table's rules can match: an ip table sees only
+ * IPv4, an ip6 table only IPv6, the others both. */
+static bool family_has(const struct rules *r, int family) {
+        if (streq(r->family, "ip"))
+                return family == AF_INET;
+        if (streq(r->family, "ip6"))
+                return family == AF_INET6;
+        return true;
+}
+
+static void print_nft_networks(const struct rules *r) {
+        static const struct { int family; const char *set, *type; } fam[] = {
+                { AF_INET, "apple_net4", "ipv4_addr" },
+                { AF_INET6, "apple_net6", "ipv6_addr" },
+        };
+
+        for (size_t f = 0; f < ELEMENTSOF(fam); f++) {
+                const char *p;
+
+                if (!family_has(r, fam[f].family) || !networks_prefix(r->nets, fam[f].family, 0))
+                        continue;
+                printf("add set %s %s %s { type %s; flags interval; }\n", r->family, r->table, fam[f].set,
+                       fam[f].type);
+                printf("flush set %s %s %s\n", r->family, r->table, fam[f].set);
+                printf("add element %s %s %s {", r->family, r->table, fam[f].set);
+                for (size_t i = 0; (p = networks_prefix(r->nets, fam[f].family, i)); i++)
+                        printf("%s\n\t%s", i > 0 ? "," : "", p);
+                printf("\n}\n");
+        }
+}
+
+/* One accept rule per transport, and per family when restricted to Apple's networks. */
+static void print_nft_rules(const struct rules *r) {
+        for (unsigned t = 0; t < ELEMENTSOF(transport_names); t++) {
+                const char *proto = transport_names[t];
+
+                if (!r->nets) {
+                        printf("add rule %s %s %s %s dport @apple_%s accept\n", r->family, r->table, r->chain,
+                               proto, proto);
+                        continue;
+                }
+                if (family_has(r, AF_INET) && networks_prefix(r->nets, AF_INET, 0))
+                        printf("add rule %s %s %s ip daddr @apple_net4 %s dport @apple_%s accept\n",
+                               r->family, r->table, r->chain, proto, proto);
+                if (family_has(r, AF_INET6) && networks_prefix(r->nets, AF_INET6, 0))
+                        printf("add rule %s %s %s ip6 daddr @apple_net6 %s dport @apple_%s accept\n",
+                               r->family, r->table, r->chain, proto, proto);
+        }
+}
+
 static void print_nft(const struct catalog *c, const struct rules *r) {
         char how[1024];
 
         snprintf(how, sizeof(how),
                  "# Load with 'nft -f FILE'. Loading it again replaces the contents of the sets\n"
-                 "# apple_tcp and apple_udp and of the chain %s, and touches nothing\n"
+                 "# apple_tcp and apple_udp%s and of the chain %s, and touches nothing\n"
                  "# else in the table %s %s. Send the traffic to allow to the chain from a\n"
                  "# base chain in the same table, e.g.: iifname \"lan0\" jump %s\n\n",
-                 r->chain, r->family, r->table, r->chain);
+                 r->nets ? " (and apple_net4, apple_net6)" : "", r->chain, r->family, r->table, r->chain);
         printf("#!/usr/sbin/nft -f\n");
         print_header(c, r, how);
 
@@ -154,15 +305,16 @@ static void print_nft(const struct catalog *c, const struct rules *r) {
         printf("flush chain %s %s %s\n\n", r->family, r->table, r->chain);
         print_nft_elements(r, 0, "apple_tcp");
         print_nft_elements(r, 1, "apple_udp");
-        printf("\nadd rule %s %s %s tcp dport @apple_tcp accept\n", r->family, r->table, r->chain);
-        printf("add rule %s %s %s udp dport @apple_udp accept\n", r->family, r->table, r->chain);
+        if (r->nets)
+                print_nft_networks(r);
+        putchar('\n');
+        print_nft_rules(r);
 }
 
-static void print_iptables_rules(const struct rules *r, const char *cmd, const char *table) {
+/* The multiport rules of one destination: dest is "" (any) or " -d PREFIX". */
+static void print_iptables_ports(const struct rules *r, const char *cmd, const char *table, const char *dest) {
         static const char *const proto[] = { "tcp", "udp" };
 
-        printf("%s%s -N %s 2>/dev/null || %s%s -F %s\n",
-               cmd, table, r->chain, cmd, table, r->chain);
         for (unsigned t = 0; t < ELEMENTSOF(proto); t++) {
                 unsigned pos = 0, lo, hi, slots = 0;
 
@@ -174,8 +326,8 @@ static void print_iptables_rules(const struct rules *r, const char *cmd, const c
                                 slots = 0;
                         }
                         if (slots == 0)
-                                printf("%s%s -A %s -p %s -m multiport --dports ", cmd, table,
-                                       r->chain, proto[t]);
+                                printf("%s%s -A %s%s -p %s -m multiport --dports ", cmd, table,
+                                       r->chain, dest, proto[t]);
                         else
                                 putchar(',');
                         if (lo == hi)
@@ -186,6 +338,23 @@ static void print_iptables_rules(const struct rules *r, const char *cmd, const c
                 }
                 if (slots > 0)
                         printf(" -j ACCEPT\n");
+        }
+}
+
+static void print_iptables_rules(const struct rules *r, const char *cmd, const char *table) {
+        int family = streq(cmd, "iptables") ? AF_INET : AF_INET6;
+        char dest[80];
+        const char *p;
+
+        printf("%s%s -N %s 2>/dev/null || %s%s -F %s\n",
+               cmd, table, r->chain, cmd, table, r->chain);
+        if (!r->nets) {
+                print_iptables_ports(r, cmd, table, "");
+                return;
+        }
+        for (size_t i = 0; (p = networks_prefix(r->nets, family, i)); i++) {
+                snprintf(dest, sizeof(dest), " -d %s", p);
+                print_iptables_ports(r, cmd, table, dest);
         }
 }
 
@@ -246,8 +415,8 @@ static int parse_table(const struct ctl *ctl, struct rules *r, const char *arg,
 
         if (r->format == FORMAT_IPTABLES) {
                 for (size_t i = 0; i < ELEMENTSOF(ipt_tables); i++)
-                        if (strcmp(arg, ipt_tables[i]) == 0) {
-                                r->table = arg;
+                        if (strcasecmp(arg, ipt_tables[i]) == 0) {
+                                r->table = ipt_tables[i];
                                 return 0;
                         }
                 return ctl_usage_error(ctl, "--table '%s': not filter, mangle, raw or security",
@@ -264,7 +433,7 @@ static int parse_table(const struct ctl *ctl, struct rules *r, const char *arg,
                 buf[space - buf] = 0;
                 r->family = NULL;
                 for (size_t i = 0; i < ELEMENTSOF(nft_families); i++)
-                        if (strcmp(buf, nft_families[i]) == 0)
+                        if (strcasecmp(buf, nft_families[i]) == 0)
                                 r->family = nft_families[i];
                 if (!r->family)
                         return ctl_usage_error(ctl, "--table '%s': family not ip, ip6, inet, "
@@ -282,6 +451,8 @@ int verb_rules(struct ctl *ctl, int argc, char **argv) {
                 ARG_FORMAT,
                 ARG_TABLE,
                 ARG_CHAIN,
+                ARG_APPLE_ONLY,
+                ARG_APPLE_NETWORKS,
         };
         static const struct option options[] = {
                 CTL_OPTIONS_COMMON,
@@ -289,12 +460,15 @@ int verb_rules(struct ctl *ctl, int argc, char **argv) {
                 { "format", required_argument, NULL, ARG_FORMAT },
                 { "table", required_argument, NULL, ARG_TABLE },
                 { "chain", required_argument, NULL, ARG_CHAIN },
+                { "apple-only", no_argument, NULL, ARG_APPLE_ONLY },
+                { "apple-networks", no_argument, NULL, ARG_APPLE_NETWORKS },
                 {}
         };
         static struct rules r;          /* 16 KiB of bitmaps; one call per process */
         const char *products[RULES_PRODUCTS_MAX], *table = NULL;
         char table_buf[128];
         size_t n_products = 0;
+        bool apple_networks = false;
         int c, k;
 
         r = (struct rules) { .format = FORMAT_NFT, .chain = "apple_allow" };
@@ -306,9 +480,9 @@ int verb_rules(struct ctl *ctl, int argc, char **argv) {
                         products[n_products++] = optarg;
                         break;
                 case ARG_FORMAT:
-                        if (strcmp(optarg, "nft") == 0)
+                        if (strcasecmp(optarg, "nft") == 0)
                                 r.format = FORMAT_NFT;
-                        else if (strcmp(optarg, "iptables") == 0)
+                        else if (strcasecmp(optarg, "iptables") == 0)
                                 r.format = FORMAT_IPTABLES;
                         else
                                 return ctl_usage_error(ctl, "--format '%s': not nft or iptables",
@@ -319,6 +493,12 @@ int verb_rules(struct ctl *ctl, int argc, char **argv) {
                         break;
                 case ARG_CHAIN:
                         r.chain = optarg;
+                        break;
+                case ARG_APPLE_ONLY:
+                        r.apple_only = true;
+                        break;
+                case ARG_APPLE_NETWORKS:
+                        apple_networks = true;
                         break;
                 default:
                         k = ctl_common_option(ctl, c, optarg);
@@ -363,9 +543,17 @@ int verb_rules(struct ctl *ctl, int argc, char **argv) {
                 if (!seen)
                         r.products[r.n_products++] = p;
         }
+        if (apple_networks) {
+                k = ctl_need_networks(ctl);
+                if (k != 0)
+                        return k;
+                r.nets = ctl->networks;
+        }
         collect(ctl->catalog, &r);
-        if (r.ports[0].n_ports + r.ports[1].n_ports == 0)
-                return ctl_error("no ports listed for these products");
+        if (r.ports[0].n_ports + r.ports[1].n_ports == 0) {
+                ctl_error("no ports listed for these products%s", r.apple_only ? " in Apple's own scope" : "");
+                return CTL_EXIT_NOMATCH;
+        }
 
         if (r.format == FORMAT_NFT)
                 print_nft(ctl->catalog, &r);

@@ -14,9 +14,12 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "conntrack-quiet.h"
 #include "output.h"
 #include "verbs.h"
+#include "watch.h"
 
 #define STATS_SOCKET_DEFAULT "/run/appleflowd/control"
 #define STATS_REPLY_MAX (16u * 1024 * 1024)
@@ -36,6 +39,7 @@ struct stats_args {
         const char *service;
         bool watch;
         bool all;
+        bool tty;               /* stdout is a terminal: --watch redraws the screen */
 };
 
 static int64_t now_ms(void) {
@@ -64,6 +68,23 @@ static int wait_fd(int fd, short events, int64_t deadline) {
         }
 }
 
+/* Why nothing answers, and what to do about it. */
+static int connect_error(const char *socket) {
+        int e = errno;
+
+        if (e == ENOENT || e == ECONNREFUSED) {
+                ctl_error("%s: %s: appleflowd is not running, or listens elsewhere (control_socket "
+                          "in appleflowd.conf(5), --socket here)", socket, strerror(e));
+                return EXIT_STATUS_NOT_RUNNING;
+        }
+        if (e == EACCES || e == EPERM) {
+                ctl_error("%s: %s: run as root or as a member of the daemon's control_group",
+                          socket, strerror(e));
+                return EXIT_STATUS_NO_PERMISSION;
+        }
+        return ctl_error("cannot reach the daemon at %s: %s", socket, strerror(e));
+}
+
 static char *request_text(const struct stats_args *a) {
         _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
         const char *s;
@@ -82,7 +103,7 @@ static char *request_text(const struct stats_args *a) {
         return t;
 }
 
-/* One request, one reply. Errors are printed; returns 0 or CTL_EXIT_ERROR. */
+/* One request, one reply. Errors are printed; returns 0 or an exit status. */
 static int query(const struct stats_args *a, struct json_object **ret) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -EBADF;
@@ -106,7 +127,7 @@ static int query(const struct stats_args *a, struct json_object **ret) {
         if (fd < 0)
                 return ctl_error("socket: %m");
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return ctl_error("cannot reach the daemon at %s: %m", a->socket);
+                return connect_error(a->socket);
 
         while (off < req_len) {
                 ssize_t k = send(fd, req + off, req_len - off, MSG_NOSIGNAL);
@@ -338,17 +359,31 @@ static void print_not_attributed(json_object *reply) {
                 putchar('\n');
 }
 
+/* The daemon has heard no conntrack event for a while: say why, as it does. */
+static void print_idle_warning(json_object *reply) {
+        json_object *d = get(reply, "daemon"), *table = get(d, "conntrack_table");
+        uint64_t quiet = get_u64(d, "conntrack_quiet_sec");
+        char advice[512];
+
+        if (quiet == 0)
+                return;
+        conntrack_quiet_advice(quiet, table ? (int64_t) get_u64(table, "entries") : -1, advice,
+                               sizeof(advice));
+        printf("\nWarning: %s.\n", advice);
+}
+
 static void print_daemon(json_object *reply) {
         json_object *d = get(reply, "daemon");
         json_object *recv = get(d, "events_received"), *lost = get(d, "events_lost");
         /* Absent from a daemon older than this appleflowctl. */
         json_object *table = get(d, "conntrack_table");
-        uint64_t up = get_u64(reply, "uptime_sec");
+        uint64_t up = get_u64(reply, "uptime_sec"), n;
 
         printf("Events received:  conntrack %" PRIu64 ", nflog %" PRIu64 "\n",
                get_u64(recv, "conntrack"), get_u64(recv, "nflog"));
-        printf("Kernel losses:    conntrack %" PRIu64 ", nflog %" PRIu64 " events (receive buffer full)\n",
-               get_u64(lost, "conntrack"), get_u64(lost, "nflog"));
+        n = get_u64(lost, "nflog");
+        printf("Kernel losses:    conntrack %" PRIu64 ", nflog %" PRIu64 " %s (receive buffer full)\n",
+               get_u64(lost, "conntrack"), n, plural(n, "event", "events"));
         json_object *conn = get(d, "connections"), *by = get(d, "unmatched_by_transport");
 
         /* Absent from a daemon older than this appleflowctl. */
@@ -357,28 +392,44 @@ static void print_daemon(json_object *reply) {
                        PRIu64 " excluded (the router's own), since start\n",
                        get_u64(conn, "seen"), get_u64(conn, "tagged"), get_u64(conn, "unmatched"),
                        get_u64(conn, "excluded"));
-        printf("Unmatched:        %" PRIu64 " connections", get_u64(d, "unmatched_connections"));
+        n = get_u64(d, "unmatched_connections");
+        printf("Unmatched:        %" PRIu64 " %s", n, plural(n, "connection", "connections"));
         if (by)
                 printf(" (tcp %" PRIu64 ", udp %" PRIu64 ")",
                        get_u64(get(by, "tcp"), "other") + get_u64(get(by, "tcp"), "apple_network"),
                        get_u64(get(by, "udp"), "other") + get_u64(get(by, "udp"), "apple_network"));
-        printf(", %" PRIu64 " packets; %" PRIu64 " below the logging threshold; %" PRIu64 " malformed\n",
-               get_u64(d, "unmatched_packets"), get_u64(d, "below_threshold"),
-               get_u64(d, "malformed_packets"));
+        n = get_u64(d, "unmatched_packets");
+        printf(", %" PRIu64 " %s; ", n, plural(n, "packet", "packets"));
+        printf("%" PRIu64 " below the logging threshold; %" PRIu64 " malformed\n",
+               get_u64(d, "below_threshold"), get_u64(d, "malformed_packets"));
         if (table) {
-                printf("Conntrack table:  %" PRIu64, get_u64(table, "entries"));
+                n = get_u64(table, "entries");
+                printf("Conntrack table:  %" PRIu64, n);
                 if (get_u64(table, "max") > 0)
                         printf(" of %" PRIu64, get_u64(table, "max"));
-                printf(" entries; %" PRIu64 " new connections refused because it was full\n",
-                       get_u64(table, "refused"));
+                printf(" %s; ", plural(get_u64(table, "max") ?: n, "entry", "entries"));
+                n = get_u64(table, "refused");
+                printf("%" PRIu64 " new %s refused because it was full\n", n,
+                       plural(n, "connection", "connections"));
         }
-        printf("Journal:          %" PRIu64 " written, %" PRIu64 " dropped, %" PRIu64 " errors\n",
-               get_u64(d, "entries_written"), get_u64(d, "entries_dropped"),
-               get_u64(d, "journal_errors"));
+        /* "Entries": they go to the journal, the console or JSON (mode=). */
+        n = get_u64(d, "journal_errors");
+        printf("Entries:          %" PRIu64 " written, %" PRIu64 " dropped, %" PRIu64 " %s\n",
+               get_u64(d, "entries_written"), get_u64(d, "entries_dropped"), n,
+               plural(n, "write error", "write errors"));
+        n = get_u64(get(reply, "catalog"), "entries");
         printf("Daemon:           appleflowd %s, up %" PRIu64 "d %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64
-               ", catalogue %s (%" PRIu64 " entries)\n",
+               ", catalogue %s (%" PRIu64 " %s)\n",
                get_str(reply, "version"), up / 86400, up / 3600 % 24, up / 60 % 60, up % 60,
-               get_str(get(reply, "catalog"), "source"), get_u64(get(reply, "catalog"), "entries"));
+               get_str(get(reply, "catalog"), "source"), n, plural(n, "entry", "entries"));
+        print_idle_warning(reply);
+}
+
+/* One JSON document, or with --watch one line of it per frame. */
+static int print_json_frame(const struct stats_args *a, json_object *reply) {
+        int r = a->watch ? watch_json_line(reply, stdout) : json_print(reply, stdout);
+
+        return r < 0 ? ctl_error("failed to print JSON: %s", strerror(-r)) : CTL_EXIT_OK;
 }
 
 static int show(struct ctl *ctl, const struct stats_args *a) {
@@ -390,13 +441,16 @@ static int show(struct ctl *ctl, const struct stats_args *a) {
         if (r != 0)
                 return r;
         err = get(reply, "error");
-        if (err)
-                return ctl_error("the daemon refused the request: %s", json_object_get_string(err));
+        if (err) {
+                /* An unknown --service or --product: the arguments were wrong. */
+                ctl_error("the daemon refused the request: %s", json_object_get_string(err));
+                return CTL_EXIT_USAGE;
+        }
 
-        if (a->watch && !ctl->json)
-                fputs("\033[H\033[2J", stdout);
         if (ctl->json)
-                return json_print(reply, stdout) < 0 ? CTL_EXIT_ERROR : CTL_EXIT_OK;
+                return print_json_frame(a, reply);
+        if (a->watch)
+                watch_text_header(stdout, a->tty, 1);
 
         if (json_object_array_length(get(reply, "services")) == 0)
                 printf("No connections counted yet.\n");
@@ -456,10 +510,13 @@ int verb_stats(struct ctl *ctl, int argc, char **argv) {
         if (optind < argc)
                 return ctl_usage_error(ctl, "unexpected argument '%s'", argv[optind]);
 
+        a.tty = isatty(STDOUT_FILENO);
         for (;;) {
                 r = show(ctl, &a);
                 if (r != CTL_EXIT_OK || !a.watch)
                         return r;
+                if (!ctl->json)
+                        watch_text_separator(stdout, a.tty);
                 if (fflush(stdout) != 0)
                         return ctl_error("failed to write the output");
                 /* Refresh every second until interrupted. */

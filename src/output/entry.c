@@ -184,33 +184,12 @@ static int add_header_tail(struct entry *e) {
         return add_str(e, "SYSLOG_IDENTIFIER", "appleflowd");
 }
 
-/* "RTP" for "Real-Time Transport Protocol (RTP)", the whole name otherwise;
- * NULL when the catalogue gives none. */
-static const char *protocol_short(const char *p, size_t *ret_len) {
-        size_t n = strnlen(p, CATALOG_PROTOCOL_MAX - 1);
-        const char *open;
-
-        if (n == 0 || (n == 1 && p[0] == '-'))
-                return NULL;
-        if (p[n - 1] == ')') {
-                open = memrchr(p, '(', n);
-                if (open && open > p) {
-                        size_t len = (size_t) (p + n - 1 - (open + 1));
-
-                        if (len >= 1 && len <= 24) {
-                                *ret_len = len;
-                                return open + 1;
-                        }
-                }
-        }
-        *ret_len = n;
-        return p;
-}
-
 static void sb_label(struct sb *s, const struct flow *f, const struct tag *t,
                      const struct catalog *c, const struct catalog_entry *ce) {
-        const char *proto;
-        size_t proto_len = 0;
+        /* Every protocol the entry's port is for, short: "RTP/RTCP", "SSH/SFTP/scp". */
+        char short_name[CATALOG_PROTOCOL_MAX];
+        size_t proto_len = catalog_protocol_short(ce->protocol, short_name, sizeof(short_name));
+        const char *proto = proto_len > 0 ? short_name : NULL;
         uint16_t lo = t->port, hi = t->port;
 
         for (unsigned i = 0; i < ce->n_products; i++) {
@@ -219,7 +198,6 @@ static void sb_label(struct sb *s, const struct flow *f, const struct tag *t,
                 sb_clean(s, c->products[ce->products[i]].name, CATALOG_PRODUCT_NAME_MAX);
         }
 
-        proto = protocol_short(ce->protocol, &proto_len);
         if (ce->n_products == 0) {
                 /* Nothing better to call it by than the protocol or the slug. */
                 if (proto)

@@ -44,7 +44,7 @@ static const char *const output_mode_names[_OUTPUT_MODE_MAX] = {
 
 int output_mode_from_string(const char *s, enum output_mode *ret) {
         for (unsigned i = 0; i < _OUTPUT_MODE_MAX; i++)
-                if (strcmp(s, output_mode_names[i]) == 0) {
+                if (strcasecmp(s, output_mode_names[i]) == 0) {      /* keywords: any case */
                         *ret = (enum output_mode) i;
                         return 0;
                 }

@@ -5,6 +5,8 @@
 #include <libgen.h>
 #include <stdarg.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -278,6 +280,7 @@ int state_new(struct state **ret, struct stats *s, const char *directory) {
         if (!st)
                 return -ENOMEM;
         st->stats = s;
+        st->lock_fd = -EBADF;
         st->directory = strdup(directory);
         if (!st->directory || asprintf(&st->path, "%s/%s", directory, STATE_FILE_NAME) < 0)
                 return -ENOMEM;
@@ -291,6 +294,8 @@ struct state *state_free(struct state *st) {
         if (!st)
                 return NULL;
         sd_event_source_disable_unref(st->timer);
+        if (st->lock_fd >= 0)
+                close(st->lock_fd);     /* releases the lock */
         free(st->path);
         free(st->directory);
         free(st);
@@ -319,6 +324,54 @@ int state_load(struct state *st, char *err, size_t errlen) {
                 return r;
         }
         return state_parse(st->stats, st->path, buf, len, err, errlen);
+}
+
+/* "pid 1234 (appleflowd)" from the pid the holder wrote into the lock file. */
+static void describe_holder(int fd, char *buf, size_t size) {
+        char text[32] = "", comm[64] = "", path[64];
+        ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+        _cleanup_fclose_ FILE *f = NULL;
+        long pid;
+
+        if (n <= 0 || sscanf(text, "%ld", &pid) != 1 || pid <= 0) {
+                snprintf(buf, size, "another process");
+                return;
+        }
+        snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+        f = fopen(path, "re");
+        if (f && fgets(comm, sizeof(comm), f))
+                comm[strcspn(comm, "\n")] = '\0';
+        snprintf(buf, size, "pid %ld%s%s%s", pid, comm[0] ? " (" : "", comm, comm[0] ? ")" : "");
+}
+
+int state_lock(struct state *st, char *err, size_t errlen) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char holder[128], pid[32];
+        int n;
+
+        if (st->lock_fd >= 0)
+                return 0;
+        if (asprintf(&path, "%s/%s", st->directory, STATE_LOCK_NAME) < 0)
+                return -ENOMEM;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
+        if (fd < 0)
+                return errorf(-errno, err, errlen, "%s: %s", path, strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK)
+                        return errorf(-errno, err, errlen, "%s: %s", path, strerror(errno));
+                describe_holder(fd, holder, sizeof(holder));
+                return errorf(-EBUSY, err, errlen, "state directory %s is in use by %s (lock %s): "
+                              "stop that daemon, or give this one a state_directory of its own",
+                              st->directory, holder, path);
+        }
+        /* Who holds it, for the next one to say. */
+        n = snprintf(pid, sizeof(pid), "%ld\n", (long) getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t) n, 0) != n)
+                return errorf(-errno, err, errlen, "%s: %s", path, strerror(errno));
+        st->lock_fd = fd;
+        fd = -EBADF;
+        return 0;
 }
 
 int state_make_directory(struct state *st, uid_t uid, gid_t gid) {

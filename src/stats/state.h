@@ -30,6 +30,7 @@
 #include "stats.h"
 
 #define STATE_FILE_NAME "stats.state"
+#define STATE_LOCK_NAME "lock"
 #define STATE_MAGIC "AFDSTATS"
 #define STATE_VERSION 1u
 #define STATE_KEY_MAX 47u
@@ -44,6 +45,7 @@ struct state {
         sd_event_source *timer;
         uint64_t interval_usec;
         int last_error;                 /* of the periodic save, to log changes only */
+        int lock_fd;                    /* holds the lock on the directory; -1: not locked */
 };
 
 /* The state of s in directory (created when missing, mode 0750). */
@@ -55,6 +57,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct state *, state_free);
  * 0750), owned by uid and gid (-1: as it comes), so that the user the daemon
  * becomes can save into it. An existing directory is left as it is. */
 int state_make_directory(struct state *st, uid_t uid, gid_t gid);
+
+/* At start, once the directory exists: take the lock on it (STATE_LOCK_NAME,
+ * flock, with the holder's pid in it), so that two daemons never share one
+ * state directory. -EBUSY when another process holds it: err then says
+ * which ("pid 1234 (appleflowd)"); other errors as "path: reason". */
+int state_lock(struct state *st, char *err, size_t errlen);
 
 /* At start, before counting: apply the saved totals to the statistics.
  * -ENOENT when there is no file (a first start); any other error is written

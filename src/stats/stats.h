@@ -68,6 +68,7 @@ struct stats_daemon {
         uint64_t router_addresses_malformed;            /* rtnetlink messages that did not parse */
         uint64_t nflog_conntrack_unparsed;              /* NFLOG packets handled without their
                                                          * connection, which did not parse */
+        uint64_t conntrack_quiet_sec;                   /* no conntrack event for so long; 0: fine */
 };
 
 /* Connections by the confidence of their match: [CONFIDENCE_LOW .. HIGH]. */

@@ -355,8 +355,14 @@ static int parse_entry(struct parser *p, const char *s, size_t len) {
                         break;
                 s = tab + 1;
         }
-        if (n < CATALOG_FIELDS)
-                return parse_error(p, "missing column: %s (got %u of %d)", field_names[n], n, CATALOG_FIELDS);
+        if (n < CATALOG_FIELDS) {
+                /* Spaces where tabs belong: an editor or a copy from a web page. */
+                if (n == 1 && memchr(fields[0], ' ', flen[0]))
+                        return parse_error(p, "no tab on the line: the %d columns are separated by tabs, "
+                                           "not spaces", CATALOG_FIELDS);
+                return parse_error(p, "%u column%s, expected %d separated by tabs (the %s column is "
+                                   "missing)", n, n == 1 ? "" : "s", CATALOG_FIELDS, field_names[n]);
+        }
 
         if (p->c->n_entries >= p->max_entries)
                 return parse_error(p, "too many entries (max %d)", CATALOG_ENTRIES_MAX);
@@ -419,6 +425,7 @@ int catalog_load_buffer(const char *name, const char *buf, size_t len, struct ca
         c->entries = (struct catalog_entry *) (c + 1);
         c->products = (struct catalog_product *) (c->entries + p.max_entries + 1);
         snprintf(c->source, sizeof(c->source), "%s", p.name);
+        c->digest = text_digest(buf, len);
         p.c = c;
 
         for (s = buf; s < end;) {
@@ -427,6 +434,9 @@ int catalog_load_buffer(const char *name, const char *buf, size_t len, struct ca
                 int k;
 
                 p.line++;
+                if (p.line == 1 && l >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+                        return parse_error(&p, "the file starts with a byte order mark: save it as UTF-8 "
+                                           "without one (plain text, columns separated by tabs)");
                 k = check_line(&p, s, &l);
                 if (k < 0)
                         return k;
@@ -438,6 +448,14 @@ int catalog_load_buffer(const char *name, const char *buf, size_t len, struct ca
                 if (!nl)
                         break;
                 s = nl + 1;
+        }
+
+        /* A catalogue that tags nothing is a mistake, not a configuration. */
+        if (c->n_entries == 0) {
+                if (p.err && p.errlen > 0)
+                        snprintf(p.err, p.errlen, "%s: no entries: expected lines of %d columns separated "
+                                 "by tabs (docs/catalogue-format.md)", p.name, CATALOG_FIELDS);
+                return -EINVAL;
         }
 
         other = &c->entries[c->n_entries];
@@ -462,11 +480,9 @@ int catalog_load_file(const char *path, struct catalog **ret, char *err, size_t 
         int r;
 
         r = read_small_file(path, CATALOG_FILE_MAX, &buf, &len);
-        if (r < 0) {
-                if (err && errlen > 0)
-                        snprintf(err, errlen, "%s:0: %s", path, r == -EFBIG ? "file too large" : strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return read_small_file_error(r, path, CATALOG_FILE_MAX, "a catalogue file (TSV)", err,
+                                             errlen);
         return catalog_load_buffer(path, buf, len, ret, err, errlen);
 }
 
@@ -515,4 +531,9 @@ const char *transport_to_string(unsigned transports, bool unspecified) {
 
 const char *catalog_scope_to_string(enum catalog_scope s) {
         return s == CATALOG_SCOPE_APPLE ? "apple" : s == CATALOG_SCOPE_SHARED ? "shared" : "?";
+}
+
+size_t catalog_listed_entries(const struct catalog *c) {
+        /* Every entry of the file; apple-other, which every catalogue has, is not one. */
+        return c->n_entries - 1;
 }

@@ -72,6 +72,7 @@ struct catalog_entry {
 
 struct catalog {
         char source[256];               /* file name, or "built-in" */
+        uint64_t digest;                /* of the text it was read from: a reload tells changes */
         struct catalog_entry *entries;  /* n_entries, the last is CATALOG_APPLE_OTHER_ID */
         size_t n_entries;
         struct catalog_product *products;
@@ -91,12 +92,21 @@ int catalog_load_default(struct catalog **ret, char *err, size_t errlen);
 struct catalog *catalog_free(struct catalog *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct catalog *, catalog_free);
 
+/* The entries the file lists, without the synthetic apple-other: the count
+ * every message and the documentation give. */
+size_t catalog_listed_entries(const struct catalog *c);
+
 /* Index of the entry with this id, or -ENOENT. */
 ssize_t catalog_find_entry(const struct catalog *c, const char *id);
 /* Index of the product whose canonical name or one of its aliases equals name
  * (ASCII case-insensitive), or -ENOENT. */
 ssize_t catalog_find_product(const struct catalog *c, const char *name);
 bool catalog_entry_has_product(const struct catalog_entry *e, size_t product);
+
+/* protocol as messages name it, into buf: every protocol the column lists,
+ * by its abbreviation where it has one ("SSH/SFTP/scp", "FTP data"), joined
+ * with '/'. Returns the length; "" for an empty column. */
+size_t catalog_protocol_short(const char *protocol, char *buf, size_t size);
 
 const char *transport_to_string(unsigned transports, bool unspecified); /* "tcp", "udp", "tcp/udp", "-" */
 const char *catalog_scope_to_string(enum catalog_scope s);

@@ -44,6 +44,7 @@ struct family {
 
 struct networks {
         char source[256];
+        uint64_t digest;                /* of the text it was read from */
         struct family v4, v6;
 };
 
@@ -103,10 +104,12 @@ static int parse_prefix(const struct loader *x, const char *s, size_t l, unsigne
                 return net_error(x, line, "bad prefix (%zu bytes, too long)", l);
         for (size_t i = 0; i < l; i++)
                 if (s[i] == ' ' || s[i] == '\t')
-                        return net_error(x, line, "garbage after prefix '%.*s'", (int) l, s);
+                        return net_error(x, line, "'%.*s': one prefix per line (a comment starts with '#')",
+                                         (int) l, s);
         slash = memchr(s, '/', l);
         if (!slash)
-                return net_error(x, line, "missing prefix length in '%.*s'", (int) l, s);
+                return net_error(x, line, "'%.*s': no prefix length (want address/length, e.g. "
+                                 "17.0.0.0/8)", (int) l, s);
         al = (size_t) (slash - s);
         ll = l - al - 1;
         if (al == 0 || al >= sizeof(addr))
@@ -183,6 +186,7 @@ int networks_load_buffer(const char *name, const char *buf, size_t len, struct n
         if (!n)
                 return -ENOMEM;
         snprintf(n->source, sizeof(n->source), "%s", x.name);
+        n->digest = text_digest(buf, len);
         n->v4.addr_len = 4;
         n->v6.addr_len = 16;
         n->v4.prefixes = calloc(max, sizeof(struct prefix));
@@ -230,6 +234,14 @@ int networks_load_buffer(const char *name, const char *buf, size_t len, struct n
                 s = nl + 1;
         }
 
+        /* No prefix: nothing would ever be Apple's. */
+        if (n->v4.n + n->v6.n == 0) {
+                if (x.err && x.errlen > 0)
+                        snprintf(x.err, x.errlen, "%s: no prefix: expected one network per line, "
+                                 "address/length (17.0.0.0/8, 2620:149::/36)", x.name);
+                return -EINVAL;
+        }
+
         r = family_finish(&x, &n->v4);
         if (r < 0)
                 return r;
@@ -247,11 +259,8 @@ int networks_load_file(const char *path, struct networks **ret, char *err, size_
         int r;
 
         r = read_small_file(path, NETWORKS_FILE_MAX, &buf, &len);
-        if (r < 0) {
-                if (err && errlen > 0)
-                        snprintf(err, errlen, "%s:0: %s", path, r == -EFBIG ? "file too large" : strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return read_small_file_error(r, path, NETWORKS_FILE_MAX, "a list of networks", err, errlen);
         return networks_load_buffer(path, buf, len, ret, err, errlen);
 }
 
@@ -307,6 +316,16 @@ int networks_match(const struct networks *n, int family, const void *addr, const
 
 size_t networks_count(const struct networks *n) {
         return n ? n->v4.n + n->v6.n : 0;
+}
+
+const char *networks_prefix(const struct networks *n, int family, size_t i) {
+        const struct family *f = !n ? NULL : family == AF_INET ? &n->v4 : family == AF_INET6 ? &n->v6 : NULL;
+
+        return f && i < f->n ? f->prefixes[i].text : NULL;
+}
+
+uint64_t networks_digest(const struct networks *n) {
+        return n ? n->digest : 0;
 }
 
 const char *networks_source(const struct networks *n) {

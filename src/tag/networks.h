@@ -31,3 +31,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct networks *, networks_free);
 int networks_match(const struct networks *n, int family, const void *addr, const char **ret_text);
 size_t networks_count(const struct networks *n);
 const char *networks_source(const struct networks *n);
+/* The i-th prefix of a family (AF_INET, AF_INET6) as written ("17.0.0.0/8"),
+ * longest first; NULL past the end. */
+const char *networks_prefix(const struct networks *n, int family, size_t i);
+/* Of the text it was read from: equal digests, same list. */
+uint64_t networks_digest(const struct networks *n);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "tagger.h"
@@ -135,7 +136,7 @@ int confidence_from_string(const char *s, enum confidence *ret) {
         if (!s)
                 return -EINVAL;
         for (unsigned i = 0; i < ELEMENTSOF(confidence_names); i++)
-                if (strcmp(s, confidence_names[i]) == 0) {
+                if (strcasecmp(s, confidence_names[i]) == 0) {       /* keywords: any case */
                         *ret = (enum confidence) i;
                         return 0;
                 }

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Tests of appleflowctl as a user runs it: output, JSON, exit codes, rules.
 
+Exit statuses (appleflowctl(1), EXIT STATUS): 0 found or valid, 1 failure,
+2 bad usage, 3 nothing matches, 4 not permitted, 6 invalid data, 7 no daemon.
+
 usage: test-ctl.py APPLEFLOWCTL GROUP
-GROUP is one of: lookup, json, exit, list, check, rules, firewall.
+GROUP is one of: lookup, json, exit, list, check, rules, golden, firewall.
 Exit 0 passed, 1 failed, 77 skipped (meson's convention).
 """
 import json
@@ -18,9 +21,10 @@ SAMPLE = HERE / "sample.tsv"
 NETWORKS = HERE.parent.parent / "data" / "apple-networks.txt"
 CTL = None
 failures = []
+OK, FAILURE, USAGE, NO_MATCH, NO_PERMISSION, INVALID_DATA, NOT_RUNNING = 0, 1, 2, 3, 4, 6, 7
 
 
-def run(*args, ok=(0, 1, 2)):
+def run(*args, ok=(0, 1, 2, 3, 6)):
     p = subprocess.run([CTL, *args], capture_output=True, text=True, timeout=60)
     if p.returncode not in ok:
         fail(f"{' '.join(args)}: exit {p.returncode}, expected one of {ok}\n{p.stderr}")
@@ -38,7 +42,7 @@ def expect(cond, msg):
 
 
 def expect_exit(args, code, stderr_re=None, stdout_re=None):
-    p = run(*args, ok=(0, 1, 2, 3, 77, 127, -6, -11))
+    p = run(*args, ok=(0, 1, 2, 3, 4, 6, 7, 77, 127, -6, -11))
     expect(p.returncode == code,
            f"appleflowctl {' '.join(args)}: exit {p.returncode}, expected {code}\n"
            f"stdout: {p.stdout[:500]}\nstderr: {p.stderr[:500]}")
@@ -113,12 +117,12 @@ def test_lookup():
 
     # An address alone says whether it is Apple's.
     expect_exit(["lookup", "17.253.1.1"], 0, stdout_re=r"17\.0\.0\.0/8")
-    expect_exit(["lookup", "2001:db8::1"], 1, stdout_re=r"not in Apple's networks")
+    expect_exit(["lookup", "2001:db8::1"], NO_MATCH, stdout_re=r"not in Apple's networks")
 
     # A whole connection, explained: an iPhone's port to an unlisted port.
     p = expect_exit(["lookup", "192.168.1.20:60321", "17.1.2.3:8/tcp"], 0, stdout_re=r"apple-other")
     expect("ephemeral" in p.stdout and "side none" in p.stdout, f"lookup connection:\n{p.stdout}")
-    p = expect_exit(["lookup", "192.168.1.20:60321", "203.0.113.10:4"], 1, stdout_re=r"unmatched")
+    p = expect_exit(["lookup", "192.168.1.20:60321", "203.0.113.10:4"], NO_MATCH, stdout_re=r"unmatched")
     expect("xsan" not in p.stdout and "back-to-my-mac" not in p.stdout,
            f"a client's port made a tag:\n{p.stdout}")
     p = expect_exit(["lookup", "--dnat", "192.168.1.10:548", "198.51.100.7:50123",
@@ -201,18 +205,23 @@ def test_json():
     expect("iChat" in names.get("Messages", {}).get("aliases", []), "products --json: iChat alias")
 
     j = load_json(["check", str(SAMPLE)])
-    expect(j == {"file": str(SAMPLE), "valid": True, "entries": 8, "products": 3},
-           f"check --json: {j}")
+    expect(j == {"valid": True, "catalog": {"file": str(SAMPLE), "valid": True, "entries": 8,
+                                             "products": 3}}, f"check --json: {j}")
+    # "catalog" is one type in every verb, the same as in stats.
+    for verb in ("list", "products"):
+        j = load_json(["--catalog", str(SAMPLE), verb])
+        expect(j.get("catalog") == {"source": str(SAMPLE), "entries": 8, "products": 3},
+               f"{verb} --json catalog: {j.get('catalog')}")
 
 
 def test_exit():
     port = unlisted_port("tcp")
-    expect_exit(["lookup", f"{port}/tcp"], 1, stdout_re=r"no entry")
-    expect_exit(["lookup", f"{port}"], 1)
+    expect_exit(["lookup", f"{port}/tcp"], NO_MATCH, stdout_re=r"no entry")
+    expect_exit(["lookup", f"{port}"], NO_MATCH)
     j = load_json(["lookup", f"{port}/udp"])
     expect(j.get("confidence") == "none" and j["results"][0]["entries"] == [],
            f"unlisted port JSON: {j}")
-    expect_exit(["lookup", "192.0.2.7"], 1)
+    expect_exit(["lookup", "192.0.2.7"], NO_MATCH)
 
     for args, msg in ((["lookup"], r"exactly one"),
                       (["lookup", "1", "2"], r"ADDRESS:PORT"),
@@ -237,11 +246,18 @@ def test_exit():
                       (["rules", "--product", "FaceTime", "--table", "arp x"], r"family"),
                       (["rules", "--product", "FaceTime", "--format", "iptables", "--table", "nat"],
                        r"--table"),
-                      (["check"], r"exactly one FILE"),
-                      (["--catalog", "/nonexistent/catalog.tsv", "lookup", "5223"], r"nonexistent"),
+                      (["check"], r"nothing to check: give a catalogue FILE, --networks FILE, or both"),
+                      (["check", "a", "b"], r"unexpected argument 'b'"),
+                      (["lookup", "17.1.2.3/24"], r"'17\.1\.2\.3/24': lookup takes one address, not a prefix")):
+        p = expect_exit(args, USAGE, stderr_re=msg)
+        expect(p.stdout == "", f"{args}: error printed output on stdout: {p.stdout[:200]}")
+    # A file that cannot be read is invalid data: the path and the reason, no line 0.
+    for args, msg in ((["--catalog", "/nonexistent/catalog.tsv", "lookup", "5223"],
+                       r"^/nonexistent/catalog\.tsv: No such file or directory$"),
                       (["--networks", "/nonexistent/networks.txt", "lookup", "17.1.2.3:1"],
-                       r"nonexistent")):
-        p = expect_exit(args, 2, stderr_re=msg)
+                       r"^/nonexistent/networks\.txt: No such file or directory$"),
+                      (["check", "/"], r"^/: is a directory; give the path of a catalogue file \(TSV\)$")):
+        p = expect_exit(args, INVALID_DATA, stderr_re=msg)
         expect(p.stdout == "", f"{args}: error printed output on stdout: {p.stdout[:200]}")
 
     expect_exit(["--help"], 0, stdout_re=r"lookup")
@@ -251,7 +267,21 @@ def test_exit():
     # Global options work before and after the verb.
     expect_exit(["--catalog", str(SAMPLE), "lookup", "400/udp"], 0, stdout_re=r"alpha-any")
     expect_exit(["lookup", "400/udp", "--catalog", str(SAMPLE)], 0, stdout_re=r"alpha-any")
-    expect_exit(["lookup", "5223/tcp", "--catalog", str(SAMPLE)], 1)
+    expect_exit(["lookup", "5223/tcp", "--catalog", str(SAMPLE)], NO_MATCH)
+    # --opt=value as well as --opt value, options after the verb.
+    expect_exit(["lookup", "400/udp", f"--catalog={SAMPLE}"], 0, stdout_re=r"alpha-any")
+    expect_exit(["list", "--product=Beta", f"--catalog={SAMPLE}"], 0, stdout_re=r"beta-many")
+    # Keywords take any case.
+    expect_exit(["--catalog", str(SAMPLE), "rules", "--product", "beta", "--format", "IPTABLES"], 0,
+                stdout_re=r"(?m)^iptables ")
+    # One meaning per option in --help: no option listed twice.
+    for verb in ("lookup", "list", "products", "rules", "check", "stats"):
+        p = expect_exit([verb, "--help"], 0)
+        opts = re.findall(r"^  (--[a-z-]+)", p.stdout, re.M)
+        expect(len(opts) == len(set(opts)), f"{verb} --help lists an option twice: {opts}")
+    expect_exit(["stats", "--socket", "/nonexistent/control"], NOT_RUNNING,
+                stderr_re=r"^appleflowctl: /nonexistent/control: No such file or directory: appleflowd is "
+                          r"not running")
 
 
 def test_list():
@@ -275,7 +305,7 @@ def test_list():
 
     j = load_json(["list", "--service", "apns"])
     expect([e["id"] for e in j["entries"]] == ["apns"], "list --service apns")
-    expect_exit(["list", "--service", "apns", "--product", "Bonjour"], 1)
+    expect_exit(["list", "--service", "apns", "--product", "Bonjour"], NO_MATCH)
 
     p = expect_exit(["products"], 0, stdout_re=r"^PRODUCT +ENTRIES")
     expect(re.search(r"^Messages +\d+ +.*iChat", p.stdout, re.M), "products: Messages row")
@@ -286,6 +316,13 @@ def test_list():
 def test_check():
     expect_exit(["check", str(SAMPLE)], 0, stdout_re=rf"^{re.escape(str(SAMPLE))}: 8 entries, 3 products$")
     expect_exit(["check", "--networks", str(NETWORKS)], 0, stdout_re=r": \d+ prefixes$")
+    # Both files, in any order, --opt=value or --opt value: one line each.
+    for args in (["check", str(SAMPLE), "--networks", str(NETWORKS)],
+                 ["check", f"--networks={NETWORKS}", str(SAMPLE)],
+                 ["check", "--catalog", str(SAMPLE), "--networks", str(NETWORKS)]):
+        p = expect_exit(args, 0)
+        expect(p.stdout == f"{SAMPLE}: 8 entries, 3 products\n{NETWORKS}: 11 prefixes\n",
+               f"{args}: {p.stdout!r}")
 
     lines = SAMPLE.read_text().splitlines(keepends=True)
     broken = {
@@ -301,21 +338,47 @@ def test_check():
             bad[lineno - 1] = edit(bad[lineno - 1])
             path = Path(d) / f"broken-{what.replace(' ', '-')}.tsv"
             path.write_text("".join(bad))
-            p = expect_exit(["check", str(path)], 2, stderr_re=rf"^{re.escape(str(path))}:{lineno}: \S")
+            p = expect_exit(["check", str(path)], INVALID_DATA,
+                            stderr_re=rf"^{re.escape(str(path))}:{lineno}: \S")
             expect(p.stdout == "", f"check {what}: printed on stdout")
             # The same file is refused as --catalog, with the same message.
-            expect_exit(["--catalog", str(path), "list"], 2,
+            expect_exit(["--catalog", str(path), "list"], INVALID_DATA,
                         stderr_re=rf"{re.escape(str(path))}:{lineno}:")
             j = load_json(["check", str(path)])
-            expect(j.get("valid") is False and f":{lineno}:" in j.get("error", ""),
+            expect(j.get("valid") is False and f":{lineno}:" in j.get("catalog", {}).get("error", ""),
                    f"check --json {what}: {j}")
+
+        # What a person gets wrong, told with the fix.
+        golden = {
+            "empty.tsv": ("# nothing but a comment\n",
+                          "{}: no entries: expected lines of 10 columns separated by tabs "
+                          "(docs/catalogue-format.md)"),
+            "spaces.tsv": ("a 1 tcp - - - - en2015 apple -\n",
+                           "{}:1: no tab on the line: the 10 columns are separated by tabs, not spaces"),
+            "bom.tsv": ("\ufeff" + lines[3],
+                        "{}:1: the file starts with a byte order mark: save it as UTF-8 without one "
+                        "(plain text, columns separated by tabs)"),
+            "short.tsv": ("a\t1\ttcp\n",
+                          "{}:1: 3 columns, expected 10 separated by tabs (the protocol column is missing)"),
+        }
+        for name, (text, message) in golden.items():
+            path = Path(d) / name
+            path.write_text(text)
+            p = expect_exit(["check", str(path)], INVALID_DATA)
+            expect(p.stderr == message.format(path) + "\n", f"check {name}: {p.stderr!r}")
+        empty_nets = Path(d) / "empty-networks.txt"
+        empty_nets.write_text("# no prefix\n")
+        p = expect_exit(["check", "--networks", str(empty_nets)], INVALID_DATA)
+        expect(p.stderr == f"{empty_nets}: no prefix: expected one network per line, address/length "
+                          f"(17.0.0.0/8, 2620:149::/36)\n", f"empty networks: {p.stderr!r}")
 
         nets = Path(d) / "networks.txt"
         nets.write_text("17.0.0.0/8\n# comment\n10.0.0.0/33\n")
-        expect_exit(["check", "--networks", str(nets)], 2, stderr_re=rf"^{re.escape(str(nets))}:3: ")
+        expect_exit(["check", "--networks", str(nets)], INVALID_DATA, stderr_re=rf"^{re.escape(str(nets))}:3: ")
         # A networks file is not a catalogue.
-        expect_exit(["check", str(NETWORKS)], 2, stderr_re=rf"{re.escape(str(NETWORKS))}:\d+: ")
-    expect_exit(["check", "/nonexistent/file.tsv"], 2, stderr_re=r"/nonexistent/file\.tsv")
+        expect_exit(["check", str(NETWORKS)], INVALID_DATA, stderr_re=rf"{re.escape(str(NETWORKS))}:\d+: ")
+    expect_exit(["check", "/nonexistent/file.tsv"], INVALID_DATA,
+                stderr_re=r"^/nonexistent/file\.tsv: No such file or directory$")
 
 
 def nft_sets(text):
@@ -411,6 +474,8 @@ def test_firewall():
             cases = {
                 "facetime": ["rules", "--product", "FaceTime"],
                 "messages-ip6": ["rules", "--product", "iChat", "--table", "ip6 apple6"],
+                "facetime-apple": ["rules", "--product", "FaceTime", "--apple-only", "--apple-networks"],
+                "facetime-apple-ip": ["rules", "--product", "FaceTime", "--apple-networks", "--table", "ip a4"],
                 "sample": ["--catalog", str(SAMPLE), "rules", "--product", "Alpha",
                            "--product", "Beta", "--product", "Gamma"],
                 "everything": ["rules"] + [a for p in all_products() for a in ("--product", p)],
@@ -452,7 +517,109 @@ def test_firewall():
         subprocess.run(["ip", "netns", "del", ns])
 
 
+LIST_GOLDEN = """\
+ID          PORTS                                         TRANSPORT  SCOPE   PRODUCTS     PROTOCOL
+alpha-low   100-200                                       tcp        apple   Alpha        Alpha low
+alpha-high  150-250                                       tcp        apple   Alpha        Alpha high
+alpha-next  251                                           tcp        apple   Alpha        Alpha next
+alpha-udp   300,302,304-310                               udp        apple   Alpha, Beta  Alpha media
+alpha-any   400                                           -          shared  Alpha        Alpha any
+beta-many   1001,1003,1005,1007,1009,1011,1013,1015       tcp        apple   Beta         Beta one
+beta-more   2001,2003,2005,2007,2009,2011-2020,2030-2040  tcp        apple   Beta         Beta two
+gamma-wide  49152-65535                                   udp        apple   Gamma        Gamma
+"""
+
+RULES_HEADER_GOLDEN = """\
+#!/usr/sbin/nft -f
+# Accepts the ports Apple lists for: Gamma, Alpha
+# What they allow: TCP to 153 ports in 2 ranges and UDP to 16394 ports in 5 ranges, to any destination.
+# Included, of scope shared (ports that other services use too): alpha-any;
+# --apple-only leaves them out.
+# Warning: 49152-65535/udp is 16384 ports (gamma-wide), open to any destination;
+# --apple-networks limits them to Apple's networks.
+"""
+
+
+def on_terminal(args, columns):
+    """stdout of appleflowctl ARGS on a pseudo-terminal COLUMNS wide."""
+    import pty
+    main, sub = pty.openpty()
+    env = dict(os.environ, COLUMNS=str(columns))
+    p = subprocess.Popen([CTL, *args], stdout=sub, stderr=subprocess.DEVNULL, env=env)
+    os.close(sub)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait(timeout=60)
+    os.close(main)
+    return out.decode().replace("\r\n", "\n")
+
+
+def test_golden():
+    """The tables and messages as a person reads them, byte for byte."""
+    p = expect_exit(["--catalog", str(SAMPLE), "list"], 0)
+    expect(p.stdout == LIST_GOLDEN, f"list:\n{p.stdout}")
+
+    # On a terminal, lines fit its width; piped, they are whole (above).
+    for columns in (80, 100):
+        out = on_terminal(["list"], columns)
+        widths = [len(line) for line in out.splitlines()]
+        expect(widths and max(widths) <= columns, f"list on {columns} columns: widest {max(widths or [0])}")
+        expect("…" in out, f"list on {columns} columns cut nothing")
+    piped = run("list").stdout
+    expect("…" not in piped and max(len(l) for l in piped.splitlines()) > 100, "piped list lines cut")
+
+    # Products by name, whatever the catalogue's order.
+    names = [line.split("  ")[0] for line in run("products").stdout.splitlines()[1:]]
+    expect(names == sorted(names, key=str.lower), f"products not sorted by name: {names}")
+    names = [p["name"] for p in load_json(["products"])["products"]]
+    expect(names == sorted(names, key=str.lower), f"products --json not sorted by name: {names}")
+
+    # A port for both transports: each with its own.
+    p = expect_exit(["lookup", "3283/tcp"], 0)
+    expect("  net-assistant  3283/tcp, 3283/udp\n" in p.stdout, f"lookup 3283/tcp:\n{p.stdout}")
+    expect("/tcp/udp" not in p.stdout, "lookup prints tcp/udp after a port")
+
+    # The rules say what they allow and warn on a broad range, also on stderr.
+    p = expect_exit(["--catalog", str(SAMPLE), "rules", "--product", "Gamma", "--product", "Alpha"], 0)
+    expect(p.stdout.startswith(RULES_HEADER_GOLDEN), f"rules header:\n{p.stdout[:800]}")
+    expect(p.stderr == "appleflowctl: warning: the rules accept 49152-65535/udp, 16384 ports (gamma-wide), "
+                       "to any destination; --apple-networks limits them to Apple's networks\n",
+           f"rules warning: {p.stderr!r}")
+    p = expect_exit(["--catalog", str(SAMPLE), "rules", "--product", "Alpha", "--apple-only",
+                     "--apple-networks"], 0)
+    expect(p.stderr == "" and "alpha-any" not in p.stdout, "--apple-only kept a shared entry")
+    expect("# What they allow: TCP to 152 ports in 1 range and UDP to 9 ports in 3 ranges, "
+           "to Apple's networks only.\n" in p.stdout, f"--apple-networks header:\n{p.stdout[:600]}")
+    expect("add rule inet appleflow apple_allow ip daddr @apple_net4 udp dport @apple_udp accept" in p.stdout,
+           "--apple-networks: no IPv4 destination rule")
+    expect("add rule inet appleflow apple_allow ip6 daddr @apple_net6 tcp dport @apple_tcp accept" in p.stdout,
+           "--apple-networks: no IPv6 destination rule")
+    expect(re.search(r"add element inet appleflow apple_net4 \{[^}]*\b17\.0\.0\.0/8\b", p.stdout),
+           "--apple-networks: 17.0.0.0/8 not in the set")
+    p = expect_exit(["--catalog", str(SAMPLE), "rules", "--product", "Beta", "--apple-networks",
+                     "--format", "iptables"], 0)
+    expect("iptables -A apple_allow -d 17.0.0.0/8 -p tcp -m multiport --dports" in p.stdout and
+           "ip6tables -A apple_allow -d 2620:149::/32 -p udp" in p.stdout, "iptables --apple-networks")
+    expect_exit(["--catalog", str(SAMPLE), "rules", "--product", "Alpha", "--product", "Beta",
+                 "--apple-only", "--format", "iptables"], 0)
+
+    # One entry, one product: the singular.
+    with tempfile.TemporaryDirectory() as d:
+        one = Path(d) / "one.tsv"
+        one.write_text(SAMPLE.read_text().splitlines(keepends=True)[3])
+        p = expect_exit(["check", str(one)], 0)
+        expect(p.stdout == f"{one}: 1 entry, 1 product\n", f"check one entry: {p.stdout!r}")
+
+
 GROUPS = {
+    "golden": test_golden,
     "lookup": test_lookup,
     "json": test_json,
     "exit": test_exit,

@@ -3,8 +3,10 @@
 # Reload: appleflowd runs on a copy of the catalogue given with --catalog.
 #  1. A port the catalogue does not list, to an address that is not Apple's:
 #     nothing written.
-#  2. The port is added to the file, SIGHUP: a "reloaded" entry, and the next
-#     connection is tagged with the new entry.
+#  0. SIGHUP with nothing changed: "Reloaded: nothing changed".
+#  2. The port is added to the file, SIGHUP: a "reloaded" entry that names
+#     the file and its entries before and after, and the next connection is
+#     tagged with the new entry.
 #  3. A broken line is appended, SIGHUP: a "reload failed" entry naming
 #     FILE:LINE, and the next connection is still tagged by the catalogue
 #     in force (the one from step 2).
@@ -20,6 +22,11 @@ cp "$E2E_TOPDIR/data/apple-ports.tsv" "$catalog"
 
 e2e_servers tcp:40123
 e2e_daemon_start --catalog "$catalog"
+entries=$(e2e_ctl check --json "$catalog" | "$E2E_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["catalog"]["entries"])')
+
+# 0. Nothing changed, and the entry says so.
+kill -HUP "$E2E_DAEMON_PID"
+e2e_expect 1 MESSAGE_ID="$MID_RELOADED" -- "MESSAGE=Reloaded: nothing changed"
 
 # 1. Unlisted, not Apple's: counted only.
 e2e_client tcp "$OTHER_IP4" 40123 --sport 21401
@@ -30,7 +37,8 @@ E2E_TIMEOUT=0 e2e_expect 0 DESTINATION_PORT=40123
 printf 'e2e-reload\t40123\ttcp\tEnd-to-end test protocol\t-\t-\tE2E Test\ten2015\tapple\tadded by tests/e2e/reload.sh\n' \
         >>"$catalog"
 kill -HUP "$E2E_DAEMON_PID"
-e2e_expect 1 MESSAGE_ID="$MID_RELOADED"
+e2e_expect 1 MESSAGE_ID="$MID_RELOADED" \
+        "MESSAGE=Reloaded: catalogue $catalog changed ($entries → $((entries + 1)) entries)"
 e2e_client tcp "$OTHER_IP4" 40123 --sport 21402
 e2e_expect 1 DESTINATION_PORT=40123 EVENT_ACTION=connection-new -- \
         SOURCE_PORT=21402 APPLE_SERVICE=e2e-reload APPLE_CONFIDENCE=medium 'APPLE_PRODUCT[]=E2E Test'
@@ -40,7 +48,7 @@ printf 'broken\t40124\ttcp\n' >>"$catalog"
 bad_line=$(wc -l <"$catalog")
 kill -HUP "$E2E_DAEMON_PID"
 e2e_expect 1 MESSAGE_ID="$MID_RELOAD_FAILED" -- "MESSAGE*=$catalog:$bad_line:" 'PRIORITY~[0-4]'
-E2E_TIMEOUT=0 e2e_expect 1 MESSAGE_ID="$MID_RELOADED"
+E2E_TIMEOUT=0 e2e_expect 2 MESSAGE_ID="$MID_RELOADED"
 kill -0 "$E2E_DAEMON_PID" || e2e_fail "appleflowd exited after a failed reload"
 e2e_client tcp "$OTHER_IP4" 40123 --sport 21403
 e2e_expect 1 DESTINATION_PORT=40123 SOURCE_PORT=21403 EVENT_ACTION=connection-new -- \
@@ -48,7 +56,7 @@ e2e_expect 1 DESTINATION_PORT=40123 SOURCE_PORT=21403 EVENT_ACTION=connection-ne
 
 # The notify protocol: RELOADING=1 then READY=1 again for each reload.
 n=$(grep -cx 'RELOADING=1' "$E2E_TMP/notify.log" || true)
-((n == 2)) || e2e_fail "appleflowd sent RELOADING=1 $n times for 2 reloads"
+((n == 3)) || e2e_fail "appleflowd sent RELOADING=1 $n times for 3 reloads"
 
 # 4. A clean stop.
 e2e_daemon_stop 5

@@ -312,10 +312,12 @@ order=$(sed -n '2,/^$/p' "$E2E_TMP/table.txt" | awk 'NF { printf "%s ", $1 }')
 [[ $order == "apns facetime-rtp apple-other game-center " ]] || e2e_fail "table order: $order"
 grep -q '^PRODUCT  ' "$E2E_TMP/table.txt" || e2e_fail "no product table"
 grep -q '^Events received:  conntrack [0-9]*, nflog 5$' "$E2E_TMP/table.txt" || e2e_fail "daemon figures"
-grep -q '^Unmatched:        1 connections (tcp 1, udp 0), 1 packets;' "$E2E_TMP/table.txt" ||
+grep -q '^Unmatched:        1 connection (tcp 1, udp 0), 1 packet;' "$E2E_TMP/table.txt" ||
         e2e_fail "unmatched figures"
 grep -q '^Connections:      7 seen = 6 tagged + 1 unmatched + 0 excluded' "$E2E_TMP/table.txt" ||
         e2e_fail "the account of the connections"
+grep -q '^Entries:          [0-9]* written, 0 dropped, 0 write errors$' "$E2E_TMP/table.txt" ||
+        e2e_fail "entry figures: $(grep '^Entries' "$E2E_TMP/table.txt")"
 
 stats --service facetime-rtp --json >"$E2E_TMP/one.json" || e2e_fail "--service"
 "$E2E_PYTHON" - "$E2E_TMP/one.json" <<'PYTHON' || e2e_fail "--service facetime-rtp: see above"
@@ -346,6 +348,30 @@ watch_pid=$!
 e2e_wait 10 "two refreshes of --watch" bash -c "(( \$(grep -c 'SERVICE  ' '$E2E_TMP/watch.txt') >= 2 ))"
 kill "$watch_pid"
 wait "$watch_pid" 2>/dev/null || true
+# Piped: plain frames, no terminal escapes, each headed by its time.
+grep -q $'\033' "$E2E_TMP/watch.txt" && e2e_fail "stats --watch writes escape codes into a pipe"
+(($(grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} [A-Z]+, every 1 s$' "$E2E_TMP/watch.txt") >= 2)) ||
+        e2e_fail "stats --watch frames carry no time: $(head -3 "$E2E_TMP/watch.txt")"
+# --json with --watch: one object a line (NDJSON), each with its time.
+stats --watch --json >"$E2E_TMP/watch.json" 2>&1 &
+watch_pid=$!
+e2e_wait 10 "three lines of --watch --json" bash -c "(( \$(wc -l <'$E2E_TMP/watch.json') >= 3 ))"
+kill "$watch_pid"
+wait "$watch_pid" 2>/dev/null || true
+"$E2E_PYTHON" - "$E2E_TMP/watch.json" <<'PYTHON' || e2e_fail "stats --watch --json: see above"
+import datetime, json, sys
+lines = open(sys.argv[1]).read().splitlines()
+complete = lines[:-1] if lines and not lines[-1].endswith("}") else lines
+assert len(complete) >= 2, lines
+times = []
+for line in complete:
+    o = json.loads(line)
+    assert "services" in o and "daemon" in o, sorted(o)
+    t = datetime.datetime.strptime(o["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    assert abs(t.replace(tzinfo=datetime.timezone.utc).timestamp() * 1e6 - o["time_usec"]) < 1000, o["time"]
+    times.append(o["time_usec"])
+assert times == sorted(times) and len(set(times)) == len(times), times
+PYTHON
 
 # ---- every entry counted as written is in the journal
 written_matches() {

@@ -75,8 +75,15 @@ static void test_columns(void **state) {
         expect_line_error("a", "1", "udp/tcp", "-", "-", "apple",
                           "t:1: unknown transport 'udp/tcp' (want tcp, udp, tcp/udp or -)");
         expect_line_error("a", "1", "tcp", "-", "-", "global", "t:1: unknown scope 'global' (want apple or shared)");
-        expect_error_str("a\t1\ttcp\t-\t-\t-\t-\ten2015\tapple", "t:1: missing column: note (got 9 of 10)");
-        expect_error_str("a", "t:1: missing column: ports (got 1 of 10)");
+        expect_error_str("a\t1\ttcp\t-\t-\t-\t-\ten2015\tapple",
+                         "t:1: 9 columns, expected 10 separated by tabs (the note column is missing)");
+        expect_error_str("a", "t:1: 1 column, expected 10 separated by tabs (the ports column is missing)");
+        /* Spaces for tabs, and a byte order mark, say what the file should be. */
+        expect_error_str("a 1 tcp - - - - en2015 apple -",
+                         "t:1: no tab on the line: the 10 columns are separated by tabs, not spaces");
+        expect_error_str("\xef\xbb\xbf" GOOD,
+                         "t:1: the file starts with a byte order mark: save it as UTF-8 without one "
+                         "(plain text, columns separated by tabs)");
         expect_error_str(GOOD "\textra", "t:1: extra column (want 10)");
         expect_error_str("a\t1\ttcp\t\t-\t-\t-\ten2015\tapple\t-", "t:1: empty protocol column (use '-' for none)");
         expect_error_str(GOOD "\t", "t:1: extra column (want 10)");
@@ -197,9 +204,11 @@ static void test_lines(void **state) {
         s[0] = '#';
         expect_error_str(s, "t:1: line too long (2048 bytes, max 2047)");
         s[CATALOG_LINE_MAX - 1] = 0; /* a 2047-byte comment is fine */
+        assert_true(asprintf(&text, "%s\n%s", s, GOOD) > 0);
         struct catalog *c = NULL;
-        assert_int_equal(catalog_load_buffer("t", s, strlen(s), &c, NULL, 0), 0);
+        assert_int_equal(catalog_load_buffer("t", text, strlen(text), &c, NULL, 0), 0);
         c = catalog_free(c);
+        free(text);
         free(s);
 
         expect_error(GOOD "\nb\0", sizeof(GOOD "\nb\0") - 1, "t:2: NUL byte");
@@ -306,12 +315,12 @@ static void test_good(void **state) {
         assert_string_equal(catalog_scope_to_string(CATALOG_SCOPE_SHARED), "shared");
 }
 
+/* A catalogue that tags nothing is refused, comments or not. */
 static void test_empty(void **state) {
-        _cleanup_(catalog_freep) struct catalog *c = NULL;
-
-        assert_int_equal(catalog_load_buffer("t", "", 0, &c, NULL, 0), 0);
-        assert_int_equal(c->n_entries, 1);
-        assert_int_equal(c->apple_other, 0);
+        expect_error("", 0, "t: no entries: expected lines of 10 columns separated by tabs "
+                            "(docs/catalogue-format.md)");
+        expect_error_str("# only a comment\n\n", "t: no entries: expected lines of 10 columns "
+                         "separated by tabs (docs/catalogue-format.md)");
 }
 
 static void test_file(void **state) {
@@ -323,7 +332,8 @@ static void test_file(void **state) {
         assert_int_equal(write(fd, GOOD "\nbad\n", strlen(GOOD "\nbad\n")), (ssize_t) strlen(GOOD "\nbad\n"));
         close(fd);
         assert_int_equal(catalog_load_file(path, &c, err, sizeof(err)), -EINVAL);
-        snprintf(want, sizeof(want), "%s:2: missing column: ports (got 1 of 10)", path);
+        snprintf(want, sizeof(want), "%s:2: 1 column, expected 10 separated by tabs (the ports column "
+                 "is missing)", path);
         assert_string_equal(err, want);
         assert_ptr_equal(c, SENTINEL);
 
@@ -336,10 +346,42 @@ static void test_file(void **state) {
         unlink(path);
 
         assert_int_equal(catalog_load_file(path, &c, err, sizeof(err)), -ENOENT);
-        snprintf(want, sizeof(want), "%s:0: No such file or directory", path);
+        snprintf(want, sizeof(want), "%s: No such file or directory", path);
         assert_string_equal(err, want);
-        assert_int_equal(catalog_load_file("/tmp", &c, err, sizeof(err)), -EINVAL);
+        assert_int_equal(catalog_load_file("/tmp", &c, err, sizeof(err)), -EISDIR);
+        assert_string_equal(err, "/tmp: is a directory; give the path of a catalogue file (TSV)");
+        assert_int_equal(catalog_load_file("/dev/null", &c, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "/dev/null: not a regular file; give the path of a catalogue file (TSV)");
         assert_ptr_equal(c, SENTINEL);
+}
+
+/* Messages name every protocol the port is for, by abbreviation where the
+ * column gives one. */
+static void test_protocol_short(void **state) {
+        static const char *const cases[][2] = {
+                { "Real-Time Transport Protocol (RTP), Real-Time Control Protocol (RTCP)", "RTP/RTCP" },
+                { "Secure Shell (SSH), SSH File Transfer Protocol (SFTP), secure copy (scp)", "SSH/SFTP/scp" },
+                { "File Transfer Protocol (FTP) data", "FTP data" },
+                { "Bootstrap Protocol Server (BootP, bootps)", "BootP" },
+                { "Virtual Network Computing (VNC) (unregistered use)", "VNC (unregistered use)" },
+                { "RTSP (unregistered use), Automatic Router Configuration Protocol (ARCP)",
+                  "RTSP (unregistered use)/ARCP" },
+                { "Wi-Fi Calling (IKEv2)", "Wi-Fi Calling (IKEv2)" },
+                { "HTTP (web service/site)", "HTTP (web service/site)" },
+                { "Multicast DNS (mDNS)", "mDNS" },
+                { "Echo", "Echo" },
+                { "-", "" },
+                { "", "" },
+        };
+        char buf[CATALOG_PROTOCOL_MAX], small[8];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                assert_int_equal(catalog_protocol_short(cases[i][0], buf, sizeof(buf)), strlen(cases[i][1]));
+                assert_string_equal(buf, cases[i][1]);
+        }
+        /* Cut to the buffer, never past it. */
+        assert_int_equal(catalog_protocol_short(cases[1][0], small, sizeof(small)), 7);
+        assert_string_equal(small, "SSH/SFT");
 }
 
 static void test_default(void **state) {
@@ -368,7 +410,7 @@ int main(void) {
                 cmocka_unit_test(test_ports),    cmocka_unit_test(test_columns),
                 cmocka_unit_test(test_ids),      cmocka_unit_test(test_lengths),
                 cmocka_unit_test(test_products_bad), cmocka_unit_test(test_lines),
-                cmocka_unit_test(test_good),     cmocka_unit_test(test_empty),
+                cmocka_unit_test(test_good), cmocka_unit_test(test_protocol_short),     cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_file),     cmocka_unit_test(test_default),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "config-check.h"
 #include "config.h"
 #include "options.h"
 
@@ -184,6 +185,14 @@ static void test_errors(void **state) {
                      "t.conf:2: invalid interface name 'a-name-of-16-byte' for exclude_interfaces");
         expect_error("[tagging]\nexclude_router = sometimes\n",
                      "t.conf:2: invalid boolean 'sometimes' for exclude_router (yes, no)");
+        /* Keywords take any case, as booleans do. */
+        c = load("[tagging]\nlog_min_confidence = High\nlog_connection_end = No\n"
+                 "[input]\nfamilies = IPv4\n[output]\nmode = Journal\n", 0);
+        assert_int_equal(c->log_min_confidence, CONFIDENCE_HIGH);
+        assert_false(c->log_connection_end);
+        assert_int_equal(c->families, INPUT_FAMILY_IPV4);
+        assert_int_equal(c->output, OUTPUT_JOURNAL);
+        config_free(c);
         expect_error("[output]\nmode = syslog\n",
                      "t.conf:2: invalid output mode 'syslog' (auto, journal, console, json)");
         /* A size in bytes, from the smallest to the largest ring the daemon
@@ -465,6 +474,41 @@ static void test_value_parsers(void **state) {
         assert_int_equal(config_parse_bool("2", &b), -EINVAL);
 }
 
+/* What a start would refuse or degrade on, found by --check-config, each
+ * with the line of the key. */
+static void test_check_system(void **state) {
+        char out[4096], dir[] = "/tmp/test-config-XXXXXX", text[1024];
+        struct config *c;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(text, sizeof(text),
+                 "[daemon]\nuser = no-such-user-x\n"
+                 "[stats]\ncontrol_group = no-such-group-x\n"
+                 "prometheus_file = %s/missing/appleflowd.prom\n"
+                 "state_directory = %s/missing/state\n"
+                 "control_socket = %s/run/control\n", dir, dir, dir);
+        c = load(text, 0);
+        assert_int_equal(config_set_string(&c->source, "t.conf"), 0);
+        assert_int_equal(config_check_system(c, out, sizeof(out)), 4);
+        assert_non_null(strstr(out, "t.conf:2: user no-such-user-x: no such user; "));
+        assert_non_null(strstr(out, "t.conf:4: control_group no-such-group-x: no such group; "));
+        assert_non_null(strstr(out, "t.conf:5: prometheus_file "));
+        assert_non_null(strstr(out, "/missing: No such file or directory; create it"));
+        assert_non_null(strstr(out, "t.conf:6: state_directory "));
+        /* The socket's directory is created, one level: not a problem. */
+        assert_null(strstr(out, "control_socket"));
+        config_free(c);
+
+        /* All there: nothing to say. */
+        snprintf(text, sizeof(text), "[daemon]\nuser = root\n[stats]\ncontrol_group = root\n"
+                 "prometheus_file = %s/appleflowd.prom\nstate_directory = %s/state\n", dir, dir);
+        c = load(text, 0);
+        assert_int_equal(config_check_system(c, out, sizeof(out)), 0);
+        assert_string_equal(out, "");
+        config_free(c);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
@@ -481,6 +525,7 @@ int main(void) {
                 cmocka_unit_test(test_options),
                 cmocka_unit_test(test_option_errors),
                 cmocka_unit_test(test_value_parsers),
+                cmocka_unit_test(test_check_system),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -147,14 +147,16 @@ static void test_overlap(void **state) {
         check_against_brute_force(c);
 }
 
-static void test_empty(void **state) {
-        _cleanup_(catalog_freep) struct catalog *c = load("empty", "# nothing\n");
+/* One entry on one port: every other port, and the other transport, is empty. */
+static void test_sparse(void **state) {
+        _cleanup_(catalog_freep) struct catalog *c =
+                load("sparse", "# one port\none\t7\ttcp\t-\t-\t-\t-\ten2015\tshared\t-\n");
         _cleanup_(port_index_freep) struct port_index *idx = NULL;
 
         assert_int_equal(port_index_build(c, &idx), 0);
-        assert_int_equal(idx->n_sets, 1);
+        assert_int_equal(idx->n_sets, 2);
         for (unsigned port = 0; port <= 65535; port++) {
-                assert_int_equal(port_index_lookup(idx, TRANSPORT_TCP, (uint16_t) port).n, 0);
+                assert_int_equal(port_index_lookup(idx, TRANSPORT_TCP, (uint16_t) port).n, port == 7);
                 assert_int_equal(port_index_lookup(idx, TRANSPORT_UDP, (uint16_t) port).n, 0);
         }
 }
@@ -302,7 +304,7 @@ static void test_limit(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_overlap),
-                cmocka_unit_test(test_empty),
+                cmocka_unit_test(test_sparse),
                 cmocka_unit_test(test_default),
                 cmocka_unit_test(test_default_overlaps),
                 cmocka_unit_test(test_random),

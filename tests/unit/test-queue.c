@@ -576,7 +576,9 @@ static void test_output_mode(void **state) {
         assert_int_equal(m, OUTPUT_JSON);
         assert_int_equal(output_mode_from_string("auto", &m), 0);
         assert_int_equal(m, OUTPUT_AUTO);
-        assert_int_equal(output_mode_from_string("Journal", &m), -EINVAL);
+        assert_int_equal(output_mode_from_string("Journal", &m), 0);    /* any case */
+        assert_int_equal(m, OUTPUT_JOURNAL);
+        assert_int_equal(output_mode_from_string("syslog", &m), -EINVAL);
         assert_string_equal(output_mode_to_string(OUTPUT_CONSOLE), "console");
         assert_int_equal(output_mode_resolve(OUTPUT_AUTO),
                          access(JOURNAL_SOCKET_PATH, F_OK) == 0 ? OUTPUT_JOURNAL : OUTPUT_CONSOLE);

@@ -342,6 +342,43 @@ static void test_make_directory(void **state) {
         rmdir(dir);
 }
 
+/* One daemon per state directory: the second is refused and told who has it;
+ * the lock goes with the first. */
+static void test_lock(void **state) {
+        struct fixture x;
+        _cleanup_(stats_freep) struct stats *s = NULL;
+        _cleanup_(state_freep) struct state *a = NULL, *b = NULL;
+        char dir[] = "/tmp/test-state-XXXXXX", err[STATE_ERROR_MAX] = "", want[STATE_ERROR_MAX],
+             lock[64];
+
+        assert_non_null(mkdtemp(dir));
+        fixture_init(&x);
+        assert_int_equal(stats_new(&s, &x.catalog), 0);
+        assert_int_equal(state_new(&a, s, dir), 0);
+        assert_int_equal(state_new(&b, s, dir), 0);
+
+        assert_int_equal(state_lock(a, err, sizeof(err)), 0);
+        assert_int_equal(state_lock(a, err, sizeof(err)), 0);  /* held already */
+        assert_int_equal(state_lock(b, err, sizeof(err)), -EBUSY);
+        snprintf(lock, sizeof(lock), "%s/lock", dir);
+        snprintf(want, sizeof(want), "state directory %s is in use by pid %ld (test-state) (lock %s): "
+                 "stop that daemon, or give this one a state_directory of its own", dir,
+                 (long) getpid(), lock);
+        assert_string_equal(err, want);
+
+        a = state_free(a);
+        assert_int_equal(state_lock(b, err, sizeof(err)), 0);
+        b = state_free(b);
+
+        /* No directory: an error naming the file. */
+        assert_int_equal(state_new(&b, s, "/nonexistent-appleflowd"), 0);
+        assert_int_equal(state_lock(b, err, sizeof(err)), -ENOENT);
+        assert_string_equal(err, "/nonexistent-appleflowd/lock: No such file or directory");
+
+        unlink(lock);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_crc32),
@@ -353,6 +390,7 @@ int main(void) {
                 cmocka_unit_test(test_bad_structure),
                 cmocka_unit_test(test_files),
                 cmocka_unit_test(test_make_directory),
+                cmocka_unit_test(test_lock),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

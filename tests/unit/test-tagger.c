@@ -305,10 +305,13 @@ static void test_strings(void **state) {
                 assert_int_equal(c, i);
         }
         c = CONFIDENCE_LOW;
-        assert_int_equal(confidence_from_string("HIGH", &c), -EINVAL);
+        /* Keywords take any case, like the booleans of the configuration. */
+        assert_int_equal(confidence_from_string("HIGH", &c), 0);
+        assert_int_equal(c, CONFIDENCE_HIGH);
+        assert_int_equal(confidence_from_string("highest", &c), -EINVAL);
         assert_int_equal(confidence_from_string("", &c), -EINVAL);
         assert_int_equal(confidence_from_string(NULL, &c), -EINVAL);
-        assert_int_equal(c, CONFIDENCE_LOW);
+        assert_int_equal(c, CONFIDENCE_HIGH);   /* untouched by the failures */
         assert_string_equal(confidence_to_string((enum confidence) 42), "none");
         assert_string_equal(tag_side_to_string(TAG_SIDE_SERVER), "server");
         assert_string_equal(tag_side_to_string(TAG_SIDE_CLIENT), "client");
