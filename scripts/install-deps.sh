@@ -14,6 +14,8 @@ packages=(
         systemd iproute2 nftables iptables conntrack util-linux procps
         # validating the Prometheus textfile with promtool
         prometheus
+        # the Debian package, and its test in a booted Debian 12 container
+        dpkg-dev debhelper fakeroot lintian mmdebstrap systemd-container
         # docs/architecture.svg from its source; the format check
         graphviz clang-format
 )

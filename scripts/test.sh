@@ -33,13 +33,14 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 # Each run keeps its own log (--logbase), so the closing line counts them all;
 # none is left from an earlier run.
-rm -f "$build"/meson-logs/{plain,e2e}.json "$asan"/meson-logs/sanitizers.json
-meson test -C "$build" --print-errorlogs --logbase plain --no-suite e2e --no-suite fuzz || status=1
+rm -f "$build"/meson-logs/{plain,e2e,package}.json "$asan"/meson-logs/sanitizers.json
+meson test -C "$build" --print-errorlogs --logbase plain --no-suite e2e --no-suite fuzz --no-suite package || status=1
 meson test -C "$asan" --print-errorlogs --logbase sanitizers --suite unit || status=1
 if [[ $(id -u) -eq 0 ]]; then
         meson test -C "$build" --print-errorlogs --logbase e2e --suite e2e --num-processes 1 || status=1
+        meson test -C "$build" --print-errorlogs --logbase package --suite package -v || status=1
 else
-        echo "test: end-to-end tests skipped: they need root (network namespaces, netfilter, journald)"
+        echo "test: end-to-end and package tests skipped: they need root (network namespaces, netfilter, journald, containers)"
 fi
 fuzz_log=$(mktemp)
 checks_log=$(mktemp)
@@ -63,7 +64,7 @@ fi
 # cmocka skip() inside a unit test) is counted apart; with CI=true it fails
 # the run unless tests/skips-allowed.txt names it with its reason.
 python3 - "$fuzz_log" "$checks_log" tests/skips-allowed.txt "$build/meson-logs/plain.json" \
-        "$asan/meson-logs/sanitizers.json" "$build/meson-logs/e2e.json" <<'PY' || status=1
+        "$asan/meson-logs/sanitizers.json" "$build/meson-logs/e2e.json" "$build/meson-logs/package.json" <<'PY' || status=1
 import json, os, re, sys
 passed = failed = skipped = 0
 # The fuzzing runs, from run.sh's own closing line; none means it broke.
