@@ -14,6 +14,9 @@ packages=(
         systemd iproute2 nftables iptables conntrack util-linux procps
         # validating the Prometheus textfile with promtool
         prometheus
+        # appleflowctl report's benchmark and examples: journal files written by
+        # systemd-journal-remote, the same figures by journalctl | jq
+        systemd-journal-remote jq
 )
 
 missing=()

@@ -182,5 +182,39 @@ want file.json total connections 8
 report dir.json --json --directory "$(dirname "${journal_files[0]}")"
 want dir.json total blocked_packets 4
 
+e2e_log "the examples of appleflowctl(1)"
+# The man page's commands, with the collector's directory made this
+# journal's and the router's name this host's.
+ctl=$E2E_APPLEFLOWCTL
+dir=$(dirname "${journal_files[0]}")
+rc=0
+"$ctl" report \
+        --since "$(date -d 'last monday - 7 days' +%F)" \
+        --until "$(date -d 'last monday' +%F)" >"$E2E_TMP/ex-last-week.txt" || rc=$?
+((rc == 1)) || e2e_fail "last week's report (before this test's traffic) exited with $rc, wanted 1"
+grep -q 'No entries of appleflowd in the period' "$E2E_TMP/ex-last-week.txt" || e2e_fail "last week's report"
+"$ctl" report --since -7d --top 10 >"$E2E_TMP/ex-top.txt" || e2e_fail "report --since -7d --top 10"
+grep -Eq '^total +8 +8 [0-9 ]+ 4$' "$E2E_TMP/ex-top.txt" || e2e_fail "report --since -7d --top 10: $(cat "$E2E_TMP/ex-top.txt")"
+"$ctl" report --directory "$dir" \
+        --by router --since -30d >"$E2E_TMP/ex-router.txt" || e2e_fail "the collector's report by router"
+grep -Eq "^$(hostname) +8 +8 " "$E2E_TMP/ex-router.txt" || e2e_fail "by router: $(cat "$E2E_TMP/ex-router.txt")"
+"$ctl" report --directory "$dir" \
+        --router "$(hostname)" --by client --since yesterday --until tomorrow >"$E2E_TMP/ex-client.txt" ||
+        e2e_fail "one router's clients"
+grep -Eq "^$LAN_IP4 +5 " "$E2E_TMP/ex-client.txt" || e2e_fail "one router's clients: $(cat "$E2E_TMP/ex-client.txt")"
+"$ctl" report --product FaceTime --by hour --since today \
+        --csv >"$E2E_TMP/facetime.csv" || e2e_fail "FaceTime per hour"
+[[ $(awk -F, 'NR > 1 { n += $2 } END { print n }' "$E2E_TMP/facetime.csv") == 8 ]] ||
+        e2e_fail "FaceTime per hour: $(cat "$E2E_TMP/facetime.csv")"
+if command -v jq >/dev/null; then
+        "$ctl" report --blocked --by client --json \
+                --since "$(date +%Y-%m-01)" | jq '{complete, clients: .groups}' >"$E2E_TMP/ex-jq.json" ||
+                e2e_fail "blocked per client through jq"
+        [[ $(jq -c '[.complete, [.clients[] | [.client, .blocked_packets]]]' "$E2E_TMP/ex-jq.json") == \
+           "[true,[[\"$LAN_IP4\",3],[\"$LAN_IP6\",1]]]" ]] || e2e_fail "blocked per client: $(cat "$E2E_TMP/ex-jq.json")"
+else
+        e2e_log "jq is not installed (scripts/install-deps.sh): its example not run"
+fi
+
 e2e_daemon_stop 5
 e2e_pass
