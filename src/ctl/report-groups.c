@@ -151,6 +151,44 @@ nomem:
         return NULL;
 }
 
+int report_merge(struct report *dst, const struct report *src) {
+        const struct report_problems *p = &src->problems;
+        int err;
+
+        for (size_t i = 0; i < src->n_groups; i++) {
+                const struct report_group *s = &src->groups[i];
+                struct report_group *g = report_group(dst, s->key, s->key_len, &err);
+
+                if (err < 0)
+                        return err;
+                if (g)
+                        report_counts_add(dst, &g->counts, &s->counts);
+                else {
+                        report_counts_add(dst, &dst->other, &s->counts);
+                        dst->other_entries++;
+                }
+        }
+        report_counts_add(dst, &dst->other, &src->other);
+        report_add(dst, &dst->other_entries, src->other_entries);
+        report_counts_add(dst, &dst->total, &src->total);
+        report_add(dst, &dst->summaries.entries, src->summaries.entries);
+        report_add(dst, &dst->summaries.connections, src->summaries.connections);
+        report_add(dst, &dst->summaries.blocked, src->summaries.blocked);
+        report_add(dst, &dst->summaries.bytes, src->summaries.bytes);
+        report_add(dst, &dst->problems.bad_numbers, p->bad_numbers);
+        report_add(dst, &dst->problems.long_keys, p->long_keys);
+        report_add(dst, &dst->problems.overflows, p->overflows);
+        report_add(dst, &dst->problems.damaged, p->damaged);
+        report_add(dst, &dst->problems.foreign, p->foreign);
+        if (src->entries > 0) {
+                if (dst->entries == 0 || src->first_usec < dst->first_usec)
+                        dst->first_usec = src->first_usec;
+                dst->last_usec = MAX(dst->last_usec, src->last_usec);
+        }
+        report_add(dst, &dst->entries, src->entries);
+        return 0;
+}
+
 void report_add(struct report *r, uint64_t *sum, uint64_t add) {
         if (__builtin_add_overflow(*sum, add, sum)) {
                 *sum = UINT64_MAX;

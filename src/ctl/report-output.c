@@ -124,10 +124,13 @@ static void print_notes(const struct report *r, FILE *f) {
                         t->events_lost, t->not_written, t->refused);
         else
                 fputs("\nNo losses reported in the period.\n", f);
-        if (p->bad_numbers + p->long_keys + p->overflows + p->unknown > 0)
+        if (p->bad_numbers + p->long_keys + p->overflows + p->damaged > 0)
                 fprintf(f, "Not understood: %" PRIu64 " counts that are not numbers, %" PRIu64
-                        " names cut at %u bytes, %" PRIu64 " sums beyond 2^64, %" PRIu64 " entries of no known kind.\n",
-                        p->bad_numbers, p->long_keys, REPORT_KEY_MAX, p->overflows, p->unknown);
+                        " names cut at %u bytes, %" PRIu64 " sums beyond 2^64, %" PRIu64 " damaged entries.\n",
+                        p->bad_numbers, p->long_keys, REPORT_KEY_MAX, p->overflows, p->damaged);
+        if (p->foreign > 0)
+                fprintf(f, "Left out: %" PRIu64 " entries with appleflowd's MESSAGE_IDs from another program.\n",
+                        p->foreign);
 }
 
 static int print_table(const struct report *r, const struct report_period *p,
@@ -257,7 +260,8 @@ static int print_json(const struct report *r, const struct report_period *p,
             json_add(x, "bad_numbers", json_object_new_uint64(pr->bad_numbers)) < 0 ||
             json_add(x, "long_values", json_object_new_uint64(pr->long_keys)) < 0 ||
             json_add(x, "overflows", json_object_new_uint64(pr->overflows)) < 0 ||
-            json_add(x, "unknown_entries", json_object_new_uint64(pr->unknown)) < 0)
+            json_add(x, "damaged_entries", json_object_new_uint64(pr->damaged)) < 0 ||
+            json_add(x, "foreign_entries", json_object_new_uint64(pr->foreign)) < 0)
                 return -ENOMEM;
         if (json_add_bool(o, "complete", !report_incomplete(r)) < 0)
                 return -ENOMEM;

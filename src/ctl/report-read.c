@@ -3,8 +3,9 @@
 /*
  * report's journal reading: sd-journal selects appleflowd's entries by
  * MESSAGE_ID and SYSLOG_IDENTIFIER through the journal's own indexes (the
- * other entries are never read), and of each entry only the fields the
- * report needs are read. Every value is checked: missing fields, numbers
+ * other entries are never read), one kind at a time so that the match says
+ * which kind an entry is, and of each entry only the fields the report
+ * needs are read. Every value is checked: missing fields, numbers
  * that are not numbers, values too long.
  */
 
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <systemd/sd-journal.h>
 
@@ -31,25 +31,14 @@
 #define PROGRESS_AFTER_USEC 1000000ull          /* no progress line for a quick read */
 #define PROGRESS_INTERVAL_USEC 200000ull
 
-enum kind {
-        KIND_CONNECTION,
-        KIND_CONNECTION_END,
-        KIND_PACKET_LOGGED,
-        KIND_SUMMARY,
-        KIND_EVENTS_LOST,
-        KIND_NOT_WRITTEN,
-        KIND_TABLE_FULL,
-        _KIND_MAX,
-};
-
-static const char *const kind_ids[_KIND_MAX] = {
-        [KIND_CONNECTION] = MESSAGE_ID_CONNECTION_STR,
-        [KIND_CONNECTION_END] = MESSAGE_ID_CONNECTION_END_STR,
-        [KIND_PACKET_LOGGED] = MESSAGE_ID_PACKET_LOGGED_STR,
-        [KIND_SUMMARY] = MESSAGE_ID_SUMMARY_STR,
-        [KIND_EVENTS_LOST] = MESSAGE_ID_EVENTS_LOST_STR,
-        [KIND_NOT_WRITTEN] = MESSAGE_ID_NOT_WRITTEN_STR,
-        [KIND_TABLE_FULL] = MESSAGE_ID_TABLE_FULL_STR,
+static const char *const kind_ids[_REPORT_KIND_MAX] = {
+        [REPORT_KIND_CONNECTION] = MESSAGE_ID_CONNECTION_STR,
+        [REPORT_KIND_CONNECTION_END] = MESSAGE_ID_CONNECTION_END_STR,
+        [REPORT_KIND_PACKET_LOGGED] = MESSAGE_ID_PACKET_LOGGED_STR,
+        [REPORT_KIND_SUMMARY] = MESSAGE_ID_SUMMARY_STR,
+        [REPORT_KIND_EVENTS_LOST] = MESSAGE_ID_EVENTS_LOST_STR,
+        [REPORT_KIND_NOT_WRITTEN] = MESSAGE_ID_NOT_WRITTEN_STR,
+        [REPORT_KIND_TABLE_FULL] = MESSAGE_ID_TABLE_FULL_STR,
 };
 
 /* The value of field in the current entry; -ENOENT when it has none. */
@@ -67,18 +56,6 @@ static int get_field(sd_journal *j, const char *field, const char **ret, size_t 
         *ret = (const char *) data + prefix;
         *ret_len = len - prefix;
         return 0;
-}
-
-static enum kind entry_kind(sd_journal *j) {
-        const char *v;
-        size_t len;
-
-        if (get_field(j, "MESSAGE_ID", &v, &len) < 0)
-                return _KIND_MAX;
-        for (int k = 0; k < _KIND_MAX; k++)
-                if (memeq_str(v, len, kind_ids[k]))
-                        return k;
-        return _KIND_MAX;
 }
 
 /* A count field: absent is 0; not a number is counted and taken as 0. */
@@ -161,54 +138,54 @@ static int add_to_products(struct report *r, sd_journal *j, const struct report_
                 count_in(r, g, add);
         }
         if (q < 0)
-                r->problems.unknown++;  /* a damaged entry: what it had is counted */
+                r->problems.damaged++;  /* a damaged entry: what it had is counted */
         if (n == 0)
                 return add_to_group(r, "", 0, add);
         return 0;
 }
 
-static int add_entry(struct report *r, sd_journal *j, enum kind kind, uint64_t usec,
+static int add_entry(struct report *r, sd_journal *j, enum report_kind kind, uint64_t usec,
                      struct report_time_bucket *bucket) {
         struct report_counts add = {};
         const char *field, *key;
         size_t len;
 
         switch (kind) {
-        case KIND_CONNECTION:
+        case REPORT_KIND_CONNECTION:
                 add.connections = 1;
                 break;
-        case KIND_CONNECTION_END:
+        case REPORT_KIND_CONNECTION_END:
                 add.ended = 1;
                 add.source_bytes = get_count(r, j, "SOURCE_BYTES");
                 add.destination_bytes = get_count(r, j, "DESTINATION_BYTES");
                 break;
-        case KIND_PACKET_LOGGED:
+        case REPORT_KIND_PACKET_LOGGED:
                 add.blocked = 1;
                 break;
-        case KIND_SUMMARY:
+        case REPORT_KIND_SUMMARY:
                 r->summaries.entries++;
                 report_add(r, &r->summaries.connections, get_count(r, j, "SUMMARY_CONNECTIONS"));
                 report_add(r, &r->summaries.blocked, get_count(r, j, "SUMMARY_BLOCKED_PACKETS"));
                 report_add(r, &r->summaries.bytes, get_count(r, j, "SUMMARY_BYTES"));
                 return 0;
-        case KIND_EVENTS_LOST:
+        case REPORT_KIND_EVENTS_LOST:
                 add.events_lost = get_count(r, j, "EVENTS_LOST");
                 break;
-        case KIND_NOT_WRITTEN:
+        case REPORT_KIND_NOT_WRITTEN:
                 add.not_written = get_count(r, j, "ENTRIES_DROPPED");
                 break;
-        case KIND_TABLE_FULL:
+        case REPORT_KIND_TABLE_FULL:
                 add.refused = get_count(r, j, "CONNTRACK_REFUSED");
                 break;
         default:
-                r->problems.unknown++;
+                r->problems.damaged++;
                 return 0;
         }
         report_counts_add(r, &r->total, &add);
 
         /* Losses name no service, product or client: they count in the
          * total only, or in their router's or time's group. */
-        bool loss = kind >= KIND_EVENTS_LOST;
+        bool loss = kind >= REPORT_KIND_EVENTS_LOST;
         if (loss && !(r->by == REPORT_BY_ROUTER || report_by_time(r->by)))
                 return 0;
 
@@ -246,54 +223,34 @@ static int add_matches(sd_journal *j, const char *field, char **values, size_t n
         return 0;
 }
 
-/* One group of matches: these kinds, from appleflowd, of these routers
- * (and services, products, clients when given). */
-static int add_kinds(sd_journal *j, const enum kind *kinds, size_t n_kinds, const struct report_filter *f,
-                     bool by_service, bool by_client) {
+/* The entries of one kind that pass the filters the kind carries fields
+ * for: losses name no service, product or client (and are never filtered
+ * away by them, since what is lost may be of any), summaries no client.
+ * SYSLOG_IDENTIFIER is checked on each entry rather than matched: a second
+ * match term doubles what sd_journal_next() costs, a read costs a quarter. */
+static int set_matches(sd_journal *j, enum report_kind kind, const struct report_filter *f) {
+        bool traffic = kind <= REPORT_KIND_PACKET_LOGGED;
         int r;
 
-        for (size_t i = 0; i < n_kinds; i++) {
-                r = add_match(j, "MESSAGE_ID", kind_ids[kinds[i]]);
-                if (r < 0)
-                        return r;
-        }
-        r = add_match(j, "SYSLOG_IDENTIFIER", "appleflowd");
-        if (r < 0)
-                return r;
-        r = add_matches(j, "_HOSTNAME", f->routers, f->n_routers);
-        if (r >= 0 && by_service)
+        sd_journal_flush_matches(j);
+        r = add_match(j, "MESSAGE_ID", kind_ids[kind]);
+        if (r >= 0)
+                r = add_matches(j, "_HOSTNAME", f->routers, f->n_routers);
+        if (r >= 0 && (traffic || kind == REPORT_KIND_SUMMARY))
                 r = add_matches(j, "APPLE_SERVICE", f->services, f->n_services);
-        if (r >= 0 && by_service)
+        if (r >= 0 && (traffic || kind == REPORT_KIND_SUMMARY))
                 r = add_matches(j, "APPLE_PRODUCT", f->products, f->n_products);
-        if (r >= 0 && by_client)
+        if (r >= 0 && traffic)
                 r = add_matches(j, "SOURCE_IP", f->clients, f->n_clients);
         return r;
 }
 
-/* (connections, ends, packets, filtered) OR (summaries, filtered by what
- * they carry) OR (losses of the routers): losses are never filtered away by
- * service or client, since they may hide any of them. */
-static int set_matches(sd_journal *j, const struct report_filter *f) {
-        static const enum kind traffic[] = { KIND_CONNECTION, KIND_CONNECTION_END, KIND_PACKET_LOGGED };
-        static const enum kind blocked[] = { KIND_PACKET_LOGGED };
-        static const enum kind summary[] = { KIND_SUMMARY };
-        static const enum kind losses[] = { KIND_EVENTS_LOST, KIND_NOT_WRITTEN, KIND_TABLE_FULL };
-        int r;
-
+bool report_kind_wanted(enum report_kind kind, const struct report_filter *f) {
         if (f->blocked)
-                r = add_kinds(j, blocked, ELEMENTSOF(blocked), f, true, true);
-        else
-                r = add_kinds(j, traffic, ELEMENTSOF(traffic), f, true, true);
-        if (r >= 0 && f->n_clients == 0 && !f->blocked) {
-                r = sd_journal_add_disjunction(j);
-                if (r >= 0)
-                        r = add_kinds(j, summary, ELEMENTSOF(summary), f, true, false);
-        }
-        if (r >= 0)
-                r = sd_journal_add_disjunction(j);
-        if (r >= 0)
-                r = add_kinds(j, losses, ELEMENTSOF(losses), f, false, false);
-        return r;
+                return kind == REPORT_KIND_PACKET_LOGGED || kind >= REPORT_KIND_EVENTS_LOST;
+        if (kind == REPORT_KIND_SUMMARY)
+                return f->n_clients == 0;
+        return true;
 }
 
 static int open_journal(sd_journal **j, const struct report_source *src) {
@@ -326,44 +283,50 @@ static uint64_t now_usec(void) {
 
 /* "appleflowctl report: 1200000 entries, at 2026-12-05 10:00:00" on a
  * terminal, once the read takes more than a second. */
-struct progress {
-        bool on;
-        uint64_t start, next;
-        bool shown;
+struct progress_line {
+        struct report_progress *shared;
+        bool print, shown;
+        uint64_t next_usec;
 };
 
-static void progress_update(struct progress *p, uint64_t entries, uint64_t usec) {
-        uint64_t now;
+static void progress_update(struct progress_line *p, uint64_t entries, uint64_t usec) {
+        uint64_t now, total;
         char when[32];
 
-        if (!p->on || entries % PROGRESS_EVERY != 0)
+        if (!p->shared || entries % PROGRESS_EVERY != 0)
+                return;
+        total = atomic_fetch_add(&p->shared->entries, PROGRESS_EVERY) + PROGRESS_EVERY;
+        if (!p->print)
                 return;
         now = now_usec();
-        if (now < p->start + PROGRESS_AFTER_USEC || now < p->next)
+        if (now < p->shared->start_usec + PROGRESS_AFTER_USEC || now < p->next_usec)
                 return;
-        p->next = now + PROGRESS_INTERVAL_USEC;
+        p->next_usec = now + PROGRESS_INTERVAL_USEC;
         p->shown = true;
-        fprintf(stderr, "\rappleflowctl report: %" PRIu64 " entries, at %s\033[K", entries,
+        fprintf(stderr, "\rappleflowctl report: %" PRIu64 " entries, at %s\033[K", total,
                 report_format_time(usec, when, sizeof(when)));
 }
 
-static void progress_end(struct progress *p) {
+static void progress_end(struct progress_line *p) {
         if (p->shown)
                 fputs("\r\033[K", stderr);
 }
 
-int report_read(struct report *r, const struct report_source *src, const struct report_filter *f) {
-        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
+/* Whether the entry is appleflowd's: anyone may log with its MESSAGE_IDs. */
+static bool from_appleflowd(sd_journal *j) {
+        const char *v;
+        size_t len;
+
+        return get_field(j, "SYSLOG_IDENTIFIER", &v, &len) >= 0 && memeq_str(v, len, "appleflowd");
+}
+
+/* One kind's entries: the match says which kind, so MESSAGE_ID is not read. */
+static int read_kind(struct report *r, sd_journal *j, enum report_kind kind, const struct report_filter *f,
+                     struct progress_line *progress) {
         struct report_time_bucket bucket = {};
-        struct progress progress = { .on = isatty(STDERR_FILENO) == 1, .start = now_usec() };
         int q;
 
-        q = open_journal(&j, src);
-        if (q < 0)
-                return q;
-        q = sd_journal_set_data_threshold(j, DATA_THRESHOLD);
-        if (q >= 0)
-                q = set_matches(j, f);
+        q = set_matches(j, kind, f);
         if (q < 0) {
                 fprintf(stderr, "appleflowctl: cannot select the journal entries: %s\n", strerror(-q));
                 return q;
@@ -379,39 +342,56 @@ int report_read(struct report *r, const struct report_source *src, const struct 
 
         for (;;) {
                 uint64_t usec;
-                enum kind kind;
 
                 q = sd_journal_next(j);
                 if (q < 0) {
                         fprintf(stderr, "appleflowctl: reading the journal failed: %s\n", strerror(-q));
-                        break;
+                        return q;
                 }
                 if (q == 0)
-                        break;
+                        return 0;
                 q = sd_journal_get_realtime_usec(j, &usec);
                 if (q < 0) {
-                        r->problems.unknown++;
+                        r->problems.damaged++;
                         continue;
                 }
                 if (usec < f->period.since_usec)
                         continue;
                 if (usec > f->period.until_usec)
-                        break;          /* as journalctl --until does */
-                kind = entry_kind(j);
-                if (kind == _KIND_MAX) {
-                        r->problems.unknown++;
+                        return 0;       /* as journalctl --until does */
+                if (!from_appleflowd(j)) {
+                        r->problems.foreign++;
                         continue;
                 }
                 q = add_entry(r, j, kind, usec, &bucket);
                 if (q < 0) {
                         fprintf(stderr, "appleflowctl: %s\n", strerror(-q));
-                        break;
+                        return q;
                 }
-                if (r->entries++ == 0)
+                if (r->entries++ == 0 || usec < r->first_usec)
                         r->first_usec = usec;
-                r->last_usec = usec;
-                progress_update(&progress, r->entries, usec);
+                r->last_usec = MAX(r->last_usec, usec);
+                progress_update(progress, r->entries, usec);
         }
-        progress_end(&progress);
-        return q < 0 ? q : 0;
+}
+
+int report_read_kinds(struct report *r, const struct report_source *src, const struct report_filter *f,
+                      unsigned kinds, struct report_progress *progress, bool print) {
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
+        struct progress_line line = { .shared = progress, .print = print };
+        int q;
+
+        q = open_journal(&j, src);
+        if (q < 0)
+                return q;
+        q = sd_journal_set_data_threshold(j, DATA_THRESHOLD);
+        if (q < 0) {
+                fprintf(stderr, "appleflowctl: cannot set the journal's data threshold: %s\n", strerror(-q));
+                return q;
+        }
+        for (enum report_kind k = 0; k < _REPORT_KIND_MAX && q >= 0; k++)
+                if (kinds & (1u << k) && report_kind_wanted(k, f))
+                        q = read_kind(r, j, k, f, &line);
+        progress_end(&line);
+        return q;
 }

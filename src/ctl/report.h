@@ -8,6 +8,7 @@
  * (report-time.c) and the output (report-output.c) meet here.
  */
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -89,7 +90,8 @@ struct report_problems {
         uint64_t bad_numbers;           /* a count field that is not a decimal number */
         uint64_t long_keys;             /* a group's value longer than REPORT_KEY_MAX, cut */
         uint64_t overflows;             /* a sum that would pass 2^64-1, kept at the maximum */
-        uint64_t unknown;               /* an entry of a kind report does not know */
+        uint64_t damaged;               /* an entry sd-journal could not read whole */
+        uint64_t foreign;               /* appleflowd's MESSAGE_ID, another SYSLOG_IDENTIFIER: left out */
 };
 
 struct report {
@@ -116,6 +118,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct report *, report_free);
 /* The group of key[0..len), made on first use; NULL when groups_max is
  * reached (the caller counts into r->other) or memory ran out (*err set). */
 struct report_group *report_group(struct report *r, const char *key, size_t len, int *err);
+
+/* Adds everything src counted into dst (groups by name; beyond dst's limit
+ * into its "other"). */
+int report_merge(struct report *dst, const struct report *src);
 
 /* Adds add to *sum, keeping 2^64-1 on overflow (counted). */
 void report_add(struct report *r, uint64_t *sum, uint64_t add);
@@ -166,7 +172,18 @@ struct report_time_bucket {
 };
 const char *report_time_key(struct report_time_bucket *b, uint64_t usec, enum report_by by, size_t *ret_len);
 
-/* Journal reading (report-read.c). */
+/* Journal reading (report-read.c, report-readers.c). */
+enum report_kind {
+        REPORT_KIND_CONNECTION,
+        REPORT_KIND_CONNECTION_END,
+        REPORT_KIND_PACKET_LOGGED,
+        REPORT_KIND_SUMMARY,
+        REPORT_KIND_EVENTS_LOST,
+        REPORT_KIND_NOT_WRITTEN,
+        REPORT_KIND_TABLE_FULL,
+        _REPORT_KIND_MAX,
+};
+
 struct report_source {
         const char *directory;          /* --directory, or NULL */
         char **files;                   /* --file ..., NULL-terminated, or NULL */
@@ -180,6 +197,22 @@ struct report_filter {
         struct report_period period;
 };
 
-/* Reads the source's entries that match the filter into r. Errors are
- * printed; returns 0 or a negative errno. */
-int report_read(struct report *r, const struct report_source *src, const struct report_filter *filter);
+/* Whether the filters leave any entry of this kind. */
+bool report_kind_wanted(enum report_kind kind, const struct report_filter *f);
+
+/* A progress line on a terminal, shared by the readers: each adds what it
+ * has read every so often; one of them prints. */
+struct report_progress {
+        _Atomic uint64_t entries;
+        uint64_t start_usec;            /* CLOCK_MONOTONIC */
+};
+
+/* Reads the entries of the kinds in the mask (1 << kind) that pass the
+ * filter into r, with a sd-journal of its own; prints the progress line
+ * when print is set. Errors are printed; returns 0 or a negative errno. */
+int report_read_kinds(struct report *r, const struct report_source *src, const struct report_filter *f,
+                      unsigned kinds, struct report_progress *progress, bool print);
+
+/* Reads every kind the filter wants into r, on two threads when there are
+ * two CPUs. Errors are printed; returns 0 or a negative errno. */
+int report_read(struct report *r, const struct report_source *src, const struct report_filter *f);

@@ -217,4 +217,35 @@ else
 fi
 
 e2e_daemon_stop 5
+
+e2e_log "entries that are not what appleflowd writes"
+# logger writes any fields it is given: a connection with appleflowd's
+# MESSAGE_ID from another program, a connection end with a count that is no
+# number and a name that is not UTF-8, and a loss.
+printf '%s\n' "MESSAGE_ID=$(e2e_message_id CONNECTION)" SYSLOG_IDENTIFIER=impostor \
+        MESSAGE=forged APPLE_SERVICE=apns | logger --journald
+printf '%s\n' "MESSAGE_ID=$(e2e_message_id CONNECTION_END)" SYSLOG_IDENTIFIER=appleflowd \
+        MESSAGE=hostile $'APPLE_SERVICE=bad\xffname\x01' SOURCE_BYTES=12abc DESTINATION_BYTES=5 | logger --journald
+printf '%s\n' "MESSAGE_ID=$(e2e_message_id EVENTS_LOST)" SYSLOG_IDENTIFIER=appleflowd \
+        MESSAGE=lost EVENT_ACTION=events-lost EVENTS_LOST=7 | logger --journald
+e2e_wait 10 "the logged entries" e2e_journal_has MESSAGE=lost
+report hostile.json --json
+"$E2E_PYTHON" - "$E2E_TMP/hostile.json" "$E2E_TMP/by-service.json" <<-'PYTHON' || e2e_fail "hostile entries"
+	import json, sys
+	o, before = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+	t, b = o["total"], before["total"]
+	assert t["connections"] == b["connections"], (t, b)
+	assert (t["ended"], t["source_bytes"], t["destination_bytes"]) == (b["ended"] + 1, b["source_bytes"], b["destination_bytes"] + 5), (t, b)
+	assert o["problems"] == {"bad_numbers": 1, "long_values": 0, "overflows": 0, "damaged_entries": 0, "foreign_entries": 1}, o["problems"]
+	assert o["losses"] == {"events_lost": 7, "entries_not_written": 0, "connections_refused": 0}, o["losses"]
+	assert o["complete"] is False
+	bad = [g for g in o["groups"] if g["service"] == "bad\\xffname\\x01"]
+	assert len(bad) == 1 and bad[0]["ended"] == 1 and bad[0]["bytes"] == 5, o["groups"]
+	PYTHON
+report hostile-router.json --json --by router
+want hostile-router.json "$(hostname)" events_lost 7
+report hostile.txt
+grep -q '^Incomplete: 7 events lost in the kernel, 0 entries not written, 0 connections refused' "$E2E_TMP/hostile.txt" ||
+        e2e_fail "no 'Incomplete' line: $(cat "$E2E_TMP/hostile.txt")"
+grep -q '^bad\\xffname\\x01 ' "$E2E_TMP/hostile.txt" || e2e_fail "the name that is not UTF-8: $(cat "$E2E_TMP/hostile.txt")"
 e2e_pass

@@ -137,6 +137,39 @@ static void test_groups_many(void **state) {
         assert_int_equal(r->n_groups, 5003);
 }
 
+static void test_merge(void **state) {
+        _cleanup_(report_freep) struct report *a = NULL, *b = NULL;
+        const struct report_counts end = { .ended = 1, .source_bytes = 10, .destination_bytes = 20 };
+
+        assert_int_equal(report_new(REPORT_BY_SERVICE, 2, &a), 0);
+        assert_int_equal(report_new(REPORT_BY_SERVICE, 2, &b), 0);
+        count(a, "apns", &CONN);
+        count(a, "mdns", &CONN);
+        a->first_usec = 50, a->last_usec = 60;
+        count(b, "apns", &end);
+        count(b, "https", &end);        /* a third group: beyond a's limit */
+        count(b, "https", &end);
+        b->first_usec = 40, b->last_usec = 55;
+        b->problems.foreign = 3;
+        b->summaries.entries = 1;
+
+        assert_int_equal(report_merge(a, b), 0);
+        assert_int_equal(a->n_groups, 2);
+        assert_int_equal(a->groups[0].counts.connections, 1);
+        assert_int_equal(a->groups[0].counts.ended, 1);
+        assert_int_equal(a->groups[0].counts.source_bytes, 10);
+        assert_int_equal(a->other.ended, 2);
+        assert_int_equal(a->other.destination_bytes, 40);
+        assert_int_equal(a->other_entries, 1);
+        assert_int_equal(a->total.connections, 2);
+        assert_int_equal(a->total.ended, 3);
+        assert_int_equal(a->entries, 5);
+        assert_int_equal(a->first_usec, 40);
+        assert_int_equal(a->last_usec, 60);
+        assert_int_equal(a->problems.foreign, 3);
+        assert_int_equal(a->summaries.entries, 1);
+}
+
 static void test_sums_saturate(void **state) {
         _cleanup_(report_freep) struct report *r = NULL;
         struct report_counts c = { .source_bytes = UINT64_MAX - 1 };
@@ -426,7 +459,8 @@ static void test_golden_json(void **state) {
                 "    \"bad_numbers\": 0,\n"
                 "    \"long_values\": 0,\n"
                 "    \"overflows\": 0,\n"
-                "    \"unknown_entries\": 0\n"
+                "    \"damaged_entries\": 0,\n"
+                "    \"foreign_entries\": 0\n"
                 "  },\n"
                 "  \"complete\": false\n"
                 "}\n");
@@ -438,6 +472,7 @@ int main(void) {
                 cmocka_unit_test(test_groups_time_order),
                 cmocka_unit_test(test_groups_bounded),
                 cmocka_unit_test(test_groups_many),
+                cmocka_unit_test(test_merge),
                 cmocka_unit_test(test_sums_saturate),
                 cmocka_unit_test(test_parse_count),
                 cmocka_unit_test(test_by_names),
