@@ -11,10 +11,9 @@
 # must agree, and no loss be reported.
 source "$(dirname "$0")/lib.sh"
 e2e_begin "$@"
+# shellcheck source=report-lib.sh
+source "$E2E_SRCDIR/report-lib.sh"
 
-# Hours and days in the report and in the independent count: one time zone.
-export TZ=UTC
-CHECK=$E2E_SRCDIR/report-check.py
 
 cat >"$E2E_TMP/appleflowd.conf" <<EOF
 # appleflowd, end-to-end test $E2E_NAME
@@ -26,10 +25,6 @@ EOF
 e2e_servers tcp:5223 udp:16385
 e2e_daemon_start
 
-# No --sport: the kernel picks each source port.
-client() {
-        in_lan "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect "$@" || e2e_fail "client failed: $*"
-}
 for _ in 1 2 3; do client udp "$APPLE_IP4" 16385; done
 for _ in 1 2; do client udp "$APPLE_IP6" 16385; done
 for _ in 1 2; do client tcp "$APPLE_IP4" 5223; done
@@ -43,23 +38,6 @@ e2e_expect 4 EVENT_ACTION=packet-logged -- APPLE_SERVICE=game-center
 in_rtr conntrack -D >/dev/null 2>&1 || true
 e2e_expect 8 EVENT_ACTION=connection-end
 
-report() {      # report NAME ARGS...: appleflowctl report ARGS > $E2E_TMP/NAME
-        local name=$1
-        shift
-        "$E2E_APPLEFLOWCTL" report "$@" >"$E2E_TMP/$name" 2>"$E2E_TMP/$name.err" || {
-                local rc=$?
-                cat "$E2E_TMP/$name" "$E2E_TMP/$name.err" >&2
-                e2e_fail "appleflowctl report $* exited with $rc"
-        }
-}
-fig() {         # fig FILE GROUP FIGURE
-        "$E2E_PYTHON" "$CHECK" get "$E2E_TMP/$1" "$2" "$3"
-}
-want() {        # want FILE GROUP FIGURE VALUE
-        local got
-        got=$(fig "$1" "$2" "$3")
-        [[ $got == "$4" ]] || e2e_fail "$1: $2 $3 is $got, wanted $4"
-}
 
 # The daemon's summaries must have counted every connection and packet
 # before the report reads them (one every second).
@@ -78,12 +56,12 @@ e2e_entries >"$E2E_TMP/entries.json"
 e2e_log "every figure, by every grouping, equals the entries added up"
 for by in service product client router hour day; do
         report "by-$by.json" --by "$by" --json
-        "$E2E_PYTHON" "$CHECK" same "$by" "$E2E_TMP/by-$by.json" "$E2E_TMP/entries.json" ||
+        "$E2E_PYTHON" "$REPORT_CHECK" same "$by" "$E2E_TMP/by-$by.json" "$E2E_TMP/entries.json" ||
                 e2e_fail "report --by $by"
         report "by-$by.csv" --by "$by" --csv
-        "$E2E_PYTHON" "$CHECK" csv "$E2E_TMP/by-$by.csv" "$E2E_TMP/by-$by.json" || e2e_fail "report --by $by --csv"
+        "$E2E_PYTHON" "$REPORT_CHECK" csv "$E2E_TMP/by-$by.csv" "$E2E_TMP/by-$by.json" || e2e_fail "report --by $by --csv"
         report "by-$by.txt" --by "$by"
-        "$E2E_PYTHON" "$CHECK" table "$E2E_TMP/by-$by.txt" "$E2E_TMP/by-$by.json" || e2e_fail "report --by $by (table)"
+        "$E2E_PYTHON" "$REPORT_CHECK" table "$E2E_TMP/by-$by.txt" "$E2E_TMP/by-$by.json" || e2e_fail "report --by $by (table)"
 done
 
 e2e_log "the figures equal the traffic"
