@@ -224,7 +224,8 @@ int report_parse_count(const char *s, size_t len, uint64_t *ret) {
 }
 
 static int cmp_u64_desc(uint64_t a, uint64_t b) {
-        return a > b ? -1 : a < b ? 1 : 0;
+        return a > b ? -1 : a < b ? 1
+                                  : 0;
 }
 
 static int cmp_key(const struct report_group *a, const struct report_group *b) {
@@ -232,7 +233,8 @@ static int cmp_key(const struct report_group *a, const struct report_group *b) {
 
         if (c != 0)
                 return c;
-        return a->key_len < b->key_len ? -1 : a->key_len > b->key_len ? 1 : 0;
+        return a->key_len < b->key_len ? -1 : a->key_len > b->key_len ? 1
+                                                                      : 0;
 }
 
 static int cmp_busiest(const void *x, const void *y) {

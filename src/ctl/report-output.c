@@ -107,26 +107,24 @@ static void print_notes(const struct report *r, FILE *f) {
 
         if (r->by == REPORT_BY_PRODUCT)
                 fputs("\nA connection counts under each of its products (former names too): the rows add\n"
-                      "up to more than the total.\n", f);
+                      "up to more than the total.\n",
+                      f);
         if (r->other_entries > 0)
                 fprintf(f, "\n%s: %" PRIu64 " entries beyond the first %zu groups.\n", OTHER_NAME,
                         r->other_entries, r->groups_max);
         if (r->summaries.entries > 0)
-                fprintf(f, "\nThe daemon's %" PRIu64 " summaries in the period count %" PRIu64
-                        " connections, %" PRIu64 " blocked packets and %" PRIu64 " bytes\n"
-                        "(every connection, also those not written to the journal).\n",
+                fprintf(f, "\nThe daemon's %" PRIu64 " summaries in the period count %" PRIu64 " connections, %" PRIu64 " blocked packets and %" PRIu64 " bytes\n"
+                           "(every connection, also those not written to the journal).\n",
                         r->summaries.entries, r->summaries.connections, r->summaries.blocked,
                         r->summaries.bytes);
         if (report_counts_lost(t) > 0)
-                fprintf(f, "\nIncomplete: %" PRIu64 " events lost in the kernel, %" PRIu64
-                        " entries not written, %" PRIu64 " connections refused (conntrack table full)\n"
-                        "in the period; the figures above do not include them.\n",
+                fprintf(f, "\nIncomplete: %" PRIu64 " events lost in the kernel, %" PRIu64 " entries not written, %" PRIu64 " connections refused (conntrack table full)\n"
+                           "in the period; the figures above do not include them.\n",
                         t->events_lost, t->not_written, t->refused);
         else
                 fputs("\nNo losses reported in the period.\n", f);
         if (p->bad_numbers + p->long_keys + p->overflows + p->damaged > 0)
-                fprintf(f, "Not understood: %" PRIu64 " counts that are not numbers, %" PRIu64
-                        " names cut at %u bytes, %" PRIu64 " sums beyond 2^64, %" PRIu64 " damaged entries.\n",
+                fprintf(f, "Not understood: %" PRIu64 " counts that are not numbers, %" PRIu64 " names cut at %u bytes, %" PRIu64 " sums beyond 2^64, %" PRIu64 " damaged entries.\n",
                         p->bad_numbers, p->long_keys, REPORT_KEY_MAX, p->overflows, p->damaged);
         if (p->foreign > 0)
                 fprintf(f, "Left out: %" PRIu64 " entries with appleflowd's MESSAGE_IDs from another program.\n",
@@ -225,8 +223,8 @@ static int print_json(const struct report *r, const struct report_period *p,
                 if (!g || json_append(groups, g) < 0)
                         return -ENOMEM;
                 x = v[i]->key_len > 0
-                        ? json_object_new_string(report_key_escape(v[i]->key, v[i]->key_len, name, sizeof(name)))
-                        : NULL;
+                            ? json_object_new_string(report_key_escape(v[i]->key, v[i]->key_len, name, sizeof(name)))
+                            : NULL;
                 if (v[i]->key_len > 0 && !x)
                         return -ENOMEM;
                 if (json_object_object_add(g, report_by_name(r->by), x) < 0)
@@ -304,8 +302,7 @@ static int print_csv(const struct report *r, const struct report_group *const *v
         if (r->other_entries > 0)
                 csv_counts(r, OTHER_NAME, &r->other, f);
         if (report_counts_lost(&r->total) > 0)
-                fprintf(stderr, "appleflowctl: incomplete: %" PRIu64 " events lost, %" PRIu64
-                        " entries not written, %" PRIu64 " connections refused in the period\n",
+                fprintf(stderr, "appleflowctl: incomplete: %" PRIu64 " events lost, %" PRIu64 " entries not written, %" PRIu64 " connections refused in the period\n",
                         r->total.events_lost, r->total.not_written, r->total.refused);
         return 0;
 }

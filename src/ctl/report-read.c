@@ -27,8 +27,8 @@
 /* Products one entry may count under before the rest are counted without
  * looking for repeats (appleflowd writes at most a dozen). */
 #define ENTRY_PRODUCTS_MAX 64
-#define PROGRESS_EVERY 8192                     /* entries between looks at the clock */
-#define PROGRESS_AFTER_USEC 1000000ull          /* no progress line for a quick read */
+#define PROGRESS_EVERY 8192            /* entries between looks at the clock */
+#define PROGRESS_AFTER_USEC 1000000ull /* no progress line for a quick read */
 #define PROGRESS_INTERVAL_USEC 200000ull
 
 static const char *const kind_ids[_REPORT_KIND_MAX] = {
@@ -51,7 +51,7 @@ static int get_field(sd_journal *j, const char *field, const char **ret, size_t 
         r = sd_journal_get_data(j, field, &data, &len);
         if (r < 0)
                 return r;
-        if (len < prefix)       /* sd-journal checked "FIELD=", but be sure */
+        if (len < prefix) /* sd-journal checked "FIELD=", but be sure */
                 return -EBADMSG;
         *ret = (const char *) data + prefix;
         *ret_len = len - prefix;
@@ -126,7 +126,7 @@ static int add_to_products(struct report *r, sd_journal *j, const struct report_
                 if (q < 0)
                         return q;
                 n++;
-                if (g) {        /* a product written twice in one entry counts once */
+                if (g) { /* a product written twice in one entry counts once */
                         i = (size_t) (g - r->groups);
                         for (size_t k = 0; k < n_seen && !repeat; k++)
                                 repeat = seen[k] == i;
@@ -138,7 +138,7 @@ static int add_to_products(struct report *r, sd_journal *j, const struct report_
                 count_in(r, g, add);
         }
         if (q < 0)
-                r->problems.damaged++;  /* a damaged entry: what it had is counted */
+                r->problems.damaged++; /* a damaged entry: what it had is counted */
         if (n == 0)
                 return add_to_group(r, "", 0, add);
         return 0;
@@ -358,7 +358,7 @@ static int read_kind(struct report *r, sd_journal *j, enum report_kind kind, con
                 if (usec < f->period.since_usec)
                         continue;
                 if (usec > f->period.until_usec)
-                        return 0;       /* as journalctl --until does */
+                        return 0; /* as journalctl --until does */
                 if (!from_appleflowd(j)) {
                         r->problems.foreign++;
                         continue;

@@ -61,7 +61,7 @@ int report_read(struct report *r, const struct report_source *src, const struct 
                 return q;
         rd = (struct reader) { .report = second, .src = src, .filter = f, .progress = &progress };
         q = pthread_create(&thread, NULL, reader_run, &rd);
-        if (q != 0) {   /* one thread does it all */
+        if (q != 0) { /* one thread does it all */
                 fprintf(stderr, "appleflowctl: no second thread (%s), reading on one\n", strerror(q));
                 return report_read_kinds(r, src, f, KINDS_ALL, &progress, print);
         }

@@ -103,10 +103,10 @@ static int parse_args(struct ctl *ctl, int argc, char **argv, struct report_args
                         break;
                 case ARG_SINCE:
                 case ARG_UNTIL:
-                        if (report_parse_time(optarg, now, c == ARG_SINCE ? &f->period.since_usec
-                                                                          : &f->period.until_usec) < 0)
+                        if (report_parse_time(optarg, now, c == ARG_SINCE ? &f->period.since_usec : &f->period.until_usec) < 0)
                                 return ctl_usage_error(ctl, "%s: not a time ('2026-12-01 10:00', "
-                                                       "'yesterday', '-1h', '2 days ago')", optarg);
+                                                            "'yesterday', '-1h', '2 days ago')",
+                                                       optarg);
                         break;
                 case ARG_ROUTER:
                         r = list_add(&f->routers, &f->n_routers, max, optarg);
@@ -127,7 +127,8 @@ static int parse_args(struct ctl *ctl, int argc, char **argv, struct report_args
                         r = report_by_from_name(optarg);
                         if (r < 0)
                                 return ctl_usage_error(ctl, "--by %s: one of router, service, product, "
-                                                       "client, hour, day", optarg);
+                                                            "client, hour, day",
+                                                       optarg);
                         a->by = (enum report_by) r;
                         r = 0;
                         break;
@@ -179,7 +180,9 @@ int verb_report(struct ctl *ctl, int argc, char **argv) {
                 goto done;
         }
         r = report_print(rep, &a.filter.period, a.top,
-                         ctl->json ? REPORT_FORMAT_JSON : a.csv ? REPORT_FORMAT_CSV : REPORT_FORMAT_TABLE, stdout);
+                         ctl->json ? REPORT_FORMAT_JSON : a.csv ? REPORT_FORMAT_CSV
+                                                                : REPORT_FORMAT_TABLE,
+                         stdout);
         if (r < 0) {
                 r = ctl_error("cannot print the report: %s", strerror(-r));
                 goto done;

@@ -43,16 +43,16 @@ static inline bool report_by_time(enum report_by by) {
 
 /* What the entries of one group add up to. */
 struct report_counts {
-        uint64_t connections;           /* connection-new entries */
-        uint64_t ended;                 /* connection-end entries */
-        uint64_t source_bytes;          /* their SOURCE_BYTES */
-        uint64_t destination_bytes;     /* their DESTINATION_BYTES */
-        uint64_t blocked;               /* packet-logged entries */
+        uint64_t connections;       /* connection-new entries */
+        uint64_t ended;             /* connection-end entries */
+        uint64_t source_bytes;      /* their SOURCE_BYTES */
+        uint64_t destination_bytes; /* their DESTINATION_BYTES */
+        uint64_t blocked;           /* packet-logged entries */
         /* Losses, attributed to a group when the grouping is by router or
          * time (the loss entries name no service, product or client). */
-        uint64_t events_lost;           /* EVENTS_LOST of events-lost entries */
-        uint64_t not_written;           /* ENTRIES_DROPPED of entries-not-written entries */
-        uint64_t refused;               /* CONNTRACK_REFUSED of connections-refused entries */
+        uint64_t events_lost; /* EVENTS_LOST of events-lost entries */
+        uint64_t not_written; /* ENTRIES_DROPPED of entries-not-written entries */
+        uint64_t refused;     /* CONNTRACK_REFUSED of connections-refused entries */
 };
 
 /* Sums that stop at 2^64-1 rather than wrap (the parts may be hostile). */
@@ -69,7 +69,7 @@ static inline uint64_t report_counts_lost(const struct report_counts *c) {
 }
 
 struct report_group {
-        char *key;                      /* the field's bytes, NUL-terminated, maybe not UTF-8 */
+        char *key; /* the field's bytes, NUL-terminated, maybe not UTF-8 */
         size_t key_len;
         uint64_t hash;
         struct report_counts counts;
@@ -79,32 +79,32 @@ struct report_group {
  * include what it counted but did not write (low confidence, losses). */
 struct report_summaries {
         uint64_t entries;
-        uint64_t connections;           /* SUMMARY_CONNECTIONS */
-        uint64_t blocked;               /* SUMMARY_BLOCKED_PACKETS */
-        uint64_t bytes;                 /* SUMMARY_BYTES */
+        uint64_t connections; /* SUMMARY_CONNECTIONS */
+        uint64_t blocked;     /* SUMMARY_BLOCKED_PACKETS */
+        uint64_t bytes;       /* SUMMARY_BYTES */
 };
 
 /* Entries and values that were not what appleflowd writes: counted, never
  * silently left out. */
 struct report_problems {
-        uint64_t bad_numbers;           /* a count field that is not a decimal number */
-        uint64_t long_keys;             /* a group's value longer than REPORT_KEY_MAX, cut */
-        uint64_t overflows;             /* a sum that would pass 2^64-1, kept at the maximum */
-        uint64_t damaged;               /* an entry sd-journal could not read whole */
-        uint64_t foreign;               /* appleflowd's MESSAGE_ID, another SYSLOG_IDENTIFIER: left out */
+        uint64_t bad_numbers; /* a count field that is not a decimal number */
+        uint64_t long_keys;   /* a group's value longer than REPORT_KEY_MAX, cut */
+        uint64_t overflows;   /* a sum that would pass 2^64-1, kept at the maximum */
+        uint64_t damaged;     /* an entry sd-journal could not read whole */
+        uint64_t foreign;     /* appleflowd's MESSAGE_ID, another SYSLOG_IDENTIFIER: left out */
 };
 
 struct report {
         enum report_by by;
         size_t groups_max;
-        struct report_group *groups;    /* n_groups used, in insertion order */
+        struct report_group *groups; /* n_groups used, in insertion order */
         size_t n_groups, allocated;
-        uint32_t *slots;                /* open addressing: index + 1, 0 free */
+        uint32_t *slots; /* open addressing: index + 1, 0 free */
         size_t n_slots;
 
-        struct report_counts other;     /* entries of groups beyond groups_max */
+        struct report_counts other; /* entries of groups beyond groups_max */
         uint64_t other_entries;
-        struct report_counts total;     /* every entry once, whatever its groups */
+        struct report_counts total; /* every entry once, whatever its groups */
         struct report_summaries summaries;
         struct report_problems problems;
         uint64_t entries;               /* entries read */
@@ -147,7 +147,7 @@ enum report_format {
 };
 
 struct report_period {
-        uint64_t since_usec, until_usec;        /* 0, UINT64_MAX: open */
+        uint64_t since_usec, until_usec; /* 0, UINT64_MAX: open */
 };
 
 int report_print(const struct report *r, const struct report_period *p, size_t top,
@@ -166,7 +166,7 @@ int report_parse_time(const char *s, uint64_t now_usec, uint64_t *ret);
 /* The hour ("2026-12-05 10:00") or day ("2026-12-05") in local time that
  * usec falls in; the last one is kept in b, since entries come in order. */
 struct report_time_bucket {
-        uint64_t start, end;            /* [start, end) in µs; end 0: none yet */
+        uint64_t start, end; /* [start, end) in µs; end 0: none yet */
         char key[32];
         size_t len;
 };
@@ -185,15 +185,15 @@ enum report_kind {
 };
 
 struct report_source {
-        const char *directory;          /* --directory, or NULL */
-        char **files;                   /* --file ..., NULL-terminated, or NULL */
+        const char *directory; /* --directory, or NULL */
+        char **files;          /* --file ..., NULL-terminated, or NULL */
         size_t n_files;
 };
 
 struct report_filter {
-        char **routers, **services, **products, **clients;      /* NULL-terminated lists */
+        char **routers, **services, **products, **clients; /* NULL-terminated lists */
         size_t n_routers, n_services, n_products, n_clients;
-        bool blocked;                   /* only packet-logged entries */
+        bool blocked; /* only packet-logged entries */
         struct report_period period;
 };
 
@@ -204,7 +204,7 @@ bool report_kind_wanted(enum report_kind kind, const struct report_filter *f);
  * has read every so often; one of them prints. */
 struct report_progress {
         _Atomic uint64_t entries;
-        uint64_t start_usec;            /* CLOCK_MONOTONIC */
+        uint64_t start_usec; /* CLOCK_MONOTONIC */
 };
 
 /* Reads the entries of the kinds in the mask (1 << kind) that pass the

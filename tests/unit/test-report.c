@@ -104,7 +104,7 @@ static void test_groups_bounded(void **state) {
                 snprintf(key, sizeof(key), "10.0.%d.%d", i / 256, i % 256);
                 count(r, key, &CONN);
         }
-        count(r, "10.0.0.1", &CONN);    /* an old group still counts */
+        count(r, "10.0.0.1", &CONN); /* an old group still counts */
         assert_int_equal(r->n_groups, 3);
         assert_int_equal(r->other_entries, 997);
         assert_int_equal(r->other.connections, 997);
@@ -147,7 +147,7 @@ static void test_merge(void **state) {
         count(a, "mdns", &CONN);
         a->first_usec = 50, a->last_usec = 60;
         count(b, "apns", &end);
-        count(b, "https", &end);        /* a third group: beyond a's limit */
+        count(b, "https", &end); /* a third group: beyond a's limit */
         count(b, "https", &end);
         b->first_usec = 40, b->last_usec = 55;
         b->problems.foreign = 3;
@@ -242,10 +242,27 @@ static void test_parse_time(void **state) {
         assert_int_equal(t("-1y"), NOW / SEC - 31557600);
 
         const char *bad[] = {
-                "", "-", "-h", "-1x", "1h", "2026-12", "2026-02-31", "2026-12-01 25:00",
-                "2026-12-01 10:60", "2026-12-01 10", "2026-12-01 10:00:61", "10", "@", "@-1",
-                "@x", "ago", " ago", "-99999999999999999999h", "2026-12-01 10:00 CET",
-                "2026-1-01", "yesterday 10:00",
+                "",
+                "-",
+                "-h",
+                "-1x",
+                "1h",
+                "2026-12",
+                "2026-02-31",
+                "2026-12-01 25:00",
+                "2026-12-01 10:60",
+                "2026-12-01 10",
+                "2026-12-01 10:00:61",
+                "10",
+                "@",
+                "@-1",
+                "@x",
+                "ago",
+                " ago",
+                "-99999999999999999999h",
+                "2026-12-01 10:00 CET",
+                "2026-1-01",
+                "yesterday 10:00",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 if (report_parse_time(bad[i], NOW, &v) >= 0)
@@ -335,18 +352,18 @@ static void test_golden_table(void **state) {
         _cleanup_free_ char *out = print(r, 0, REPORT_FORMAT_TABLE);
 
         assert_string_equal(out,
-                "5 entries of appleflowd, 2026-12-05 10:00:00 to 2026-12-05 10:20:30\n"
-                "\n"
-                "SERVICE            CONNECTIONS  ENDED  BYTES  BLOCKED\n"
-                "apns                         2      1    646        0\n"
-                "we,ird \"name\"\\x0a            1      0      0        0\n"
-                "game-center                  0      0      0        1\n"
-                "total                        3      1    646        1\n"
-                "\n"
-                "The daemon's 2 summaries in the period count 4 connections, 1 blocked packets and 646 bytes\n"
-                "(every connection, also those not written to the journal).\n"
-                "\n"
-                "No losses reported in the period.\n");
+                            "5 entries of appleflowd, 2026-12-05 10:00:00 to 2026-12-05 10:20:30\n"
+                            "\n"
+                            "SERVICE            CONNECTIONS  ENDED  BYTES  BLOCKED\n"
+                            "apns                         2      1    646        0\n"
+                            "we,ird \"name\"\\x0a            1      0      0        0\n"
+                            "game-center                  0      0      0        1\n"
+                            "total                        3      1    646        1\n"
+                            "\n"
+                            "The daemon's 2 summaries in the period count 4 connections, 1 blocked packets and 646 bytes\n"
+                            "(every connection, also those not written to the journal).\n"
+                            "\n"
+                            "No losses reported in the period.\n");
 }
 
 static void test_golden_table_router(void **state) {
@@ -354,18 +371,18 @@ static void test_golden_table_router(void **state) {
         _cleanup_free_ char *out = print(r, 1, REPORT_FORMAT_TABLE);
 
         assert_string_equal(out,
-                "4 entries of appleflowd, 2026-12-05 10:00:00 to 2026-12-05 10:20:30\n"
-                "The 1 busiest of 2 groups:\n"
-                "\n"
-                "ROUTER    CONNECTIONS  ENDED  BYTES  BLOCKED  LOST\n"
-                "gw-paris            1      1    646        0     0\n"
-                "total               1      1    646        1    12\n"
-                "\n"
-                "The daemon's 2 summaries in the period count 4 connections, 1 blocked packets and 646 bytes\n"
-                "(every connection, also those not written to the journal).\n"
-                "\n"
-                "Incomplete: 12 events lost in the kernel, 0 entries not written, 0 connections refused (conntrack table full)\n"
-                "in the period; the figures above do not include them.\n");
+                            "4 entries of appleflowd, 2026-12-05 10:00:00 to 2026-12-05 10:20:30\n"
+                            "The 1 busiest of 2 groups:\n"
+                            "\n"
+                            "ROUTER    CONNECTIONS  ENDED  BYTES  BLOCKED  LOST\n"
+                            "gw-paris            1      1    646        0     0\n"
+                            "total               1      1    646        1    12\n"
+                            "\n"
+                            "The daemon's 2 summaries in the period count 4 connections, 1 blocked packets and 646 bytes\n"
+                            "(every connection, also those not written to the journal).\n"
+                            "\n"
+                            "Incomplete: 12 events lost in the kernel, 0 entries not written, 0 connections refused (conntrack table full)\n"
+                            "in the period; the figures above do not include them.\n");
 }
 
 static void test_golden_csv(void **state) {
@@ -373,10 +390,10 @@ static void test_golden_csv(void **state) {
         _cleanup_free_ char *out = print(r, 0, REPORT_FORMAT_CSV);
 
         assert_string_equal(out,
-                "service,connections,ended,bytes,source_bytes,destination_bytes,blocked_packets\r\n"
-                "apns,2,1,646,330,316,0\r\n"
-                "\"we,ird \"\"name\"\"\\x0a\",1,0,0,0,0,0\r\n"
-                "game-center,0,0,0,0,0,1\r\n");
+                            "service,connections,ended,bytes,source_bytes,destination_bytes,blocked_packets\r\n"
+                            "apns,2,1,646,330,316,0\r\n"
+                            "\"we,ird \"\"name\"\"\\x0a\",1,0,0,0,0,0\r\n"
+                            "game-center,0,0,0,0,0,1\r\n");
 }
 
 static void test_golden_json(void **state) {
@@ -388,82 +405,82 @@ static void test_golden_json(void **state) {
         count(r, "gw-nice", &CONN);
         out = print(r, 0, REPORT_FORMAT_JSON);
         assert_string_equal(out,
-                "{\n"
-                "  \"by\": \"router\",\n"
-                "  \"entries\": 5,\n"
-                "  \"since_usec\": 1796464800000000,\n"
-                "  \"until_usec\": null,\n"
-                "  \"first_usec\": 1796464800000000,\n"
-                "  \"last_usec\": 1796466030000000,\n"
-                "  \"groups\": [\n"
-                "    {\n"
-                "      \"connections\": 1,\n"
-                "      \"ended\": 1,\n"
-                "      \"bytes\": 646,\n"
-                "      \"source_bytes\": 330,\n"
-                "      \"destination_bytes\": 316,\n"
-                "      \"blocked_packets\": 0,\n"
-                "      \"events_lost\": 0,\n"
-                "      \"entries_not_written\": 0,\n"
-                "      \"connections_refused\": 0,\n"
-                "      \"router\": \"gw-paris\"\n"
-                "    },\n"
-                "    {\n"
-                "      \"connections\": 0,\n"
-                "      \"ended\": 0,\n"
-                "      \"bytes\": 0,\n"
-                "      \"source_bytes\": 0,\n"
-                "      \"destination_bytes\": 0,\n"
-                "      \"blocked_packets\": 1,\n"
-                "      \"events_lost\": 12,\n"
-                "      \"entries_not_written\": 0,\n"
-                "      \"connections_refused\": 0,\n"
-                "      \"router\": \"gw-lyon\"\n"
-                "    }\n"
-                "  ],\n"
-                "  \"other\": {\n"
-                "    \"connections\": 1,\n"
-                "    \"ended\": 0,\n"
-                "    \"bytes\": 0,\n"
-                "    \"source_bytes\": 0,\n"
-                "    \"destination_bytes\": 0,\n"
-                "    \"blocked_packets\": 0,\n"
-                "    \"events_lost\": 0,\n"
-                "    \"entries_not_written\": 0,\n"
-                "    \"connections_refused\": 0,\n"
-                "    \"entries\": 1\n"
-                "  },\n"
-                "  \"total\": {\n"
-                "    \"connections\": 2,\n"
-                "    \"ended\": 1,\n"
-                "    \"bytes\": 646,\n"
-                "    \"source_bytes\": 330,\n"
-                "    \"destination_bytes\": 316,\n"
-                "    \"blocked_packets\": 1,\n"
-                "    \"events_lost\": 12,\n"
-                "    \"entries_not_written\": 0,\n"
-                "    \"connections_refused\": 0\n"
-                "  },\n"
-                "  \"losses\": {\n"
-                "    \"events_lost\": 12,\n"
-                "    \"entries_not_written\": 0,\n"
-                "    \"connections_refused\": 0\n"
-                "  },\n"
-                "  \"summaries\": {\n"
-                "    \"entries\": 2,\n"
-                "    \"connections\": 4,\n"
-                "    \"blocked_packets\": 1,\n"
-                "    \"bytes\": 646\n"
-                "  },\n"
-                "  \"problems\": {\n"
-                "    \"bad_numbers\": 0,\n"
-                "    \"long_values\": 0,\n"
-                "    \"overflows\": 0,\n"
-                "    \"damaged_entries\": 0,\n"
-                "    \"foreign_entries\": 0\n"
-                "  },\n"
-                "  \"complete\": false\n"
-                "}\n");
+                            "{\n"
+                            "  \"by\": \"router\",\n"
+                            "  \"entries\": 5,\n"
+                            "  \"since_usec\": 1796464800000000,\n"
+                            "  \"until_usec\": null,\n"
+                            "  \"first_usec\": 1796464800000000,\n"
+                            "  \"last_usec\": 1796466030000000,\n"
+                            "  \"groups\": [\n"
+                            "    {\n"
+                            "      \"connections\": 1,\n"
+                            "      \"ended\": 1,\n"
+                            "      \"bytes\": 646,\n"
+                            "      \"source_bytes\": 330,\n"
+                            "      \"destination_bytes\": 316,\n"
+                            "      \"blocked_packets\": 0,\n"
+                            "      \"events_lost\": 0,\n"
+                            "      \"entries_not_written\": 0,\n"
+                            "      \"connections_refused\": 0,\n"
+                            "      \"router\": \"gw-paris\"\n"
+                            "    },\n"
+                            "    {\n"
+                            "      \"connections\": 0,\n"
+                            "      \"ended\": 0,\n"
+                            "      \"bytes\": 0,\n"
+                            "      \"source_bytes\": 0,\n"
+                            "      \"destination_bytes\": 0,\n"
+                            "      \"blocked_packets\": 1,\n"
+                            "      \"events_lost\": 12,\n"
+                            "      \"entries_not_written\": 0,\n"
+                            "      \"connections_refused\": 0,\n"
+                            "      \"router\": \"gw-lyon\"\n"
+                            "    }\n"
+                            "  ],\n"
+                            "  \"other\": {\n"
+                            "    \"connections\": 1,\n"
+                            "    \"ended\": 0,\n"
+                            "    \"bytes\": 0,\n"
+                            "    \"source_bytes\": 0,\n"
+                            "    \"destination_bytes\": 0,\n"
+                            "    \"blocked_packets\": 0,\n"
+                            "    \"events_lost\": 0,\n"
+                            "    \"entries_not_written\": 0,\n"
+                            "    \"connections_refused\": 0,\n"
+                            "    \"entries\": 1\n"
+                            "  },\n"
+                            "  \"total\": {\n"
+                            "    \"connections\": 2,\n"
+                            "    \"ended\": 1,\n"
+                            "    \"bytes\": 646,\n"
+                            "    \"source_bytes\": 330,\n"
+                            "    \"destination_bytes\": 316,\n"
+                            "    \"blocked_packets\": 1,\n"
+                            "    \"events_lost\": 12,\n"
+                            "    \"entries_not_written\": 0,\n"
+                            "    \"connections_refused\": 0\n"
+                            "  },\n"
+                            "  \"losses\": {\n"
+                            "    \"events_lost\": 12,\n"
+                            "    \"entries_not_written\": 0,\n"
+                            "    \"connections_refused\": 0\n"
+                            "  },\n"
+                            "  \"summaries\": {\n"
+                            "    \"entries\": 2,\n"
+                            "    \"connections\": 4,\n"
+                            "    \"blocked_packets\": 1,\n"
+                            "    \"bytes\": 646\n"
+                            "  },\n"
+                            "  \"problems\": {\n"
+                            "    \"bad_numbers\": 0,\n"
+                            "    \"long_values\": 0,\n"
+                            "    \"overflows\": 0,\n"
+                            "    \"damaged_entries\": 0,\n"
+                            "    \"foreign_entries\": 0\n"
+                            "  },\n"
+                            "  \"complete\": false\n"
+                            "}\n");
 }
 
 int main(void) {
