@@ -12,7 +12,8 @@
 # 4 routers, 30 days) are written once by systemd-journal-remote into
 # DATA_DIR (/var/tmp/appleflowd-report-bench/COUNT) and reused by later runs.
 # RUNS (3) rounds, each timing report then jq; the best of each is kept.
-# Prints: "entries=N report_s=A jq_s=B ratio=B/A" and the command lines.
+# Prints the best round of each, wall clock and CPU (user + system, every
+# process), their ratios, and the command lines.
 # Needs systemd-journal-remote, journalctl, jq and python3; no root.
 set -euo pipefail
 
@@ -63,30 +64,32 @@ JQ_PROGRAM='reduce inputs as $e ({};
                 | .[$s].bytes += (($e.SOURCE_BYTES // "0" | tonumber) + ($e.DESTINATION_BYTES // "0" | tonumber))
           else .[$s].blocked_packets += 1 end)'
 
-run_report() {
-        "$CTL" report --directory "$DATA_DIR" --by service --json >"$TMP/report.json"
-}
-run_jq() {
-        journalctl --directory "$DATA_DIR" -o json --output-fields=MESSAGE_ID,APPLE_SERVICE,SOURCE_BYTES,DESTINATION_BYTES \
-                "${MATCHES[@]}" | jq -n "$JQ_PROGRAM" >"$TMP/jq.json"
-}
-# seconds COMMAND: wall-clock seconds of one run, on stdout.
+# seconds COMMAND...: "WALL CPU" of one run, CPU being user + system time of
+# every process of it (journalctl and jq both, for the pipeline).
 seconds() {
-        local t0 t1
-        t0=$(date +%s.%N)
-        "$@"
-        t1=$(date +%s.%N)
-        python3 -c "print(f'{$t1 - $t0:.3f}')"
+        python3 - "$@" <<-'PYTHON'
+	import resource, subprocess, sys, time
+	r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+	t0 = time.monotonic()
+	subprocess.run(sys.argv[1:], check=True)
+	t = time.monotonic() - t0
+	r = resource.getrusage(resource.RUSAGE_CHILDREN)
+	print(f"{t:.3f} {r.ru_utime - r0.ru_utime + r.ru_stime - r0.ru_stime:.3f}")
+	PYTHON
 }
+export DATA_DIR CTL JQ_PROGRAM TMP
+export MATCH_ARGS="${MATCHES[*]}"
+REPORT_CMD='"$CTL" report --directory "$DATA_DIR" --by service --json >"$TMP/report.json"'
+# shellcheck disable=SC2016
+JQ_CMD='journalctl --directory "$DATA_DIR" -o json --output-fields=MESSAGE_ID,APPLE_SERVICE,SOURCE_BYTES,DESTINATION_BYTES $MATCH_ARGS | jq -n "$JQ_PROGRAM" >"$TMP/jq.json"'
 
 cat "$DATA_DIR"/*.journal >/dev/null     # both read from the page cache
-best_report= best_jq=
+rounds=()
 for ((i = 1; i <= RUNS; i++)); do
-        a=$(seconds run_report)
-        b=$(seconds run_jq)
-        log "round $i: report ${a}s, journalctl | jq ${b}s"
-        best_report=$(python3 -c "print(min(float('$a'), float('${best_report:-inf}')))")
-        best_jq=$(python3 -c "print(min(float('$b'), float('${best_jq:-inf}')))")
+        read -r a_wall a_cpu < <(seconds bash -c "$REPORT_CMD")
+        read -r b_wall b_cpu < <(seconds bash -c "$JQ_CMD")
+        log "round $i: report ${a_wall}s (CPU ${a_cpu}s), journalctl | jq ${b_wall}s (CPU ${b_cpu}s)"
+        rounds+=("$a_wall $a_cpu $b_wall $b_cpu")
 done
 
 # The same figures, or the comparison means nothing.
@@ -102,7 +105,14 @@ n = sum(g["connections"] + g["ended"] + g["blocked_packets"] for g in got.values
 print(f"report-bench: same figures both ways: {len(got)} services, {n} entries counted", file=sys.stderr)
 PYTHON
 
-entries=$(python3 -c "import json; print(json.load(open('$TMP/report.json'))['entries'])")
-python3 -c "print(f'entries=$entries report_s=$best_report jq_s=$best_jq ratio={$best_jq / $best_report:.1f}')"
+# The best round of each, wall clock and CPU, and the ratios.
+python3 - "$TMP/report.json" "${rounds[@]}" <<'PYTHON'
+import json, sys
+entries = json.load(open(sys.argv[1]))["entries"]
+rounds = [list(map(float, r.split())) for r in sys.argv[2:]]
+aw, ac, bw, bc = (min(r[i] for r in rounds) for i in range(4))
+print(f"entries={entries} rounds={len(rounds)} report_s={aw:.3f} report_cpu_s={ac:.3f} "
+      f"jq_s={bw:.3f} jq_cpu_s={bc:.3f} ratio={bw / aw:.1f} cpu_ratio={bc / ac:.1f}")
+PYTHON
 echo "report: $CTL report --directory $DATA_DIR --by service --json"
-echo "jq:     journalctl --directory $DATA_DIR -o json --output-fields=MESSAGE_ID,APPLE_SERVICE,SOURCE_BYTES,DESTINATION_BYTES ${MATCHES[*]} | jq -n '<bench/report.sh JQ_PROGRAM>'"
+echo "jq:     journalctl --directory $DATA_DIR -o json --output-fields=MESSAGE_ID,APPLE_SERVICE,SOURCE_BYTES,DESTINATION_BYTES ${MATCHES[*]} | jq -n '<JQ_PROGRAM of bench/report.sh>'"
