@@ -190,6 +190,7 @@ int report_merge(struct report *dst, const struct report *src) {
         report_add(dst, &dst->problems.long_keys, p->long_keys);
         report_add(dst, &dst->problems.overflows, p->overflows);
         report_add(dst, &dst->problems.damaged, p->damaged);
+        report_add(dst, &dst->problems.unreadable, p->unreadable);
         report_add(dst, &dst->problems.foreign, p->foreign);
         if (src->entries > 0) {
                 if (dst->entries == 0 || src->first_usec < dst->first_usec)
@@ -292,5 +293,5 @@ int report_sorted(const struct report *r, size_t top, const struct report_group 
 bool report_incomplete(const struct report *r) {
         const struct report_problems *p = &r->problems;
 
-        return report_counts_lost(&r->total) > 0 || p->bad_numbers > 0 || p->overflows > 0;
+        return report_counts_lost(&r->total) > 0 || p->bad_numbers > 0 || p->overflows > 0 || p->unreadable > 0;
 }

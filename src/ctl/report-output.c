@@ -126,6 +126,8 @@ static void print_notes(const struct report *r, FILE *f) {
         if (p->bad_numbers + p->long_keys + p->overflows + p->damaged > 0)
                 fprintf(f, "Not understood: %" PRIu64 " counts that are not numbers, %" PRIu64 " names cut at %u bytes, %" PRIu64 " sums beyond 2^64, %" PRIu64 " damaged entries.\n",
                         p->bad_numbers, p->long_keys, REPORT_KEY_MAX, p->overflows, p->damaged);
+        if (p->unreadable > 0)
+                fprintf(f, "Incomplete: %" PRIu64 " journal files could not be read (see above).\n", p->unreadable);
         if (p->foreign > 0)
                 fprintf(f, "Left out: %" PRIu64 " entries with appleflowd's MESSAGE_IDs from another program.\n",
                         p->foreign);
@@ -259,7 +261,8 @@ static int print_json(const struct report *r, const struct report_period *p,
             json_add(x, "long_values", json_object_new_uint64(pr->long_keys)) < 0 ||
             json_add(x, "overflows", json_object_new_uint64(pr->overflows)) < 0 ||
             json_add(x, "damaged_entries", json_object_new_uint64(pr->damaged)) < 0 ||
-            json_add(x, "foreign_entries", json_object_new_uint64(pr->foreign)) < 0)
+            json_add(x, "foreign_entries", json_object_new_uint64(pr->foreign)) < 0 ||
+            json_add(x, "unreadable_files", json_object_new_uint64(pr->unreadable)) < 0)
                 return -ENOMEM;
         if (json_add_bool(o, "complete", !report_incomplete(r)) < 0)
                 return -ENOMEM;

@@ -91,6 +91,7 @@ struct report_problems {
         uint64_t long_keys;   /* a group's value longer than REPORT_KEY_MAX, cut */
         uint64_t overflows;   /* a sum that would pass 2^64-1, kept at the maximum */
         uint64_t damaged;     /* an entry sd-journal could not read whole */
+        uint64_t unreadable;  /* journal files that could not be opened: left out */
         uint64_t foreign;     /* appleflowd's MESSAGE_ID, another SYSLOG_IDENTIFIER: left out */
 };
 
@@ -197,6 +198,13 @@ struct report_filter {
         struct report_period period;
 };
 
+/* Adds the current entry of j, of this kind (the match that found it says
+ * which), to r (report-entry.c). Returns 1 when counted, 0 when it is not
+ * appleflowd's (counted as foreign), or a negative errno. */
+struct sd_journal;
+int report_add_entry(struct report *r, struct sd_journal *j, enum report_kind kind, uint64_t usec,
+                     struct report_time_bucket *bucket);
+
 /* Whether the filters leave any entry of this kind. */
 bool report_kind_wanted(enum report_kind kind, const struct report_filter *f);
 
@@ -206,13 +214,24 @@ struct report_progress {
         _Atomic uint64_t entries;
         uint64_t start_usec; /* CLOCK_MONOTONIC */
 };
+struct report_progress_line {
+        struct report_progress *shared;
+        bool print, shown;
+        uint64_t next_usec;
+};
+void report_progress_end(struct report_progress_line *p);
 
-/* Reads the entries of the kinds in the mask (1 << kind) that pass the
- * filter into r, with a sd-journal of its own; prints the progress line
- * when print is set. Errors are printed; returns 0 or a negative errno. */
-int report_read_kinds(struct report *r, const struct report_source *src, const struct report_filter *f,
-                      unsigned kinds, struct report_progress *progress, bool print);
+/* Reads the entries of the journal file at path that pass the filter into
+ * r, with a sd-journal of its own. Errors are printed; returns 0 or a
+ * negative errno. */
+int report_read_file(struct report *r, const char *path, const struct report_filter *f,
+                     struct report_progress_line *progress);
 
-/* Reads every kind the filter wants into r, on two threads when there are
- * two CPUs. Errors are printed; returns 0 or a negative errno. */
+/* The journal files of the source (report-files.c): --file's, those in
+ * --directory and its machine ID folders, or the local machine's in
+ * /var/log/journal and /run/log/journal. A NULL-terminated list. */
+int report_journal_files(const struct report_source *src, char ***ret, size_t *ret_n);
+
+/* Reads every file of the source into r, file by file, on two threads when
+ * there are two CPUs. Errors are printed; returns 0 or a negative errno. */
 int report_read(struct report *r, const struct report_source *src, const struct report_filter *f);

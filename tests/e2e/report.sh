@@ -214,7 +214,7 @@ report hostile.json --json
 	t, b = o["total"], before["total"]
 	assert t["connections"] == b["connections"], (t, b)
 	assert (t["ended"], t["source_bytes"], t["destination_bytes"]) == (b["ended"] + 1, b["source_bytes"], b["destination_bytes"] + 5), (t, b)
-	assert o["problems"] == {"bad_numbers": 1, "long_values": 0, "overflows": 0, "damaged_entries": 0, "foreign_entries": 1}, o["problems"]
+	assert o["problems"] == {"bad_numbers": 1, "long_values": 0, "overflows": 0, "damaged_entries": 0, "foreign_entries": 1, "unreadable_files": 0}, o["problems"]
 	assert o["losses"] == {"events_lost": 7, "entries_not_written": 0, "connections_refused": 0}, o["losses"]
 	assert o["complete"] is False
 	bad = [g for g in o["groups"] if g["service"] == "bad\\xffname\\x01"]

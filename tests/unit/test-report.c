@@ -477,7 +477,8 @@ static void test_golden_json(void **state) {
                             "    \"long_values\": 0,\n"
                             "    \"overflows\": 0,\n"
                             "    \"damaged_entries\": 0,\n"
-                            "    \"foreign_entries\": 0\n"
+                            "    \"foreign_entries\": 0,\n"
+                "    \"unreadable_files\": 0\n"
                             "  },\n"
                             "  \"complete\": false\n"
                             "}\n");
