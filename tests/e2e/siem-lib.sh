@@ -23,13 +23,18 @@ siem_find() {
 }
 
 # The first wave: appleflowd starts; APNs (six products) on both families and
-# FaceTime media (two) to Apple's addresses.
+# FaceTime media (two) to Apple's addresses. Source ports from SIEM_SPORT + 1,
+# so that the routers of fleet.sh use ports of their own.
+SIEM_SPORT=${SIEM_SPORT:-21400}
 siem_wave_1() {
-        e2e_servers tcp:5223 udp:16385
+        if [[ -z ${SIEM_SERVERS:-} ]]; then
+                e2e_servers tcp:5223 udp:16385
+                SIEM_SERVERS=1
+        fi
         e2e_daemon_start
-        e2e_client tcp "$APPLE_IP4" 5223 --sport 21401
-        e2e_client tcp "$APPLE_IP6" 5223 --sport 21402
-        e2e_client udp "$APPLE_IP4" 16385 --sport 21403
+        e2e_client tcp "$APPLE_IP4" 5223 --sport $((SIEM_SPORT + 1))
+        e2e_client tcp "$APPLE_IP6" 5223 --sport $((SIEM_SPORT + 2))
+        e2e_client udp "$APPLE_IP4" 16385 --sport $((SIEM_SPORT + 3))
         e2e_expect 3 EVENT_ACTION=connection-new
 }
 
@@ -37,9 +42,9 @@ siem_wave_1() {
 # firewall drops (NFLOG: interfaces and prefix), every connection ended
 # (bytes, duration), and the stop (summaries, the stopping entry).
 siem_wave_2() {
-        e2e_client udp "$APPLE_IP6" 16385 --sport 21404
-        e2e_client tcp "$OTHER_IP4" 5223 --sport 21405
-        e2e_send_dropped "$APPLE_IP4" 4398 21406 2
+        e2e_client udp "$APPLE_IP6" 16385 --sport $((SIEM_SPORT + 4))
+        e2e_client tcp "$OTHER_IP4" 5223 --sport $((SIEM_SPORT + 5))
+        e2e_send_dropped "$APPLE_IP4" 4398 $((SIEM_SPORT + 6)) 2
         e2e_expect 5 EVENT_ACTION=connection-new
         e2e_expect 2 EVENT_ACTION=packet-logged
         in_rtr conntrack -D >/dev/null 2>&1 || true
@@ -48,15 +53,23 @@ siem_wave_2() {
         e2e_expect 1 MESSAGE_ID="$(e2e_message_id STOPPING)"
 }
 
+# siem_running PID: the process runs (it exists and is no zombie).
+siem_running() {
+        local stat
+        stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+        stat=${stat##*) }
+        [[ ${stat%% *} != Z ]]
+}
+
 # siem_stop PID WHAT: SIGTERM; fails unless it has exited within 10 s.
 siem_stop() {
         local pid=$1 i
         kill -TERM "$pid" 2>/dev/null || true
         for ((i = 0; i < 100; i++)); do
-                kill -0 "$pid" 2>/dev/null || break
+                siem_running "$pid" || break
                 sleep 0.1
         done
-        kill -0 "$pid" 2>/dev/null && e2e_fail "$2 still runs 10 s after SIGTERM"
+        siem_running "$pid" && e2e_fail "$2 still runs 10 s after SIGTERM"
         wait "$pid" 2>/dev/null || true
 }
 
