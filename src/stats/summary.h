@@ -9,7 +9,8 @@
  * like every other entry.
  *
  * Fields besides MESSAGE_ID, MESSAGE, PRIORITY (6):
- *   EVENT_ACTION=summary, APPLE_SERVICE, APPLE_PRODUCT (once per product),
+ *   EVENT_ACTION=summary, APPLE_SERVICE, APPLE_PRODUCT (once per product)
+ *   and APPLE_PRODUCTS (the same joined by ';'),
  *   SUMMARY_PERIOD_SEC, SUMMARY_CONNECTIONS, SUMMARY_BLOCKED_PACKETS,
  *   SUMMARY_BYTES, SUMMARY_PACKETS (in the period),
  *   SUMMARY_TOTAL_CONNECTIONS, SUMMARY_TOTAL_BLOCKED_PACKETS (since the
