@@ -268,4 +268,13 @@ done
         --resumed router-b="${UPLOAD_RESUMED[router-b]}" "$E2E_TMP/collector.json" \
         "$E2E_TMP/router-a.json" "$E2E_TMP/router-b.json" ||
         e2e_fail "the collector's journal does not match the routers': see above"
+
+# docs/fleet.md's report over the collector: each router's figures are those
+# of its own journal, and the total their sum.
+"$E2E_APPLEFLOWCTL" report --directory "$REMOTE" --by router --json >"$E2E_TMP/report.json" ||
+        e2e_fail "appleflowctl report over the collector exited with $?"
+"$E2E_PYTHON" "$E2E_SRCDIR/report-check.py" fleet "$E2E_TMP/report.json" "$E2E_TMP/collector.json" \
+        "$E2E_TMP/router-a.json" "$E2E_TMP/router-b.json" || e2e_fail "report over the collector: see above"
+"$E2E_PYTHON" "$E2E_SRCDIR/report-check.py" same router "$E2E_TMP/report.json" "$E2E_TMP/collector.json" ||
+        e2e_fail "report over the collector against its entries"
 e2e_pass

@@ -11,6 +11,12 @@ up here independently (tests/e2e/report.sh).
       The CSV says what the JSON says, row by row.
   report-check.py table REPORT.txt REPORT.json
       The table's rows and total say what the JSON says.
+  report-check.py fleet REPORT.json COLLECTOR.json ROUTER.json...
+      REPORT.json (report --by router over a collector's directory) gives
+      each router the figures of that router's own journal (ROUTER.json,
+      journalctl -o json there), plus those of the entries the collector
+      holds twice (journal-upload sends the entry at its cursor again when
+      it resumes), and their sum as the total.
   report-check.py get REPORT.json GROUP FIGURE
       Prints one figure of one group ("total" for the total).
 """
@@ -44,30 +50,33 @@ def keys(e, by):
     return sorted(set(v)) if isinstance(v, list) else [v]
 
 
-def expected(by, path):
+def entries(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def expected(by, path, extra=()):
     groups = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
     total = dict.fromkeys(FIGURES, 0)
-    with open(path) as f:
-        for line in f:
-            e = json.loads(line)
-            kind = IDS.get(e.get("MESSAGE_ID"))
-            if kind is None:
-                continue
-            add = dict.fromkeys(FIGURES, 0)
-            if kind == "new":
-                add["connections"] = 1
-            elif kind == "blocked":
-                add["blocked_packets"] = 1
-            else:
-                add["ended"] = 1
-                add["source_bytes"] = int(e.get("SOURCE_BYTES", 0))
-                add["destination_bytes"] = int(e.get("DESTINATION_BYTES", 0))
-                add["bytes"] = add["source_bytes"] + add["destination_bytes"]
-            for k in keys(e, by):
-                for n in FIGURES:
-                    groups[k][n] += add[n]
+    for e in list(entries(path) if isinstance(path, str) else path) + list(extra):
+        kind = IDS.get(e.get("MESSAGE_ID"))
+        if kind is None:
+            continue
+        add = dict.fromkeys(FIGURES, 0)
+        if kind == "new":
+            add["connections"] = 1
+        elif kind == "blocked":
+            add["blocked_packets"] = 1
+        else:
+            add["ended"] = 1
+            add["source_bytes"] = int(e.get("SOURCE_BYTES", 0))
+            add["destination_bytes"] = int(e.get("DESTINATION_BYTES", 0))
+            add["bytes"] = add["source_bytes"] + add["destination_bytes"]
+        for k in keys(e, by):
             for n in FIGURES:
-                total[n] += add[n]
+                groups[k][n] += add[n]
+        for n in FIGURES:
+            total[n] += add[n]
     return groups, total
 
 
@@ -124,6 +133,35 @@ def table_same(txt_path, json_path):
     print(f"report --by {by}: the table as in the JSON")
 
 
+def fleet(report_path, collector_path, *router_paths):
+    o = load(report_path)
+    got = {g["router"]: {n: g[n] for n in FIGURES} for g in o["groups"]}
+    seen, twice = set(), []
+    for e in entries(collector_path):
+        key = (e.get("_BOOT_ID"), e.get("__MONOTONIC_TIMESTAMP"), e.get("__REALTIME_TIMESTAMP"), e.get("MESSAGE"))
+        if key in seen:
+            twice.append(e)
+        seen.add(key)
+    want_total = dict.fromkeys(FIGURES, 0)
+    for path in router_paths:
+        own = entries(path)
+        hosts = {e["_HOSTNAME"] for e in own if e.get("MESSAGE_ID") in IDS}
+        if len(hosts) != 1:
+            fail(f"{path}: appleflowd's entries of {hosts}, not one router")
+        host = hosts.pop()
+        groups, _ = expected("router", own, [e for e in twice if e.get("_HOSTNAME") == host])
+        if got.get(host) != groups[host]:
+            fail(f"router {host}: the collector's report says {got.get(host)}, its own journal {groups[host]}")
+        if groups[host]["connections"] == 0:
+            fail(f"router {host}: no connections in its journal")
+        for n in FIGURES:
+            want_total[n] += groups[host][n]
+    if {n: o["total"][n] for n in FIGURES} != want_total or len(got) != len(router_paths):
+        fail(f"total {o['total']} over {sorted(got)}, the routers add up to {want_total}")
+    print(f"report --by router over the collector: {len(got)} routers, each as its own journal "
+          f"({len(twice)} entries the collector holds twice), and their sum")
+
+
 def get(path, group, figure):
     o = load(path)
     if group == "total":
@@ -144,6 +182,8 @@ def main():
         csv_same(*args)
     elif mode == "table":
         table_same(*args)
+    elif mode == "fleet":
+        fleet(*args)
     elif mode == "get":
         get(*args)
     else:
