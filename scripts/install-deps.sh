@@ -18,7 +18,36 @@ packages=(
         dpkg-dev debhelper fakeroot lintian mmdebstrap systemd-container
         # docs/architecture.svg from its source; the format check
         graphviz clang-format
+        # the shipping recipes (docs/siem.md, docs/fleet.md): journal-upload
+        # and journal-remote, certificates; the libraries of the unpacked
+        # rsyslog and syslog-ng-core (below)
+        systemd-journal-remote openssl
+        libestr0 libfastjson4 liblognorm5 libuuid1 libzstd1 zlib1g
+        libcap2 libglib2.0-0 libivykis0 libjson-c5 libnet1 libpcre3 libssl3 libwrap0
+        # appleflowctl report's benchmark and examples: the same figures by
+        # journalctl | jq (journal files from systemd-journal-remote, above)
+        jq
 )
+
+# rsyslog and syslog-ng-core conflict (each is the system's syslog daemon) and
+# would start as one when installed: the tests run both from their Debian
+# packages unpacked here, never started by the system. An installed
+# rsyslogd or syslog-ng is used instead when there is one.
+tools=/usr/local/lib/appleflowd-tests
+unpack() {
+        local pkg=$1 dir=$tools/$2 version tmp
+        version=$(apt-cache policy "$pkg" | sed -n 's/^ *Candidate: //p')
+        [[ -n $version && $version != "(none)" ]] || { echo "install-deps: no package $pkg" >&2; return 1; }
+        [[ $(cat "$dir/.version" 2>/dev/null) == "$version" ]] && return 0
+        tmp=$(mktemp -d)
+        chown _apt "$tmp" 2>/dev/null || true   # apt-get download runs as _apt
+        (cd "$tmp" && apt-get download -qq "$pkg=$version")
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        dpkg-deb -x "$tmp"/*.deb "$dir"
+        echo "$version" >"$dir/.version"
+        rm -rf "$tmp"
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -36,3 +65,6 @@ if [[ ${#missing[@]} -gt 0 || "${CI:-}" == true ]]; then
         apt-get "${apt_opts[@]}" update -qq
         apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
+
+command -v rsyslogd >/dev/null || [[ $(id -u) -ne 0 ]] || unpack rsyslog rsyslog
+command -v syslog-ng >/dev/null || [[ $(id -u) -ne 0 ]] || unpack syslog-ng-core syslog-ng

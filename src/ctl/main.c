@@ -57,6 +57,22 @@ static const struct verb verbs[] = {
           "  --service ID       only this entry\n"
           "  --all              also the entries with nothing counted\n"
           "  --socket PATH      the daemon's control socket (default /run/appleflowd/control)\n" },
+        { "report", verb_report,
+          "[--since TIME] [--until TIME] [--by GROUP] [--top N] [--directory DIR | --file FILE...] [FILTERS] [--csv]",
+          "Add up the journal's connections, bytes and blocked packets over a period, busiest first.",
+          "  --since TIME       from TIME: '2026-12-01 10:00', 'today', 'yesterday', '-1h',\n"
+          "                     '2 days ago', '@SECONDS' (journalctl's syntax; local time)\n"
+          "  --until TIME       up to TIME, the same forms\n"
+          "  --by GROUP         router, service (default), product, client, hour or day\n"
+          "  --top N            only the N busiest groups\n"
+          "  --directory DIR    the journal files in DIR (a collector's /var/log/journal/remote)\n"
+          "  --file FILE        this journal file (repeatable)\n"
+          "  --router NAME      only entries of this host (_HOSTNAME; repeatable)\n"
+          "  --service ID       only this catalogue entry (repeatable)\n"
+          "  --product NAME     only this product (repeatable)\n"
+          "  --client ADDRESS   only connections from this address (SOURCE_IP; repeatable)\n"
+          "  --blocked          only blocked packets (packet-logged entries)\n"
+          "  --csv              print CSV instead of a table\n" },
 };
 
 static void help(FILE *f) {

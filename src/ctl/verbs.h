@@ -11,3 +11,4 @@ int verb_products(struct ctl *ctl, int argc, char **argv);
 int verb_rules(struct ctl *ctl, int argc, char **argv);
 int verb_check(struct ctl *ctl, int argc, char **argv);
 int verb_stats(struct ctl *ctl, int argc, char **argv);
+int verb_report(struct ctl *ctl, int argc, char **argv);

@@ -331,6 +331,7 @@ int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t
                 [FLOW_PACKET_LOGGED] = { ENTRY_PACKET_LOGGED, MESSAGE_ID_PACKET_LOGGED_STR, "packet-logged", 5 },
         };
         const struct catalog_entry *ce;
+        unsigned products;
         int r;
 
         if ((unsigned) f->action >= ELEMENTSOF(kinds) || t->confidence == CONFIDENCE_NONE ||
@@ -352,8 +353,11 @@ int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t
             (r = add_flow_message(e, f, t, c, ce)) < 0 ||
             (r = add_header_tail(e)) < 0 ||
             (r = add_str(e, "EVENT_ACTION", kinds[f->action].action)) < 0 ||
-            (r = add_clean(e, "APPLE_SERVICE", ce->id, CATALOG_ID_MAX)) < 0 ||
-            (r = add_products(e, c, ce)) < 0 ||
+            (r = add_clean(e, "APPLE_SERVICE", ce->id, CATALOG_ID_MAX)) < 0)
+                return r;
+        products = e->n_fields;
+        if ((r = add_products(e, c, ce)) < 0 ||
+            (r = entry_add_joined(e, "APPLE_PRODUCTS", products)) < 0 ||
             (r = add_str(e, "APPLE_NETWORK", t->apple_network ? "1" : "0")) < 0 ||
             (r = add_str(e, "APPLE_CONFIDENCE", confidence_to_string(t->confidence))) < 0 ||
             (r = add_str(e, "APPLE_MATCHED_SIDE", tag_side_to_string(t->side))) < 0 ||
@@ -538,6 +542,26 @@ int entry_add_field(struct entry *e, const char *name, const char *fmt, ...) {
         va_start(ap, fmt);
         sb_vprintf(&s, fmt, ap);
         va_end(ap);
+        return field_close(e, &s);
+}
+
+int entry_add_joined(struct entry *e, const char *name, unsigned first) {
+        unsigned end = e->n_fields;
+        struct sb s;
+
+        if (!field_name_valid(name) || first > end)
+                return -EINVAL;
+        if (first == end)
+                return 0;
+        field_open(e, name, &s);
+        for (unsigned i = first; i < end; i++) {
+                size_t skip = entry_field_name_len(e, i) + 1;
+
+                if (i > first)
+                        sb_putc(&s, CATALOG_PRODUCT_SEPARATOR);
+                if (skip <= entry_field_len(e, i))
+                        sb_putn(&s, entry_field_str(e, i) + skip, entry_field_len(e, i) - skip);
+        }
         return field_close(e, &s);
 }
 

@@ -53,12 +53,13 @@ enum entry_kind {
          + 11 + (FLOW_PREFIX_MAX - 1) + 1                      /* ", prefix \"…\"" */ \
          + 8 + ENTRY_U16_MAX + 2 * (6 + IF_NAMESIZE - 1))      /* ", group N, in X, out Y" */
 
-#define ENTRY_FLOW_FIELDS_MAX (33 + ENTRY_PRODUCT_FIELDS_MAX)
+#define ENTRY_FLOW_FIELDS_MAX (34 + ENTRY_PRODUCT_FIELDS_MAX)
 #define ENTRY_FLOW_BYTES_MAX                                                            \
         (ENTRY_F("MESSAGE_ID", 32) + ENTRY_F("MESSAGE", ENTRY_FLOW_MESSAGE_MAX)         \
          + ENTRY_F("PRIORITY", 1) + ENTRY_F("SYSLOG_IDENTIFIER", 10)                    \
          + ENTRY_F("EVENT_ACTION", 14) + ENTRY_F("APPLE_SERVICE", CATALOG_ID_MAX - 1)   \
          + ENTRY_PRODUCT_FIELDS_MAX * ENTRY_F("APPLE_PRODUCT", ENTRY_NAME_MAX)          \
+         + ENTRY_F("APPLE_PRODUCTS", ENTRY_PRODUCT_FIELDS_MAX * (ENTRY_NAME_MAX + 1))   \
          + ENTRY_F("APPLE_NETWORK", 1) + ENTRY_F("APPLE_CONFIDENCE", 6)                 \
          + ENTRY_F("APPLE_MATCHED_PORT", ENTRY_U16_MAX) + ENTRY_F("APPLE_MATCHED_SIDE", 6) \
          + ENTRY_F("APPLE_SIDE_FROM", 9)                                                \
@@ -83,7 +84,7 @@ enum entry_kind {
          + ENTRY_FLOW_FIELDS_MAX)                              /* a NUL after each */
 
 #define ENTRY_FIELDS_MAX 96
-#define ENTRY_BUF_SIZE 6144
+#define ENTRY_BUF_SIZE 9216
 
 _Static_assert(ENTRY_FLOW_FIELDS_MAX <= ENTRY_FIELDS_MAX, "ENTRY_FIELDS_MAX too small for a flow");
 _Static_assert(ENTRY_FLOW_BYTES_MAX <= ENTRY_BUF_SIZE, "ENTRY_BUF_SIZE too small for a flow");
@@ -151,6 +152,12 @@ int entry_format_message(struct entry *e, const char *message_id, int priority,
  * not starting with _ or a digit, at most 64 bytes): -EINVAL otherwise.
  * -ENOBUFS when the entry is full or packed (the entry is left as it was). */
 int entry_add_field(struct entry *e, const char *name, const char *fmt, ...) _printf_(3, 4);
+
+/* Appends NAME=the values of fields first .. n_fields-1, in their order, joined
+ * by CATALOG_PRODUCT_SEPARATOR: one field beside a repeated one, for readers
+ * that keep only the last value of a repeated field (rsyslog's imjournal,
+ * syslog-ng's systemd-journal()). Nothing when there is no field to join. */
+int entry_add_joined(struct entry *e, const char *name, unsigned first);
 
 /* Accessors, for entries being formatted and packed ones alike. */
 static inline const struct entry_field *entry_field(const struct entry *e, unsigned i) {

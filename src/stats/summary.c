@@ -46,6 +46,7 @@ int summary_format(struct entry *e, const struct stats *s, size_t i, uint64_t pe
         struct stats_counters p;
         uint64_t attributed, not_attributed;
         char apart[96] = "";
+        unsigned products;
         int r;
 
         if (i >= s->n_entries)
@@ -72,9 +73,13 @@ int summary_format(struct entry *e, const struct stats *s, size_t i, uint64_t pe
 #define ADD(name, ...) do { r = entry_add_field(e, name, __VA_ARGS__); if (r < 0) return r; } while (0)
         ADD("EVENT_ACTION", "summary");
         ADD("APPLE_SERVICE", "%s", ce->id);
+        products = e->n_fields;
         for (unsigned j = 0; j < ce->n_products && j < CATALOG_ENTRY_PRODUCTS_MAX; j++)
                 if (ce->products[j] < s->n_products)
                         ADD("APPLE_PRODUCT", "%s", s->catalog->products[ce->products[j]].name);
+        r = entry_add_joined(e, "APPLE_PRODUCTS", products);
+        if (r < 0)
+                return r;
         ADD("SUMMARY_PERIOD_SEC", "%" PRIu64, period_sec);
         ADD("SUMMARY_CONNECTIONS", "%" PRIu64, attributed);
         ADD("SUMMARY_NOT_ATTRIBUTED_CONNECTIONS", "%" PRIu64, not_attributed);

@@ -9,7 +9,8 @@
  * like every other entry.
  *
  * Fields besides MESSAGE_ID, MESSAGE, PRIORITY (6):
- *   EVENT_ACTION=summary, APPLE_SERVICE, APPLE_PRODUCT (once per product),
+ *   EVENT_ACTION=summary, APPLE_SERVICE, APPLE_PRODUCT (once per product)
+ *   and APPLE_PRODUCTS (the same joined by ';'),
  *   SUMMARY_PERIOD_SEC, SUMMARY_CONNECTIONS (those at or above the
  *   attribution confidence, stats.attribute_min), SUMMARY_NOT_ATTRIBUTED_CONNECTIONS
  *   (the rest), SUMMARY_MIN_CONFIDENCE, SUMMARY_BLOCKED_PACKETS,

@@ -303,7 +303,7 @@ static int parse_products(struct parser *p, struct catalog_entry *e, const char 
         if (len == 1 && s[0] == '-')
                 return 0;
         for (;;) {
-                const char *semi = memchr(s, ';', (size_t) (end - s));
+                const char *semi = memchr(s, CATALOG_PRODUCT_SEPARATOR, (size_t) (end - s));
                 int k = parse_product(p, e, s, (size_t) ((semi ? semi : end) - s));
                 if (k < 0)
                         return k;

@@ -19,6 +19,9 @@
 #define CATALOG_IANA_MAX 64
 #define CATALOG_RFC_MAX 32
 #define CATALOG_PRODUCT_NAME_MAX 48
+/* Separates the products of an entry in the file, so no product name or
+ * alias can contain it; APPLE_PRODUCTS joins an entry's products with it. */
+#define CATALOG_PRODUCT_SEPARATOR ';'
 #define CATALOG_VERSIONS_MAX 64
 #define CATALOG_NOTE_MAX 256
 #define CATALOG_LINE_MAX 2048

@@ -186,7 +186,7 @@ written = set()
 for path in sorted((ROOT / "src").glob("**/*.c")):
     text = path.read_text(encoding="utf-8")
     written |= set(re.findall(
-        r'\b(?:entry_add_field|add_str|add_u64|add_ip|add_clean|field_open|ADD)\(\s*(?:\w+,\s*)?"([A-Z][A-Z0-9_]*)"',
+        r'\b(?:entry_add_field|entry_add_joined|add_str|add_u64|add_ip|add_clean|field_open|ADD)\(\s*(?:\w+,\s*)?"([A-Z][A-Z0-9_]*)"',
         text))
     if "window_field" in text:
         written |= set(re.findall(r'"([A-Z][A-Z0-9_]*)"', c_array(text, "window_field")))

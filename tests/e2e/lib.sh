@@ -413,7 +413,11 @@ e2e_daemon_start() {
         : >"$E2E_TMP/notify.log"
         # A simple command, not a shell function: $! is then appleflowd itself
         # (nsenter and env exec it), and signals reach the daemon, not a subshell.
-        nsenter --net="/run/netns/$E2E_RTR" env NOTIFY_SOCKET="$E2E_NOTIFY_SOCKET" "$E2E_APPLEFLOWD" \
+        local router
+        router=$(e2e_router_journal_args)
+        # shellcheck disable=SC2086
+        nsenter $router --net="/run/netns/$E2E_RTR" \
+                env NOTIFY_SOCKET="$E2E_NOTIFY_SOCKET" "$E2E_APPLEFLOWD" \
                 --config "$E2E_CONFIG" --output journal --nflog-group 2 \
                 --state-directory "$E2E_TMP/state" --control-socket "$E2E_CTL_SOCKET" \
                 "$@" >>"$E2E_TMP/daemon.out" 2>>"$E2E_TMP/daemon.err" &
@@ -456,7 +460,17 @@ e2e_ctl() {
 # e2e_entries MATCH...: appleflowd's entries matching every MATCH (journalctl
 # FIELD=VALUE syntax), one JSON object per line.
 e2e_entries() {
-        journalctl --no-pager -q --all -o json SYSLOG_IDENTIFIER=appleflowd "$@"
+        # shellcheck disable=SC2046
+        nsenter $(e2e_router_journal_args) journalctl --no-pager -q --all -o json \
+                SYSLOG_IDENTIFIER=appleflowd "$@"
+}
+
+# A scenario with several routers (fleet.sh) gives each its own journald in
+# its own mount and UTS namespaces (journal, hostname, machine ID) and sets
+# E2E_ROUTER_PID to the journald of the router in use: the daemon and the
+# journal checks above then run in its namespaces. Unset: the harness's own.
+e2e_router_journal_args() {
+        [[ -z ${E2E_ROUTER_PID:-} ]] || echo "--target $E2E_ROUTER_PID --mount --uts"
 }
 
 # e2e_expect COUNT MATCH... [-- CHECK...]: waits up to E2E_TIMEOUT (10) seconds

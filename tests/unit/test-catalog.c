@@ -163,6 +163,9 @@ static void test_products_bad(void **state) {
         expect_line_error("a", "1", "tcp", "-", "Messages (iChat) x", "apple",
                           "t:1: bad product 'Messages (iChat) x' (want 'Name (Alias, ...)')");
         expect_line_error("a", "1", "tcp", "-", "Messages)", "apple", "t:1: bad product 'Messages)'");
+        /* The separator of APPLE_PRODUCTS ends a product: no name or alias has it. */
+        expect_line_error("a", "1", "tcp", "-", "Messages (iChat; Talk)", "apple",
+                          "t:1: bad product 'Messages (iChat' (want 'Name (Alias, ...)')");
         expect_line_error("a", "1", "tcp", "-", "Messages (iChat,)", "apple",
                           "t:1: empty alias in product 'Messages (iChat,)'");
         expect_line_error("a", "1", "tcp", "-", "M (a, b, c, d, e)", "apple",

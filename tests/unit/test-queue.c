@@ -474,8 +474,9 @@ static void test_json(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(products_expected); i++)
                 assert_string_equal(json_object_get_string(json_object_array_get_idx(a, i)),
                                     products_expected[i]);
+        assert_string_equal(json_str(o, "APPLE_PRODUCTS"), "FaceTime;Game Center;Messages;iChat");
         /* Exactly the entry's distinct field names plus the timestamp. */
-        assert_int_equal(json_object_object_length(o), 1 + 16);
+        assert_int_equal(json_object_object_length(o), 1 + 17);
         json_object_put(o);
 
         o = json_tokener_parse(lines[1]);

@@ -91,6 +91,7 @@ static void test_format(void **state) {
         assert_string_equal(entry_get(e, "APPLE_SERVICE"), "facetime-rtp");
         assert_int_equal(count_field(e, "APPLE_PRODUCT", "FaceTime"), 1);
         assert_int_equal(count_field(e, "APPLE_PRODUCT", "Game Center"), 1);
+        assert_string_equal(entry_get(e, "APPLE_PRODUCTS"), "FaceTime;Game Center");
         assert_string_equal(entry_get(e, "EVENT_ACTION"), "summary");
         assert_string_equal(entry_get(e, "SUMMARY_CONNECTIONS"), "7");
         assert_string_equal(entry_get(e, "SUMMARY_BLOCKED_PACKETS"), "2");
@@ -124,6 +125,7 @@ static void test_emit_periods(void **state) {
         assert_string_equal(entry_get(e, "APPLE_SERVICE"), "apple-other");
         assert_string_equal(entry_get(e, "SUMMARY_BLOCKED_PACKETS"), "5");
         assert_null(entry_get(e, "APPLE_PRODUCT"));
+        assert_null(entry_get(e, "APPLE_PRODUCTS"));
         ring_release(x.ring);
         assert_null(ring_peek(x.ring, NULL));
 

@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# docs/fleet.md's recipe, run with Debian's systemd-journal-upload and
+# systemd-journal-remote: two routers, each with its own journald, hostname
+# and machine ID, upload their journals over HTTPS (certificates made by
+# docs/examples/fleet-certificates.sh, configuration from docs/examples/)
+# to one collector. Every entry of both routers arrives exactly once with
+# every field, repeated ones included; the collector is stopped while the
+# routers write more, and after its restart each upload resumes from its
+# saved cursor: nothing lost, and nothing twice but the one entry at the
+# cursor that systemd 252's journal-upload sends again at each resume.
+
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/siem-lib.sh"
+JOURNAL_REMOTE=${E2E_JOURNAL_REMOTE:-/lib/systemd/systemd-journal-remote}
+JOURNAL_UPLOAD=${E2E_JOURNAL_UPLOAD:-/lib/systemd/systemd-journal-upload}
+for prog in "$JOURNAL_REMOTE" "$JOURNAL_UPLOAD"; do
+        [[ -x $prog ]] || e2e_skip "$prog is not installed (package systemd-journal-remote)"
+done
+command -v openssl >/dev/null || e2e_skip "openssl is not installed"
+command -v systemd-id128 >/dev/null || e2e_skip "systemd-id128 is not installed"
+e2e_begin "$@"
+
+EXAMPLES=$E2E_TOPDIR/docs/examples
+COLLECTOR=collector.example.net
+COLLECTOR_IP=$INET_WAN_IP4      # the collector listens in the "internet" namespace
+CERTS=$E2E_TMP/certs
+REMOTE=$E2E_TMP/remote          # what /var/log/journal/remote/ is on a collector
+declare -A ROUTER_PID UPLOAD_PID UPLOAD_RESUMED ROUTER_NETNS ROUTER_LAN
+
+sh "$EXAMPLES/fleet-certificates.sh" "$CERTS" ca
+sh "$EXAMPLES/fleet-certificates.sh" "$CERTS" server "$COLLECTOR" "$COLLECTOR_IP"
+sh "$EXAMPLES/fleet-certificates.sh" "$CERTS" client router-a
+sh "$EXAMPLES/fleet-certificates.sh" "$CERTS" client router-b
+
+# fleet_conf EXAMPLE OUTPUT KEY CERT: the example with its three certificate
+# paths moved to the scenario's; nothing else changes.
+fleet_conf() {
+        sed -e "s|=/etc/ssl/private/journal-[a-z]*\.pem$|=$3|" \
+                -e "s|=/etc/ssl/certs/journal-[a-z]*\.pem$|=$4|" \
+                -e "s|=/etc/ssl/ca/trusted\.pem$|=$CERTS/ca.pem|" "$EXAMPLES/$1" >"$2"
+        [[ $(grep -c "=$E2E_TMP/" "$2") -eq 3 ]] || e2e_fail "$1: not three certificate paths"
+}
+
+# The collector's configuration where journal-remote reads it, in the
+# scenario's mount namespace only.
+fleet_conf journal-remote.conf "$E2E_TMP/journal-remote.conf" "$CERTS/$COLLECTOR.key" "$CERTS/$COLLECTOR.pem"
+mount --bind "$E2E_TMP/journal-remote.conf" /etc/systemd/journal-remote.conf
+[[ -d /etc/systemd/journal-remote.conf.d ]] && mount -t tmpfs tmpfs /etc/systemd/journal-remote.conf.d
+mkdir -p "$REMOTE"
+
+collector_start() {
+        # nsenter execs it: $! is journal-remote itself.
+        nsenter --net="/run/netns/$E2E_INET" \
+                "$JOURNAL_REMOTE" --listen-https="$COLLECTOR_IP:19532" --output="$REMOTE/" \
+                >>"$E2E_TMP/collector.err" 2>&1 &
+        COLLECTOR_PID=$!
+        E2E_PIDS+=("$COLLECTOR_PID")
+        e2e_wait 10 "journal-remote listening" \
+                bash -c "nsenter --net=/run/netns/$E2E_INET ss -Hltn | grep -q ':19532 '"
+}
+
+# The second router: its own LAN and router namespaces like the harness's,
+# its WAN on a second link to the "internet" (198.51.101.0/24,
+# 2001:db8:2::/64), so that the collector sees it at an address of its own.
+fleet_topology_b() {
+        local lan=afe2e-lanb-$E2E_ID rtr=afe2e-rtrb-$E2E_ID ns
+        for ns in "$lan" "$rtr"; do
+                ip netns add "$ns"
+                ip -n "$ns" link set lo up
+                in_ns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+        done
+        ip -n "$rtr" link add lan0 type veth peer name eth0 netns "$lan"
+        ip -n "$rtr" link add wan0 type veth peer name eth1 netns "$E2E_INET"
+        ip -n "$lan" addr add 192.168.78.2/24 dev eth0
+        ip -n "$lan" addr add fd78::2/64 dev eth0 nodad
+        ip -n "$lan" link set eth0 up
+        ip -n "$lan" route add default via 192.168.78.1
+        ip -n "$lan" -6 route add default via fd78::1
+        ip -n "$rtr" addr add 192.168.78.1/24 dev lan0
+        ip -n "$rtr" addr add fd78::1/64 dev lan0 nodad
+        ip -n "$rtr" addr add 198.51.101.1/24 dev wan0
+        ip -n "$rtr" addr add 2001:db8:2::1/64 dev wan0 nodad
+        ip -n "$rtr" link set lan0 up
+        ip -n "$rtr" link set wan0 up
+        ip -n "$rtr" route add default via 198.51.101.2
+        ip -n "$rtr" -6 route add default via 2001:db8:2::2
+        ip -n "$E2E_INET" addr add 198.51.101.2/24 dev eth1
+        ip -n "$E2E_INET" addr add 2001:db8:2::2/64 dev eth1 nodad
+        ip -n "$E2E_INET" link set eth1 up
+        in_ns "$rtr" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+        # The harness router's ruleset and settings.
+        in_rtr nft list table inet afe2e | in_ns "$rtr" nft -f -
+        in_ns "$rtr" sysctl -qw net.netfilter.nf_conntrack_acct=1 net.netfilter.nf_conntrack_timestamp=1 \
+                net.netfilter.nf_conntrack_events=1 net.unix.max_dgram_qlen=512
+        ROUTER_NETNS[router-b]=$rtr ROUTER_LAN[router-b]=$lan
+        ROUTER_NETNS[router-a]=$E2E_RTR ROUTER_LAN[router-a]=$E2E_LAN
+}
+
+# fleet_router NAME: a router's journald in mount and UTS namespaces of its
+# own (hostname NAME, a new machine ID, its journal.conf, the collector's
+# name in /etc/hosts), in the router's network namespace.
+fleet_router() {
+        local name=$1 dir=$E2E_TMP/$1 pid
+        mkdir -p "$dir"
+        systemd-id128 new >"$dir/machine-id"
+        { cat /etc/hosts; echo "$COLLECTOR_IP $COLLECTOR"; } >"$dir/hosts"
+        fleet_conf journal-upload.conf "$dir/journal-upload.conf" "$CERTS/$name.key" "$CERTS/$name.pem"
+        unshare --mount --uts --propagation private bash -c '
+                set -e
+                source "$1/../private-journald.sh"
+                private_journald_mount "$2" 64M
+                mount --bind "$2/machine-id" /etc/machine-id
+                mount --bind "$2/hosts" /etc/hosts
+                mount --bind "$2/journal-upload.conf" /etc/systemd/journal-upload.conf
+                if [[ -d /etc/systemd/journal-upload.conf.d ]]; then
+                        mount -t tmpfs tmpfs /etc/systemd/journal-upload.conf.d
+                fi
+                hostname "$3"
+                exec nsenter --net="/run/netns/$4" "$5"' \
+                fleet-router "$E2E_SRCDIR" "$dir" "$name" "${ROUTER_NETNS[$name]}" "$E2E_JOURNALD" \
+                >"$dir/journald.err" 2>&1 &
+        pid=$!
+        E2E_PIDS+=("$pid")
+        ROUTER_PID[$name]=$pid
+        # Its namespaces are ready once journald runs (exec comes last).
+        e2e_wait 10 "$name's journald" eval "[[ \$(readlink /proc/$pid/exe) == */systemd-journald ]]"
+        e2e_wait 10 "$name's journald socket" test -S "/proc/$pid/root/run/systemd/journal/socket"
+        echo "fleet-ready-$name" | nsenter --target "$pid" --mount --uts systemd-cat -t afe2e
+        e2e_wait 10 "$name's journal" \
+                nsenter --target "$pid" --mount --uts journalctl -q --no-pager MESSAGE="fleet-ready-$name"
+}
+
+# upload_start NAME: journal-upload in the router, with its saved cursor.
+# Every start after the first resumes from that cursor: counted.
+upload_start() {
+        if [[ -n ${UPLOAD_PID[$1]:-} ]]; then
+                UPLOAD_RESUMED[$1]=$((${UPLOAD_RESUMED[$1]:-0} + 1))
+        fi
+        nsenter --target "${ROUTER_PID[$1]}" --mount --uts --net="/run/netns/${ROUTER_NETNS[$1]}" \
+                "$JOURNAL_UPLOAD" --save-state="$E2E_TMP/$1/upload.state" \
+                >>"$E2E_TMP/$1/upload.err" 2>&1 &
+        UPLOAD_PID[$1]=$!
+        E2E_PIDS+=("${UPLOAD_PID[$1]}")
+}
+
+# uploads_restart: what systemd does for journal-upload (Restart=on-failure):
+# one that failed starts again. It fails whenever an upload does (collector
+# away, a connection the collector closed).
+uploads_restart() {
+        local name
+        for name in router-a router-b; do
+                siem_running "${UPLOAD_PID[$name]}" && continue
+                wait "${UPLOAD_PID[$name]}" && e2e_fail "journal-upload of $name exited with status 0"
+                upload_start "$name"
+        done
+}
+
+# fleet_dump: each router's journal and the collector's, as JSON.
+fleet_dump() {
+        local name
+        for name in router-a router-b; do
+                nsenter --target "${ROUTER_PID[$name]}" --mount --uts \
+                        journalctl --no-pager -q --all -o json >"$E2E_TMP/$name.json"
+        done
+        journalctl --no-pager -q --all -o json --directory="$REMOTE" >"$E2E_TMP/collector.json"
+}
+
+# fleet_complete: every entry of both routers is in the collector (while
+# waiting for it, a failed journal-upload is restarted).
+fleet_complete() {
+        uploads_restart
+        fleet_dump
+        "$E2E_PYTHON" "$E2E_SRCDIR/fleet-check.py" --missing-only "$E2E_TMP/collector.json" \
+                "$E2E_TMP/router-a.json" "$E2E_TMP/router-b.json"
+}
+
+# as_router NAME SPORT FUNCTION...: the harness's helpers against router NAME,
+# its LAN, its journal, source ports from SPORT + 1.
+as_router() {
+        local E2E_ROUTER_PID=${ROUTER_PID[$1]} E2E_RTR=${ROUTER_NETNS[$1]} E2E_LAN=${ROUTER_LAN[$1]}
+        local SIEM_SPORT=$2
+        shift 2
+        "$@"
+}
+
+fleet_topology_b
+collector_start
+fleet_router router-a
+fleet_router router-b
+
+# A router checks the collector's certificate: with another CA as its trust,
+# journal-upload refuses the collector and sends nothing.
+sh "$EXAMPLES/fleet-certificates.sh" "$E2E_TMP/other-ca" ca
+conf=$E2E_TMP/router-a/journal-upload.conf
+cp "$conf" "$conf.good"
+# Written in place: the router's /etc/systemd/journal-upload.conf is bound to this file.
+sed "s|^TrustedCertificateFile=.*|TrustedCertificateFile=$E2E_TMP/other-ca/ca.pem|" "$conf.good" >"$conf"
+if timeout 20 nsenter --target "${ROUTER_PID[router-a]}" --mount --uts --net="/run/netns/$E2E_RTR" \
+        "$JOURNAL_UPLOAD" --follow=no >"$E2E_TMP/other-ca/upload.err" 2>&1; then
+        e2e_fail "journal-upload sent to a collector whose certificate its CA did not sign"
+fi
+grep -qi "certificate" "$E2E_TMP/other-ca/upload.err" ||
+        e2e_fail "journal-upload failed, but not on the certificate: $(cat "$E2E_TMP/other-ca/upload.err")"
+[[ -z $(ls "$REMOTE") ]] || e2e_fail "the collector wrote $(ls "$REMOTE") from an untrusted upload"
+cat "$conf.good" >"$conf"
+
+upload_start router-a
+upload_start router-b
+
+# Router A: all its traffic while the collector runs.
+as_router router-a 21500 siem_wave_1
+as_router router-a 21500 siem_wave_2
+e2e_wait 20 "every entry in the collector" fleet_complete
+
+# The collector stops; router B's traffic, and a restart of router A's
+# daemon, happen while it is away. Each journal-upload fails at its next
+# upload and exits (status 1); systemd restarts it (Restart=on-failure, and
+# docs/fleet.md's drop-in keeps it trying), and it resumes from the cursor it
+# saved (--save-state): nothing lost; the entry at that cursor is sent again
+# (systemd 252), which fleet-check.py allows once per resume and no more.
+siem_stop "$COLLECTOR_PID" systemd-journal-remote
+as_router router-b 21600 siem_wave_1
+as_router router-b 21600 siem_wave_2
+as_router router-a 21500 e2e_daemon_start
+as_router router-a 21500 e2e_daemon_stop 5
+for name in router-a router-b; do
+        e2e_wait 30 "journal-upload of $name to fail" eval "! siem_running ${UPLOAD_PID[$name]}"
+        wait "${UPLOAD_PID[$name]}" && e2e_fail "journal-upload of $name exited with status 0"
+        grep -q '^LAST_CURSOR=' "$E2E_TMP/$name/upload.state" ||
+                e2e_fail "journal-upload of $name saved no cursor"
+done
+collector_start
+e2e_wait 30 "every entry in the collector after its restart" fleet_complete
+
+# Stopped and started again (a reboot, systemctl restart), each upload sends
+# only what is new.
+for name in router-a router-b; do
+        siem_stop "${UPLOAD_PID[$name]}" "journal-upload of $name"
+done
+as_router router-b 21600 e2e_daemon_start
+as_router router-b 21600 e2e_daemon_stop 5
+upload_start router-a
+upload_start router-b
+e2e_wait 30 "every entry in the collector after the uploads restarted" fleet_complete
+sleep 1         # time for a duplicate to show
+for name in router-a router-b; do
+        siem_stop "${UPLOAD_PID[$name]}" "journal-upload of $name"
+done
+siem_stop "$COLLECTOR_PID" systemd-journal-remote
+
+fleet_dump
+# One file per router: named after its certificate's name when the collector
+# checks client certificates; Debian 12 builds journal-remote without GnuTLS,
+# which checks none and names the files after the routers' addresses.
+if grep -q "Certificate checking disabled" "$E2E_TMP/collector.err"; then
+        names=(198.51.100.1 198.51.101.1)
+else
+        names=(router-a router-b)
+fi
+ls "$REMOTE" >"$E2E_TMP/remote.ls"
+for name in "${names[@]}"; do
+        grep -q "^remote-$name\.journal$" "$E2E_TMP/remote.ls" ||
+                e2e_fail "no file remote-$name.journal in the collector: $(cat "$E2E_TMP/remote.ls")"
+done
+"$E2E_PYTHON" "$E2E_SRCDIR/fleet-check.py" --resumed router-a="${UPLOAD_RESUMED[router-a]}" \
+        --resumed router-b="${UPLOAD_RESUMED[router-b]}" "$E2E_TMP/collector.json" \
+        "$E2E_TMP/router-a.json" "$E2E_TMP/router-b.json" ||
+        e2e_fail "the collector's journal does not match the routers': see above"
+
+# docs/fleet.md's report over the collector: each router's figures are those
+# of its own journal, and the total their sum.
+"$E2E_APPLEFLOWCTL" report --directory "$REMOTE" --by router --json >"$E2E_TMP/report.json" ||
+        e2e_fail "appleflowctl report over the collector exited with $?"
+"$E2E_PYTHON" "$E2E_SRCDIR/report-check.py" fleet "$E2E_TMP/report.json" "$E2E_TMP/collector.json" \
+        "$E2E_TMP/router-a.json" "$E2E_TMP/router-b.json" || e2e_fail "report over the collector: see above"
+"$E2E_PYTHON" "$E2E_SRCDIR/report-check.py" same router "$E2E_TMP/report.json" "$E2E_TMP/collector.json" ||
+        e2e_fail "report over the collector against its entries"
+e2e_pass
