@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include "prometheus.h"
 #include "state.h"
@@ -24,151 +25,216 @@ void prometheus_escape(FILE *f, const char *v) {
                 }
 }
 
-static void header(FILE *f, const char *name, const char *type, const char *help) {
-        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
+/* What one family's samples run over, and so which label they carry. */
+enum scope {
+        SCOPE_NONE,                     /* one unlabelled sample */
+        SCOPE_SERVICE,                  /* one per catalogue entry: service="id" */
+        SCOPE_PRODUCT,                  /* one per product: product="name" */
+        SCOPE_SOURCE,                   /* one per input: source="conntrack|nflog" */
+        SCOPE_BUILD,                    /* one: version="…", value 1 */
+};
 
-static void sample(FILE *f, const char *name, const char *label, const char *value,
-                   const char *label2, const char *value2) {
-        fputs(name, f);
-        if (label) {
-                fprintf(f, "{%s=\"", label);
-                prometheus_escape(f, value);
-                fputc('"', f);
-                if (label2) {
-                        fprintf(f, ",%s=\"", label2);
-                        prometheus_escape(f, value2);
-                        fputc('"', f);
-                }
-                fputc('}', f);
-        }
-        fputc(' ', f);
-}
-
-/* One counter family over the entries or the products. */
-enum field { FIELD_CONNECTIONS, FIELD_BLOCKED, FIELD_BYTES, FIELD_PACKETS };
-
-static uint64_t field_of(const struct stats_item *i, enum field fl) {
-        switch (fl) {
-        case FIELD_CONNECTIONS:
-                return i->total.connections;
-        case FIELD_BLOCKED:
-                return i->total.blocked;
-        case FIELD_BYTES:
-                return i->total.bytes;
-        case FIELD_PACKETS:
-                return i->total.packets;
-        }
-        return 0;
-}
+/* What a value is read from: the statistics and the moment of writing. */
+struct view {
+        const struct stats *stats;
+        uint64_t now_usec;              /* CLOCK_REALTIME */
+        uint64_t interval_usec;
+};
 
 struct family {
         const char *name;
+        const char *type;               /* "counter" or "gauge" */
+        enum scope scope;
+        /* i: the entry, product or source; 0 for SCOPE_NONE */
+        uint64_t (*value)(const struct view *v, enum scope scope, size_t i);
         const char *help;
-        enum field field;
 };
 
-static const struct family service_counters[] = {
-        { "appleflowd_connections_total", "Tagged connections (conntrack NEW) per catalogue entry.", FIELD_CONNECTIONS },
-        { "appleflowd_blocked_packets_total", "Tagged packets logged through NFLOG per catalogue entry.", FIELD_BLOCKED },
-        { "appleflowd_bytes_total", "Bytes of ended tagged connections, both directions, per catalogue entry.", FIELD_BYTES },
-        { "appleflowd_packets_total", "Packets of ended tagged connections, both directions, per catalogue entry.", FIELD_PACKETS },
-};
-
-static const struct family product_counters[] = {
-        { "appleflowd_product_connections_total", "Tagged connections per Apple product.", FIELD_CONNECTIONS },
-        { "appleflowd_product_blocked_packets_total", "Tagged packets logged through NFLOG per Apple product.", FIELD_BLOCKED },
-        { "appleflowd_product_bytes_total", "Bytes of ended tagged connections per Apple product.", FIELD_BYTES },
-        { "appleflowd_product_packets_total", "Packets of ended tagged connections per Apple product.", FIELD_PACKETS },
-};
-
-static const char *item_name(const struct stats *s, bool product, size_t i) {
-        return product ? s->catalog->products[i].name : s->catalog->entries[i].id;
+static const struct stats_item *item(const struct view *v, enum scope scope, size_t i) {
+        return scope == SCOPE_PRODUCT ? &v->stats->products[i] : &v->stats->entries[i];
 }
 
-static void items(FILE *f, const struct stats *s, bool product) {
-        const struct family *fam = product ? product_counters : service_counters;
-        const struct stats_item *it = product ? s->products : s->entries;
-        size_t n = product ? s->n_products : s->n_entries;
-        const char *label = product ? "product" : "service";
-        const char *prefix = product ? "appleflowd_product_" : "appleflowd_";
-        char name[64];
+#define ITEM_VALUE(field)                                                               \
+        static uint64_t item_##field(const struct view *v, enum scope scope, size_t i) { \
+                return item(v, scope, i)->total.field;                                  \
+        }
+ITEM_VALUE(connections)
+ITEM_VALUE(blocked)
+ITEM_VALUE(bytes)
+ITEM_VALUE(packets)
 
-        for (size_t k = 0; k < ELEMENTSOF(service_counters); k++) {
-                header(f, fam[k].name, "counter", fam[k].help);
-                for (size_t i = 0; i < n; i++) {
-                        sample(f, fam[k].name, label, item_name(s, product, i), NULL, NULL);
-                        fprintf(f, "%" PRIu64 "\n", field_of(&it[i], fam[k].field));
+#define DAEMON_VALUE(field)                                                             \
+        static uint64_t daemon_##field(const struct view *v, enum scope scope, size_t i) { \
+                return v->stats->daemon.field;                                          \
+        }
+DAEMON_VALUE(malformed)
+DAEMON_VALUE(entries_written)
+DAEMON_VALUE(entries_dropped)
+DAEMON_VALUE(journal_errors)
+DAEMON_VALUE(below_threshold)
+DAEMON_VALUE(conntrack_refused)
+DAEMON_VALUE(conntrack_table_entries)
+DAEMON_VALUE(conntrack_table_max)
+
+static uint64_t events_received(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->daemon.events_received[i];
+}
+
+static uint64_t events_lost(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->daemon.events_lost[i];
+}
+
+static uint64_t unmatched_connections(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->unmatched_connections;
+}
+
+static uint64_t unmatched_packets(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->unmatched_packets;
+}
+
+static uint64_t catalog_entries(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->n_entries;
+}
+
+static uint64_t catalog_products(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->n_products;
+}
+
+static uint64_t one(const struct view *v, enum scope scope, size_t i) {
+        return 1;
+}
+
+static uint64_t start_time(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->started_realtime_usec / 1000000;
+}
+
+static uint64_t write_time(const struct view *v, enum scope scope, size_t i) {
+        return v->now_usec / 1000000;
+}
+
+static uint64_t write_interval(const struct view *v, enum scope scope, size_t i) {
+        return v->interval_usec / 1000000;
+}
+
+/* Every family, in the file's order. docs/prometheus.md says why each exists. */
+static const struct family families[] = {
+        { "appleflowd_build_info", "gauge", SCOPE_BUILD, one,
+          "The daemon's version, as a label; always 1." },
+        { "appleflowd_start_time_seconds", "gauge", SCOPE_NONE, start_time,
+          "When the daemon started, in seconds since the epoch." },
+        { "appleflowd_textfile_write_time_seconds", "gauge", SCOPE_NONE, write_time,
+          "When the daemon wrote this file, in seconds since the epoch: an old value means a stale file." },
+        { "appleflowd_textfile_interval_seconds", "gauge", SCOPE_NONE, write_interval,
+          "How often the daemon rewrites this file (prometheus_interval)." },
+        { "appleflowd_catalog_entries", "gauge", SCOPE_NONE, catalog_entries,
+          "Entries in the catalogue in force." },
+        { "appleflowd_catalog_products", "gauge", SCOPE_NONE, catalog_products,
+          "Products in the catalogue in force." },
+
+        { "appleflowd_connections_total", "counter", SCOPE_SERVICE, item_connections,
+          "Tagged connections (conntrack NEW) per catalogue entry." },
+        { "appleflowd_blocked_packets_total", "counter", SCOPE_SERVICE, item_blocked,
+          "Tagged packets logged through NFLOG per catalogue entry." },
+        { "appleflowd_connection_bytes_total", "counter", SCOPE_SERVICE, item_bytes,
+          "Bytes of ended tagged connections, both directions, per catalogue entry." },
+        { "appleflowd_connection_packets_total", "counter", SCOPE_SERVICE, item_packets,
+          "Packets of ended tagged connections, both directions, per catalogue entry." },
+
+        { "appleflowd_product_connections_total", "counter", SCOPE_PRODUCT, item_connections,
+          "Tagged connections per Apple product." },
+        { "appleflowd_product_blocked_packets_total", "counter", SCOPE_PRODUCT, item_blocked,
+          "Tagged packets logged through NFLOG per Apple product." },
+        { "appleflowd_product_connection_bytes_total", "counter", SCOPE_PRODUCT, item_bytes,
+          "Bytes of ended tagged connections, both directions, per Apple product." },
+        { "appleflowd_product_connection_packets_total", "counter", SCOPE_PRODUCT, item_packets,
+          "Packets of ended tagged connections, both directions, per Apple product." },
+
+        { "appleflowd_unmatched_connections_total", "counter", SCOPE_NONE, unmatched_connections,
+          "Connections no catalogue entry matched." },
+        { "appleflowd_unmatched_packets_total", "counter", SCOPE_NONE, unmatched_packets,
+          "NFLOG packets no catalogue entry matched." },
+        { "appleflowd_below_threshold_events_total", "counter", SCOPE_NONE, daemon_below_threshold,
+          "Tagged events counted but not logged (below the logging confidence)." },
+
+        { "appleflowd_events_received_total", "counter", SCOPE_SOURCE, events_received,
+          "Events received from the kernel." },
+        { "appleflowd_events_lost_total", "counter", SCOPE_SOURCE, events_lost,
+          "Events the kernel dropped because the receive buffer was full (exact for conntrack, a lower bound for nflog)." },
+        { "appleflowd_malformed_packets_total", "counter", SCOPE_NONE, daemon_malformed,
+          "Messages and packets that did not parse." },
+        { "appleflowd_entries_written_total", "counter", SCOPE_NONE, daemon_entries_written,
+          "Journal entries written." },
+        { "appleflowd_entries_dropped_total", "counter", SCOPE_NONE, daemon_entries_dropped,
+          "Journal entries dropped because the writer queue was full." },
+        { "appleflowd_journal_errors_total", "counter", SCOPE_NONE, daemon_journal_errors,
+          "Journal writes that failed." },
+
+        { "appleflowd_conntrack_entries", "gauge", SCOPE_NONE, daemon_conntrack_table_entries,
+          "Connections in the kernel's conntrack table." },
+        { "appleflowd_conntrack_entries_limit", "gauge", SCOPE_NONE, daemon_conntrack_table_max,
+          "The conntrack table's limit (nf_conntrack_max); 0: none, or unknown." },
+        { "appleflowd_conntrack_refused_total", "counter", SCOPE_NONE, daemon_conntrack_refused,
+          "New connections the kernel refused because its conntrack table was full: never seen, never logged." },
+};
+
+static size_t scope_size(const struct stats *s, enum scope scope) {
+        switch (scope) {
+        case SCOPE_SERVICE:
+                return s->n_entries;
+        case SCOPE_PRODUCT:
+                return s->n_products;
+        case SCOPE_SOURCE:
+                return _STATS_SOURCE_MAX;
+        default:
+                return 1;
+        }
+}
+
+static void labels(FILE *f, const struct stats *s, enum scope scope, size_t i) {
+        const char *label, *value;
+
+        switch (scope) {
+        case SCOPE_SERVICE:
+                label = "service", value = s->catalog->entries[i].id;
+                break;
+        case SCOPE_PRODUCT:
+                label = "product", value = s->catalog->products[i].name;
+                break;
+        case SCOPE_SOURCE:
+                label = "source", value = stats_source_to_string(i);
+                break;
+        case SCOPE_BUILD:
+                label = "version", value = PACKAGE_VERSION;
+                break;
+        default:
+                return;
+        }
+        fprintf(f, "{%s=\"", label);
+        prometheus_escape(f, value);
+        fputs("\"}", f);
+}
+
+int prometheus_format(const struct stats *s, uint64_t now_usec, uint64_t interval_usec, FILE *f) {
+        const struct view v = { .stats = s, .now_usec = now_usec, .interval_usec = interval_usec };
+
+        for (size_t k = 0; k < ELEMENTSOF(families); k++) {
+                const struct family *fam = &families[k];
+
+                fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help, fam->name, fam->type);
+                for (size_t i = 0; i < scope_size(s, fam->scope); i++) {
+                        fputs(fam->name, f);
+                        labels(f, s, fam->scope, i);
+                        fprintf(f, " %" PRIu64 "\n", fam->value(&v, fam->scope, i));
                 }
         }
-
-        for (enum stats_rated r = 0; r < _STATS_RATED_MAX; r++) {
-                snprintf(name, sizeof(name), "%s%s", prefix,
-                         r == STATS_RATED_CONNECTIONS ? "connection_rate" : "blocked_packet_rate");
-                header(f, name, "gauge",
-                       r == STATS_RATED_CONNECTIONS
-                       ? "Tagged connections per second, exponentially weighted over the window."
-                       : "Tagged NFLOG packets per second, exponentially weighted over the window.");
-                for (size_t i = 0; i < n; i++)
-                        for (enum rate_window w = 0; w < _RATE_WINDOW_MAX; w++) {
-                                sample(f, name, label, item_name(s, product, i),
-                                       "window", rate_window_to_string(w));
-                                fprintf(f, "%.6f\n", it[i].rate[r][w]);
-                        }
-        }
-}
-
-/* One unlabelled sample; type "counter" or "gauge". */
-static void single(FILE *f, const char *type, const char *name, const char *help, uint64_t v) {
-        header(f, name, type, help);
-        fprintf(f, "%s %" PRIu64 "\n", name, v);
-}
-
-static void per_source(FILE *f, const char *name, const char *help, const uint64_t *v) {
-        header(f, name, "counter", help);
-        for (enum stats_source src = 0; src < _STATS_SOURCE_MAX; src++) {
-                sample(f, name, "source", stats_source_to_string(src), NULL, NULL);
-                fprintf(f, "%" PRIu64 "\n", v[src]);
-        }
-}
-
-int prometheus_format(const struct stats *s, FILE *f) {
-        const struct stats_daemon *d = &s->daemon;
-
-        items(f, s, false);
-        items(f, s, true);
-
-        per_source(f, "appleflowd_events_received_total", "Events received from the kernel.",
-                   d->events_received);
-        per_source(f, "appleflowd_events_lost_total",
-                   "Events the kernel dropped because the receive buffer was full (exact for conntrack, a lower bound for nflog).",
-                   d->events_lost);
-        single(f, "counter", "appleflowd_malformed_packets_total", "Messages and packets that did not parse.",
-               d->malformed);
-        single(f, "counter", "appleflowd_entries_written_total", "Journal entries written.", d->entries_written);
-        single(f, "counter", "appleflowd_entries_dropped_total",
-               "Journal entries dropped because the writer queue was full.", d->entries_dropped);
-        single(f, "counter", "appleflowd_journal_errors_total", "Journal writes that failed.", d->journal_errors);
-        single(f, "counter", "appleflowd_below_threshold_total",
-               "Tagged events counted but not logged (below the logging confidence).",
-               d->below_threshold);
-        single(f, "counter", "appleflowd_unmatched_connections_total", "Connections no catalogue entry matched.",
-               s->unmatched_connections);
-        single(f, "counter", "appleflowd_unmatched_packets_total", "NFLOG packets no catalogue entry matched.",
-               s->unmatched_packets);
-
-        single(f, "counter", "appleflowd_conntrack_refused_total",
-               "New connections the kernel refused because its conntrack table was full: never seen, never logged.",
-               d->conntrack_refused);
-        single(f, "gauge", "appleflowd_conntrack_entries", "Connections in the kernel's conntrack table.",
-               d->conntrack_table_entries);
-        single(f, "gauge", "appleflowd_conntrack_max",
-               "The conntrack table's limit (nf_conntrack_max); 0: none, or unknown.", d->conntrack_table_max);
-
-        single(f, "gauge", "appleflowd_start_time_seconds", "When the daemon started, in seconds since the epoch.",
-               s->started_realtime_usec / 1000000);
-
         return ferror(f) ? -EIO : 0;
+}
+
+static uint64_t realtime_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
 int prometheus_new(struct prometheus **ret, struct stats *s, const char *path) {
@@ -210,7 +276,7 @@ int prometheus_write(struct prometheus *p, char *err, size_t errlen) {
                 r = -ENOMEM;
                 goto fail;
         }
-        r = prometheus_format(p->stats, f);
+        r = prometheus_format(p->stats, realtime_usec(), p->interval_usec, f);
         if (fclose(f) != 0 && r >= 0)
                 r = -ENOMEM;
         if (r < 0)
