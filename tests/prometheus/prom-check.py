@@ -21,6 +21,9 @@
   prom-check.py series URL
       Prints the number of appleflowd series per instance, then per family.
 
+  prom-check.py instances URL N
+      N targets are up and export appleflowd_build_info (exit 1 otherwise).
+
   prom-check.py rules URL
       Every loaded rule of group appleflowd is healthy, and no alert is
       pending or firing.
@@ -32,6 +35,7 @@ import json
 import os
 import re
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -43,8 +47,11 @@ def fail(msg):
 
 def api(url, path, **params):
     q = urllib.parse.urlencode(params)
-    with urllib.request.urlopen(f"{url}/api/v1/{path}?{q}", timeout=10) as r:
-        o = json.load(r)
+    try:
+        with urllib.request.urlopen(f"{url}/api/v1/{path}?{q}", timeout=10) as r:
+            o = json.load(r)
+    except urllib.error.HTTPError as e:
+        fail(f"{path} {params}: {e}: {e.read().decode(errors='replace')}")
     if o.get("status") != "success":
         fail(f"{path} {params}: {o}")
     return o["data"]
@@ -125,8 +132,10 @@ def check_query(path, url):
     values = api(url, f"label/{m.group(2)}/values", **{"match[]": m.group(1)})
     if not values:
         fail(f"the instance variable ({inst['definition']}) has no value")
-    # Grafana replaces a multi-value variable by a regex alternation.
-    subst = {"$instance": "(" + "|".join(re.escape(v) for v in values) + ")",
+    # Grafana replaces a multi-value variable by a regex alternation, its
+    # metacharacters escaped for a PromQL string ("\\.").
+    alternation = "|".join(re.escape(v).replace("\\", "\\\\") for v in values)
+    subst = {"$instance": "(" + alternation + ")",
              "$__rate_interval": "20s", "$__interval": "5s", "$__range": "5m"}
     empty = []
     n = 0
@@ -182,6 +191,16 @@ def print_series(url):
         print(f"family {r['metric']['__name__']} {r['value'][1]}")
 
 
+def check_instances(url, n):
+    try:
+        up = query(url, "up == 1")
+        info = query(url, "appleflowd_build_info")
+    except OSError as e:
+        fail(f"{url}: {e}")
+    if len(up) != n or len(info) != n:
+        fail(f"{len(up)} targets up, {len(info)} export appleflowd_build_info; want {n}")
+
+
 def check_rules(url):
     rules = [r for g in api(url, "rules")["groups"] if g["name"] == "appleflowd" for r in g["rules"]]
     if not rules:
@@ -203,6 +222,8 @@ def main(argv):
         check_fleet(argv[1], argv[2:])
     elif len(argv) == 2 and argv[0] == "series":
         print_series(argv[1])
+    elif len(argv) == 3 and argv[0] == "instances":
+        check_instances(argv[1], int(argv[2]))
     elif len(argv) == 2 and argv[0] == "rules":
         check_rules(argv[1])
     else:
