@@ -28,7 +28,9 @@ int config_new(struct config **ret) {
         c->receive_buffer = 4u * 1024 * 1024;
         c->receive_buffer_max = 64u * 1024 * 1024;
         c->log_min_confidence = CONFIDENCE_MEDIUM;
+        c->attribute_min_confidence = CONFIDENCE_MEDIUM;
         c->log_connection_end = true;
+        c->exclude.router = true;
         c->output = OUTPUT_AUTO;
         c->queue_size = CONFIG_QUEUE_SIZE_DEFAULT;
         c->prometheus_interval = 15;
@@ -313,6 +315,8 @@ enum key_type {
         KEY_GROUPS,
         KEY_CONFIDENCE,
         KEY_OUTPUT,
+        KEY_NETWORKS,
+        KEY_INTERFACES,
 };
 
 struct key {
@@ -337,8 +341,12 @@ static const struct key keys[] = {
         K("tagging", "networks", KEY_PATH, networks, 0, 0),
         K("tagging", "log_min_confidence", KEY_CONFIDENCE, log_min_confidence, 0, 0),
         K("tagging", "log_connection_end", KEY_BOOL, log_connection_end, 0, 0),
+        K("tagging", "exclude_router", KEY_BOOL, exclude.router, 0, 0),
+        K("tagging", "exclude_networks", KEY_NETWORKS, exclude, 0, 0),
+        K("tagging", "exclude_interfaces", KEY_INTERFACES, exclude, 0, 0),
         K("output", "mode", KEY_OUTPUT, output, 0, 0),
         K("output", "queue_size", KEY_SIZE, queue_size, CONFIG_QUEUE_SIZE_MIN, CONFIG_QUEUE_SIZE_MAX),
+        K("stats", "attribute_min_confidence", KEY_CONFIDENCE, attribute_min_confidence, 0, 0),
         K("stats", "state_directory", KEY_PATH, state_directory, 0, 0),
         K("stats", "control_socket", KEY_PATH, control_socket, 0, 0),
         K("stats", "control_group", KEY_STRING, control_group, 0, 0),
@@ -372,6 +380,61 @@ static int parse_groups(struct parse_state *s, const char *value) {
                 }
         }
         return 1;
+}
+
+/* Each key replaces what earlier lines set. */
+static void parse_networks(struct parse_state *s, struct local_exclusions *x, const char *value) {
+        char word[64];
+
+        x->n_networks = 0;
+        while (next_word(&value, word, sizeof(word))) {
+                struct ip_prefix p;
+
+                if (ip_prefix_parse(word, &p) < 0) {
+                        parse_error(s, "invalid network '%s' for exclude_networks "
+                                    "(an address with a prefix length, host bits clear: 10.9.0.0/24, fd09::/48)", word);
+                        return;
+                }
+                if (x->n_networks >= LOCAL_EXCLUDE_NETWORKS_MAX) {
+                        parse_error(s, "too many networks in exclude_networks (at most %d)",
+                                    LOCAL_EXCLUDE_NETWORKS_MAX);
+                        return;
+                }
+                x->networks[x->n_networks++] = p;
+        }
+}
+
+/* The kernel's rule for names (dev_valid_name()). */
+static bool interface_name_valid(const char *name) {
+        if (name[0] == 0 || strlen(name) >= IF_NAMESIZE || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                return false;
+        for (const char *p = name; *p; p++)
+                if (*p == '/' || *p == ':' || isspace((unsigned char) *p))
+                        return false;
+        return true;
+}
+
+static void parse_interfaces(struct parse_state *s, struct local_exclusions *x, const char *value) {
+        char word[64];
+
+        x->n_interfaces = 0;
+        while (next_word(&value, word, sizeof(word))) {
+                if (!interface_name_valid(word)) {
+                        parse_error(s, "invalid interface name '%s' for exclude_interfaces", word);
+                        return;
+                }
+                for (unsigned i = 0; i < x->n_interfaces; i++)
+                        if (strcmp(x->interfaces[i], word) == 0) {
+                                parse_error(s, "interface %s listed twice", word);
+                                return;
+                        }
+                if (x->n_interfaces >= LOCAL_EXCLUDE_INTERFACES_MAX) {
+                        parse_error(s, "too many interfaces in exclude_interfaces (at most %d)",
+                                    LOCAL_EXCLUDE_INTERFACES_MAX);
+                        return;
+                }
+                strcpy(x->interfaces[x->n_interfaces++], word);
+        }
 }
 
 static int parse_key(struct parse_state *s, const struct key *k, const char *value) {
@@ -434,6 +497,12 @@ static int parse_key(struct parse_state *s, const struct key *k, const char *val
         case KEY_OUTPUT:
                 if (output_mode_from_string(value, field) < 0)
                         parse_error(s, "invalid output mode '%s' (auto, journal, console, json)", value);
+                break;
+        case KEY_NETWORKS:
+                parse_networks(s, field, value);
+                break;
+        case KEY_INTERFACES:
+                parse_interfaces(s, field, value);
                 break;
         }
         return 0;
@@ -566,6 +635,8 @@ void config_apply_reloadable(struct config *c, struct config *next) {
         t = c->source, c->source = next->source, next->source = t;
         c->log_min_confidence = next->log_min_confidence;
         c->log_connection_end = next->log_connection_end;
+        c->exclude = next->exclude;
+        c->attribute_min_confidence = next->attribute_min_confidence;
         c->receive_buffer_max = MAX(next->receive_buffer_max, c->receive_buffer);
 }
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "local-addresses.h"           /* struct local_exclusions */
 #include "macro.h"
 #include "ring.h"                   /* RING_SIZE_MAX */
 #include "tagger.h"
@@ -52,12 +53,14 @@ struct config {
         char *networks;                 /* NULL: the built-in list of Apple's networks */
         enum confidence log_min_confidence;
         bool log_connection_end;
+        struct local_exclusions exclude;        /* exclude_router, _networks, _interfaces */
 
         /* [output] */
         enum output_mode output;
         uint32_t queue_size;            /* bytes of the writer ring */
 
         /* [stats] */
+        enum confidence attribute_min_confidence;       /* products count matches from here up */
         char *state_directory;
         char *control_socket;
         char *control_group;            /* NULL: root only */
@@ -87,7 +90,8 @@ int config_load_file(struct config *c, const char *path, bool must_exist, char *
 int config_validate(const struct config *c, char *err, size_t errlen);
 
 /* A reload applies what can change while running (catalog, networks,
- * log_min_confidence, log_connection_end, receive_buffer_max) from next into
+ * log_min_confidence, log_connection_end, the exclusions, attribute_min_confidence,
+ * receive_buffer_max) from next into
  * c; next is left with c's old strings, for freeing. */
 void config_apply_reloadable(struct config *c, struct config *next);
 /* Names the keys that differ between a and b and take effect only at a

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "conntrack.h"
+#include "ct-tuple.h"
 #include "nlmsg.h"
 #include "socket-drops.h"
 
@@ -42,99 +43,6 @@ struct conntrack_input {
         struct sockaddr_nl addrs[CONNTRACK_BATCH];
         uint8_t buf[CONNTRACK_BATCH][CONNTRACK_MSG_SIZE];
 };
-
-struct tuple {
-        bool has_src, has_dst, has_proto, has_ports;
-        union flow_addr src, dst;
-        uint8_t proto;
-        uint16_t src_port, dst_port;
-};
-
-static int copy_addr(const struct nlattr *a, size_t size, union flow_addr *ret) {
-        if (mnl_attr_get_payload_len(a) != size)
-                return -EINVAL;
-        memcpy(ret->bytes, mnl_attr_get_payload(a), size);
-        return 0;
-}
-
-static int parse_ip(const struct nlattr *nest, int family, struct tuple *t) {
-        const struct nlattr *a;
-
-        mnl_attr_for_each_nested(a, nest) {
-                switch (mnl_attr_get_type(a)) {
-                case CTA_IP_V4_SRC:
-                case CTA_IP_V4_DST:
-                case CTA_IP_V6_SRC:
-                case CTA_IP_V6_DST: {
-                        unsigned type = mnl_attr_get_type(a);
-                        bool v4 = type == CTA_IP_V4_SRC || type == CTA_IP_V4_DST;
-                        bool src = type == CTA_IP_V4_SRC || type == CTA_IP_V6_SRC;
-
-                        if (v4 != (family == AF_INET))
-                                return -EINVAL;
-                        if (copy_addr(a, v4 ? 4 : 16, src ? &t->src : &t->dst) < 0)
-                                return -EINVAL;
-                        if (src)
-                                t->has_src = true;
-                        else
-                                t->has_dst = true;
-                        break;
-                }
-                default:
-                        break;
-                }
-        }
-        return 0;
-}
-
-static int parse_proto(const struct nlattr *nest, struct tuple *t) {
-        const struct nlattr *a;
-        bool sport = false, dport = false;
-
-        mnl_attr_for_each_nested(a, nest) {
-                switch (mnl_attr_get_type(a)) {
-                case CTA_PROTO_NUM:
-                        if (mnl_attr_validate(a, MNL_TYPE_U8) < 0)
-                                return -EINVAL;
-                        t->proto = mnl_attr_get_u8(a);
-                        t->has_proto = true;
-                        break;
-                case CTA_PROTO_SRC_PORT:
-                        if (mnl_attr_validate(a, MNL_TYPE_U16) < 0)
-                                return -EINVAL;
-                        t->src_port = ntohs(mnl_attr_get_u16(a));
-                        sport = true;
-                        break;
-                case CTA_PROTO_DST_PORT:
-                        if (mnl_attr_validate(a, MNL_TYPE_U16) < 0)
-                                return -EINVAL;
-                        t->dst_port = ntohs(mnl_attr_get_u16(a));
-                        dport = true;
-                        break;
-                default:
-                        break;
-                }
-        }
-        t->has_ports = sport && dport;
-        return 0;
-}
-
-static int parse_tuple(const struct nlattr *nest, int family, struct tuple *t) {
-        const struct nlattr *a;
-
-        if (mnl_attr_validate(nest, MNL_TYPE_NESTED) < 0)
-                return -EINVAL;
-        mnl_attr_for_each_nested(a, nest) {
-                if (mnl_attr_get_type(a) == CTA_TUPLE_IP) {
-                        if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 || parse_ip(a, family, t) < 0)
-                                return -EINVAL;
-                } else if (mnl_attr_get_type(a) == CTA_TUPLE_PROTO) {
-                        if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 || parse_proto(a, t) < 0)
-                                return -EINVAL;
-                }
-        }
-        return 0;
-}
 
 /* Reads a big-endian u64 (or an old kernel's u32) counter or timestamp. */
 static int get_be64(const struct nlattr *a, uint64_t *ret) {
@@ -192,16 +100,11 @@ static int parse_timestamps(const struct nlattr *nest, struct flow *f) {
         return 0;
 }
 
-static bool tuple_complete(const struct tuple *t) {
-        return t->has_src && t->has_dst && t->has_proto;
-}
-
 int conntrack_parse_message(const struct nlmsghdr *nlh, size_t len, unsigned families, struct flow *f) {
         const struct nfgenmsg *nfg;
         const struct nlattr *a;
-        struct tuple orig = {}, reply = {};
+        struct ct_tuple orig = {}, reply = {};
         bool has_orig_counters = false, has_reply_counters = false;
-        size_t addr_size;
         int r;
 
         memset(f, 0, sizeof(*f));
@@ -227,12 +130,10 @@ int conntrack_parse_message(const struct nlmsghdr *nlh, size_t len, unsigned fam
         case AF_INET:
                 if (!(families & CONFIG_FAMILY_IPV4))
                         return CONNTRACK_PARSE_IGNORED;
-                addr_size = 4;
                 break;
         case AF_INET6:
                 if (!(families & CONFIG_FAMILY_IPV6))
                         return CONNTRACK_PARSE_IGNORED;
-                addr_size = 16;
                 break;
         default:
                 return CONNTRACK_PARSE_IGNORED;
@@ -244,11 +145,11 @@ int conntrack_parse_message(const struct nlmsghdr *nlh, size_t len, unsigned fam
         nlmsg_for_each_attr(a, nlh, sizeof(*nfg)) {
                 switch (mnl_attr_get_type(a)) {
                 case CTA_TUPLE_ORIG:
-                        if (parse_tuple(a, f->family, &orig) < 0)
+                        if (ct_tuple_parse(a, f->family, &orig) < 0)
                                 return CONNTRACK_PARSE_MALFORMED;
                         break;
                 case CTA_TUPLE_REPLY:
-                        if (parse_tuple(a, f->family, &reply) < 0)
+                        if (ct_tuple_parse(a, f->family, &reply) < 0)
                                 return CONNTRACK_PARSE_MALFORMED;
                         break;
                 case CTA_ID:
@@ -289,7 +190,7 @@ int conntrack_parse_message(const struct nlmsghdr *nlh, size_t len, unsigned fam
         if (!nlmsg_attrs_complete(nlh, a))
                 return CONNTRACK_PARSE_MALFORMED;
 
-        if (!tuple_complete(&orig))
+        if (!ct_tuple_complete(&orig))
                 return CONNTRACK_PARSE_MALFORMED;
         if (orig.proto != IPPROTO_TCP && orig.proto != IPPROTO_UDP)
                 return CONNTRACK_PARSE_IGNORED;
@@ -304,14 +205,8 @@ int conntrack_parse_message(const struct nlmsghdr *nlh, size_t len, unsigned fam
         f->has_ct = true;
         f->has_counters = has_orig_counters && has_reply_counters;
 
-        /* The reply goes back to the address the router put on the wire:
-         * when that is not the original source, the connection was SNATed. */
-        if (tuple_complete(&reply) && reply.has_ports &&
-            (memcmp(reply.dst.bytes, orig.src.bytes, addr_size) != 0 || reply.dst_port != orig.src_port)) {
-                f->has_snat = true;
-                f->snat = reply.dst;
-                f->snat_port = reply.dst_port;
-        }
+        f->ct_dir = FLOW_DIR_ORIGINAL;
+        ct_tuple_fill_flow(&orig, &reply, f->family, f);
         return CONNTRACK_PARSE_OK;
 }
 

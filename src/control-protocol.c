@@ -146,7 +146,18 @@ static json_object *new_rate(double v) {
         return json_object_new_double_s(v, buf);
 }
 
-static json_object *item_json(const struct stats_item *it, bool *ok) {
+/* low, medium, high: connections by the confidence of their match. */
+static json_object *confidence_json(const struct stats_counters *c, bool *ok) {
+        json_object *o = json_object_new_object();
+
+        if (o)
+                for (enum confidence k = CONFIDENCE_LOW; k < _CONFIDENCE_MAX; k++)
+                        add(o, confidence_to_string(k),
+                            json_object_new_uint64(c->confidence[STATS_CONFIDENCE_INDEX(k)]), ok);
+        return o;
+}
+
+static json_object *item_json(const struct stats *s, const struct stats_item *it, bool *ok) {
         json_object *o = json_object_new_object();
 
         if (!o) {
@@ -154,6 +165,8 @@ static json_object *item_json(const struct stats_item *it, bool *ok) {
                 return NULL;
         }
         add(o, "connections", json_object_new_uint64(it->total.connections), ok);
+        add(o, "confidence", confidence_json(&it->total, ok), ok);
+        add(o, "not_attributed", json_object_new_uint64(stats_confidence_below(&it->total, s->attribute_min)), ok);
         add(o, "blocked_packets", json_object_new_uint64(it->total.blocked), ok);
         add(o, "bytes", json_object_new_uint64(it->total.bytes), ok);
         add(o, "packets", json_object_new_uint64(it->total.packets), ok);
@@ -188,6 +201,33 @@ static json_object *conntrack_table_json(const struct stats_daemon *d, bool *ok)
         return o;
 }
 
+static json_object *account_json(const struct stats_account *a, bool *ok) {
+        json_object *o = json_object_new_object();
+
+        if (o) {
+                add(o, "seen", json_object_new_uint64(a->seen), ok);
+                add(o, "tagged", json_object_new_uint64(a->tagged), ok);
+                add(o, "unmatched", json_object_new_uint64(a->unmatched), ok);
+                add(o, "excluded", json_object_new_uint64(a->excluded), ok);
+        }
+        return o;
+}
+
+static json_object *unmatched_json(const struct stats *s, bool *ok) {
+        json_object *o = json_object_new_object();
+
+        for (unsigned udp = 0; o && udp < 2; udp++) {
+                json_object *t = json_object_new_object();
+
+                if (t) {
+                        add(t, "apple_network", json_object_new_uint64(s->unmatched_by[udp][1]), ok);
+                        add(t, "other", json_object_new_uint64(s->unmatched_by[udp][0]), ok);
+                }
+                add(o, udp ? "udp" : "tcp", t, ok);
+        }
+        return o;
+}
+
 static json_object *daemon_json(const struct stats *s, bool *ok) {
         const struct stats_daemon *d = &s->daemon;
         json_object *o = json_object_new_object();
@@ -203,6 +243,11 @@ static json_object *daemon_json(const struct stats *s, bool *ok) {
         add(o, "below_threshold", json_object_new_uint64(d->below_threshold), ok);
         add(o, "unmatched_connections", json_object_new_uint64(s->unmatched_connections), ok);
         add(o, "unmatched_packets", json_object_new_uint64(s->unmatched_packets), ok);
+        add(o, "unmatched_by_transport", unmatched_json(s, ok), ok);
+        add(o, "excluded_connections", json_object_new_uint64(s->excluded_connections), ok);
+        add(o, "excluded_packets", json_object_new_uint64(s->excluded_packets), ok);
+        add(o, "connections", account_json(&s->connections, ok), ok);
+        add(o, "packets", account_json(&s->packets, ok), ok);
         add(o, "conntrack_table", conntrack_table_json(d, ok), ok);
         return o;
 }
@@ -228,7 +273,7 @@ static json_object *ports_json(const struct catalog_entry *e) {
 
 static json_object *service_json(const struct stats *s, size_t i, bool *ok) {
         const struct catalog_entry *e = &s->catalog->entries[i];
-        json_object *o = item_json(&s->entries[i], ok), *products;
+        json_object *o = item_json(s, &s->entries[i], ok), *products;
 
         if (!o)
                 return NULL;
@@ -291,6 +336,7 @@ int control_reply(const struct stats *s, const struct control_request *req, uint
         }
         add(root, "catalog", catalog, &ok);
         add(root, "daemon", daemon_json(s, &ok), &ok);
+        add(root, "attribute_min_confidence", json_object_new_string(confidence_to_string(s->attribute_min)), &ok);
 
         services = json_object_new_array();
         for (size_t i = 0; services && i < s->n_entries; i++) {
@@ -315,7 +361,7 @@ int control_reply(const struct stats *s, const struct control_request *req, uint
                         continue;
                 if (product < 0 && service < 0 && !req->all && !stats_item_active(&s->products[i]))
                         continue;
-                p = item_json(&s->products[i], &ok);
+                p = item_json(s, &s->products[i], &ok);
                 if (p)
                         add(p, "product", json_object_new_string(s->catalog->products[i].name), &ok);
                 if (json_object_array_add(products, p) < 0)

@@ -17,6 +17,8 @@
 #include "control.h"
 #include "daemon.h"
 #include "entry.h"
+#include "flow-tag.h"
+#include "local-addresses.h"
 #include "message-id.h"
 #include "nflog.h"
 #include "prometheus.h"
@@ -65,20 +67,16 @@ void daemon_handle_flow(const struct flow *f, void *userdata) {
 
         if (f->l4proto != IPPROTO_TCP && f->l4proto != IPPROTO_UDP)
                 return;         /* the inputs pass TCP and UDP only */
-        in = (struct tag_input) {
-                .family = f->family,
-                .transport = f->l4proto == IPPROTO_UDP ? TRANSPORT_UDP : TRANSPORT_TCP,
-                .src_addr = &f->src,
-                .dst_addr = &f->dst,
-                .src_port = f->src_port,
-                .dst_port = f->dst_port,
-        };
-        tagger_tag(&d->tagger, &in, &tag);
-        if (tag.confidence == CONFIDENCE_NONE) {
-                stats_count_unmatched(d->stats, f);
+        stats_count_seen(d->stats, f);
+        if (d->local_addresses && local_addresses_excludes(d->local_addresses, f)) {
+                stats_count_excluded(d->stats, f);
                 return;
         }
+        flow_tag_input(f, &in);
+        tagger_tag(&d->tagger, &in, &tag);
         stats_count_flow(d->stats, f, &tag);
+        if (tag.confidence == CONFIDENCE_NONE)
+                return;
 
         if (tag.confidence < c->log_min_confidence ||
             (f->action == FLOW_CONNECTION_END && !c->log_connection_end)) {
@@ -317,6 +315,7 @@ static void daemon_reload(struct daemon *d) {
 
         config_restart_changes(d->config, next, restart, sizeof(restart));
         config_apply_reloadable(d->config, next);
+        d->stats->attribute_min = d->config->attribute_min_confidence;
         if (d->conntrack)
                 (void) conntrack_input_set_rcvbuf(d->conntrack, d->config->receive_buffer,
                                                   d->config->receive_buffer_max);
@@ -583,6 +582,7 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
                 snprintf(err, errlen, "Cannot set up the statistics: %s", strerror(-r));
                 return r;
         }
+        d->stats->attribute_min = config->attribute_min_confidence;
         stats_set_refresh(d->stats, on_stats_refresh, d);
 
         r = setup_event(d);

@@ -40,6 +40,7 @@ struct prometheus;
 struct summary;
 struct control;
 struct entry;
+struct local_addresses;
 
 /* Events an input lost in the kernel, as running totals. */
 struct daemon_losses {
@@ -54,6 +55,7 @@ struct daemon {
         struct config *config;                  /* in force */
         struct tagset tagset;
         struct tagger tagger;
+        struct local_addresses *local_addresses;        /* the router's own; NULL: nothing excluded */
 
         sd_event *event;
         sd_event_source *sigterm, *sigint, *sighup, *tick;
@@ -96,5 +98,6 @@ int daemon_run(struct daemon *d);
 struct daemon *daemon_free(struct daemon *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct daemon *, daemon_free);
 
-/* The per-event path: tag, count, queue. Exposed for tests and benchmarks. */
+/* The per-event path: leave out the router's own traffic, tag, count, queue
+ * what reaches the logging threshold. Exposed for tests and benchmarks. */
 void daemon_handle_flow(const struct flow *f, void *userdata);

@@ -378,6 +378,7 @@ int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t
             (r = add_products(e, c, ce)) < 0 ||
             (r = add_str(e, "APPLE_NETWORK", t->apple_network ? "1" : "0")) < 0 ||
             (r = add_str(e, "APPLE_CONFIDENCE", confidence_to_string(t->confidence))) < 0 ||
+            (r = add_str(e, "APPLE_MATCHED_SIDE", tag_side_to_string(t->side))) < 0 ||
             (r = add_str(e, "NETWORK_TRANSPORT", f->l4proto == IPPROTO_TCP ? "tcp" : "udp")) < 0 ||
             (r = add_str(e, "NETWORK_TYPE", f->family == AF_INET ? "ipv4" : "ipv6")) < 0 ||
             (r = add_ip(e, "SOURCE_IP", f->family, &f->src)) < 0 ||
@@ -386,9 +387,21 @@ int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t
             (r = add_u64(e, "DESTINATION_PORT", f->dst_port)) < 0)
                 return r;
 
+        if (t->side != TAG_SIDE_NONE && (r = add_u64(e, "APPLE_MATCHED_PORT", t->port)) < 0)
+                return r;
+        /* A packet's side: from its conntrack state, or the rule alone. */
+        if (f->action == FLOW_PACKET_LOGGED &&
+            (r = add_str(e, "APPLE_SIDE_FROM", t->side_guessed ? "rule" : "conntrack")) < 0)
+                return r;
+
         if (f->has_snat)
                 if ((r = add_ip(e, "SOURCE_NAT_IP", f->family, &f->snat)) < 0 ||
                     (r = add_u64(e, "SOURCE_NAT_PORT", f->snat_port)) < 0)
+                        return r;
+
+        if (f->has_dnat)
+                if ((r = add_ip(e, "DESTINATION_NAT_IP", f->family, &f->dnat)) < 0 ||
+                    (r = add_u64(e, "DESTINATION_NAT_PORT", f->dnat_port)) < 0)
                         return r;
 
         if (f->has_ct)

@@ -53,19 +53,23 @@ enum entry_kind {
          + 11 + (FLOW_PREFIX_MAX - 1) + 1                      /* ", prefix \"…\"" */ \
          + 8 + ENTRY_U16_MAX + 2 * (6 + IF_NAMESIZE - 1))      /* ", group N, in X, out Y" */
 
-#define ENTRY_FLOW_FIELDS_MAX (28 + ENTRY_PRODUCT_FIELDS_MAX)
+#define ENTRY_FLOW_FIELDS_MAX (33 + ENTRY_PRODUCT_FIELDS_MAX)
 #define ENTRY_FLOW_BYTES_MAX                                                            \
         (ENTRY_F("MESSAGE_ID", 32) + ENTRY_F("MESSAGE", ENTRY_FLOW_MESSAGE_MAX)         \
          + ENTRY_F("PRIORITY", 1) + ENTRY_F("SYSLOG_IDENTIFIER", 10)                    \
          + ENTRY_F("EVENT_ACTION", 14) + ENTRY_F("APPLE_SERVICE", CATALOG_ID_MAX - 1)   \
          + ENTRY_PRODUCT_FIELDS_MAX * ENTRY_F("APPLE_PRODUCT", ENTRY_NAME_MAX)          \
          + ENTRY_F("APPLE_NETWORK", 1) + ENTRY_F("APPLE_CONFIDENCE", 6)                 \
+         + ENTRY_F("APPLE_MATCHED_PORT", ENTRY_U16_MAX) + ENTRY_F("APPLE_MATCHED_SIDE", 6) \
+         + ENTRY_F("APPLE_SIDE_FROM", 9)                                                \
          + ENTRY_F("NETWORK_TRANSPORT", 3) + ENTRY_F("NETWORK_TYPE", 4)                 \
          + ENTRY_F("SOURCE_IP", ENTRY_IP_MAX) + ENTRY_F("SOURCE_PORT", ENTRY_U16_MAX)   \
          + ENTRY_F("DESTINATION_IP", ENTRY_IP_MAX)                                      \
          + ENTRY_F("DESTINATION_PORT", ENTRY_U16_MAX)                                   \
          + ENTRY_F("SOURCE_NAT_IP", ENTRY_IP_MAX)                                       \
          + ENTRY_F("SOURCE_NAT_PORT", ENTRY_U16_MAX)                                    \
+         + ENTRY_F("DESTINATION_NAT_IP", ENTRY_IP_MAX)                                  \
+         + ENTRY_F("DESTINATION_NAT_PORT", ENTRY_U16_MAX)                               \
          + ENTRY_F("CT_ID", ENTRY_U32_MAX) + ENTRY_F("CT_MARK", ENTRY_U32_MAX)          \
          + ENTRY_F("CT_ZONE", ENTRY_U16_MAX) + ENTRY_F("NFLOG_GROUP", ENTRY_U16_MAX)    \
          + ENTRY_F("NFLOG_PREFIX", FLOW_PREFIX_MAX - 1)                                 \

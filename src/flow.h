@@ -20,6 +20,13 @@ enum flow_action {
         FLOW_PACKET_LOGGED,
 };
 
+/* Which way a logged packet went, relative to its connection. */
+enum flow_direction {
+        FLOW_DIR_UNKNOWN,               /* no conntrack information: old kernel, untracked packet */
+        FLOW_DIR_ORIGINAL,              /* from the side that opened the connection */
+        FLOW_DIR_REPLY,                 /* the answer */
+};
+
 union flow_addr {
         struct in_addr in;
         struct in6_addr in6;
@@ -39,6 +46,25 @@ struct flow {
         bool has_snat;
         union flow_addr snat;
         uint16_t snat_port;
+
+        /* destination NAT: the reply tuple's source, when it differs from
+         * the original destination (address or port): the real server
+         * behind a port forward, a REDIRECT's local port */
+        bool has_dnat;
+        union flow_addr dnat;
+        uint16_t dnat_port;
+
+        /* The connection the event belongs to, in its original direction.
+         * Conntrack events: the same as src/dst above, ct_dir ORIGINAL.
+         * NFLOG packets: what the kernel attached (NFULNL_CFG_F_CONNTRACK),
+         * while src/dst are the packet's own, which may be the reply or be
+         * NATed already; has_snat/has_dnat above then describe this
+         * connection too. Without it (old kernel, untracked packet, no
+         * nf_conntrack_netlink): has_ct_tuple false, ct_dir UNKNOWN. */
+        enum flow_direction ct_dir;
+        bool has_ct_tuple;
+        union flow_addr ct_src, ct_dst;
+        uint16_t ct_sport, ct_dport;
 
         /* conntrack */
         bool has_ct;

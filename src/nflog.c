@@ -14,6 +14,7 @@
 #include <libmnl/libmnl.h>
 #include <libnetfilter_log/libnetfilter_log.h>
 #include <linux/if_ether.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <net/if.h>
@@ -23,6 +24,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "ct-tuple.h"
 #include "nflog.h"
 #include "nlmsg.h"
 #include "packet.h"
@@ -164,9 +166,17 @@ int nflog_input_new(struct nflog_input **ret, const uint16_t *groups, size_t n_g
                 r = config(in, groups[i], -1, NFULNL_COPY_PACKET, 0);
                 if (r < 0)
                         return r;
-                /* Conntrack id and mark ride along when nf_conntrack_netlink
-                 * is available; without it the packets still come. */
-                (void) config(in, groups[i], -1, -1, NFULNL_CFG_F_CONNTRACK);
+                /* The packet's connection (tuples, direction, id, mark) rides
+                 * along when nf_conntrack_netlink is available; without it
+                 * the kernel refuses the flag and the packets still come,
+                 * with direction unknown. The kernel answers EAGAIN when it
+                 * has just loaded nf_conntrack_netlink for the request: asked
+                 * again, it takes the flag. */
+                r = config(in, groups[i], -1, -1, NFULNL_CFG_F_CONNTRACK);
+                if (r == -EAGAIN)
+                        r = config(in, groups[i], -1, -1, NFULNL_CFG_F_CONNTRACK);
+                if (r < 0)
+                        in->stats.conntrack_refused = r;
         }
 
         if (fcntl(mnl_socket_get_fd(in->nl), F_SETFL, O_NONBLOCK) < 0)
@@ -251,20 +261,62 @@ static bool attr_u32(const struct nlattr *a, uint32_t *v) {
         return true;
 }
 
-static void fill_ct(struct flow *f, const struct nlattr *ct) {
+/* The connection's tuples, when they parse and are of the packet's own
+ * transport: the packet's flow then knows its connection's original
+ * direction and NAT. Otherwise the packet stands alone. */
+static bool fill_ct_tuples(struct flow *f, const struct nlattr *orig_nest, const struct nlattr *reply_nest) {
+        struct ct_tuple orig = {}, reply = {};
+
+        if (!orig_nest)
+                return true;            /* nothing to read */
+        if (ct_tuple_parse(orig_nest, f->family, &orig) < 0 ||
+            (reply_nest && ct_tuple_parse(reply_nest, f->family, &reply) < 0))
+                return false;
+        if (!ct_tuple_complete(&orig) || !orig.has_ports || orig.proto != f->l4proto)
+                return false;
+        ct_tuple_fill_flow(&orig, &reply, f->family, f);
+        return true;
+}
+
+/* enum ip_conntrack_info: the *_REPLY values lie in [IP_CT_IS_REPLY,
+ * IP_CT_NUMBER); IP_CT_UNTRACKED and anything unknown say nothing. */
+static enum flow_direction ct_direction(uint32_t ctinfo) {
+        if (ctinfo < IP_CT_IS_REPLY)
+                return FLOW_DIR_ORIGINAL;
+        if (ctinfo < IP_CT_NUMBER)
+                return FLOW_DIR_REPLY;
+        return FLOW_DIR_UNKNOWN;
+}
+
+/* NFULA_CT (a nest of ctnetlink attributes) and NFULA_CT_INFO. Returns false
+ * when something is there but does not parse: the packet is handled without
+ * it, and counted. */
+static bool fill_ct(struct flow *f, const struct nlattr *ct, const struct nlattr *ctinfo) {
         const struct nlattr *tb[CTA_MAX + 1] = {};
         uint32_t v;
+        bool ok;
 
-        if (mnl_attr_parse_nested(ct, ct_attr_cb, tb) < 0)
-                return;
+        if (mnl_attr_validate(ct, MNL_TYPE_NESTED) < 0 || mnl_attr_parse_nested(ct, ct_attr_cb, tb) < 0)
+                return false;
+        ok = fill_ct_tuples(f, tb[CTA_TUPLE_ORIG], tb[CTA_TUPLE_REPLY]);
+        if (!f->has_ct_tuple) {
+                /* a reply tuple alone, or a bad one, must not leave NAT behind */
+                f->has_snat = f->has_dnat = false;
+        } else if (ctinfo) {
+                if (!attr_u32(ctinfo, &v))
+                        ok = false;
+                else
+                        f->ct_dir = ct_direction(v);
+        }
         if (!attr_u32(tb[CTA_ID], &v))
-                return;
+                return ok && !tb[CTA_ID];
         f->has_ct = true;
         f->ct_id = v;
         if (attr_u32(tb[CTA_MARK], &v))
                 f->ct_mark = v;
         if (tb[CTA_ZONE] && mnl_attr_get_payload_len(tb[CTA_ZONE]) == sizeof(uint16_t))
                 f->ct_zone = ntohs(mnl_attr_get_u16(tb[CTA_ZONE]));
+        return ok;
 }
 
 /* Does the link-layer protocol, when it names IPv4 or IPv6, agree with the
@@ -340,8 +392,8 @@ static void handle_packet(struct nflog_input *in, const struct nlmsghdr *nlh) {
                 ifname_lookup(in, ifindex, f->in_interface);
         if (attr_u32(tb[NFULA_IFINDEX_OUTDEV], &ifindex))
                 ifname_lookup(in, ifindex, f->out_interface);
-        if (tb[NFULA_CT])
-                fill_ct(f, tb[NFULA_CT]);
+        if (tb[NFULA_CT] && !fill_ct(f, tb[NFULA_CT], tb[NFULA_CT_INFO]))
+                in->stats.ct_malformed++;
 
         in->handler(f, in->userdata);
 }

@@ -45,6 +45,12 @@ struct nflog_input_stats {
         uint64_t truncated;     /* copy ended before the ports (PACKET_TRUNCATED) */
         uint64_t dropped;       /* messages the kernel could not queue (socket-drops.h):
                                  * each held one packet or more */
+        uint64_t ct_malformed;  /* packets handed over without their conntrack
+                                 * information, which did not parse (not part
+                                 * of the sum above) */
+        int conntrack_refused;  /* 0, or the errno (negative) with which the kernel
+                                 * refused NFULNL_CFG_F_CONNTRACK for a group:
+                                 * every packet's direction is then unknown */
 };
 
 /*

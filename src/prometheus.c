@@ -32,7 +32,16 @@ enum scope {
         SCOPE_PRODUCT,                  /* one per product: product="name" */
         SCOPE_SOURCE,                   /* one per input: source="conntrack|nflog" */
         SCOPE_BUILD,                    /* one: version="…", value 1 */
+        /* one per catalogue entry and confidence it can have: service="id",confidence="…" */
+        SCOPE_SERVICE_CONFIDENCE,
+        /* one per product and confidence its entries can have: product="name",confidence="…" */
+        SCOPE_PRODUCT_CONFIDENCE,
+        /* one per transport and Apple network or not: transport="tcp|udp",apple_network="0|1" */
+        SCOPE_TRANSPORT_APPLE,
 };
+
+/* The samples of a two-label scope: i = outer × N_CONFIDENCE + confidence. */
+#define N_CONFIDENCE ((size_t) _STATS_CONFIDENCE_MAX)
 
 /* What a value is read from: the statistics and the moment of writing. */
 struct view {
@@ -52,6 +61,16 @@ struct family {
 
 static const struct stats_item *item(const struct view *v, enum scope scope, size_t i) {
         return scope == SCOPE_PRODUCT ? &v->stats->products[i] : &v->stats->entries[i];
+}
+
+static uint64_t by_confidence(const struct view *v, enum scope scope, size_t i) {
+        const struct stats_item *it = scope == SCOPE_PRODUCT_CONFIDENCE ? v->stats->products : v->stats->entries;
+
+        return it[i / N_CONFIDENCE].total.confidence[i % N_CONFIDENCE];
+}
+
+static uint64_t unmatched_by(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->unmatched_by[i / 2][i % 2];
 }
 
 #define ITEM_VALUE(field)                                                               \
@@ -90,6 +109,22 @@ static uint64_t unmatched_connections(const struct view *v, enum scope scope, si
 
 static uint64_t unmatched_packets(const struct view *v, enum scope scope, size_t i) {
         return v->stats->unmatched_packets;
+}
+
+static uint64_t excluded_connections(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->excluded_connections;
+}
+
+static uint64_t excluded_packets(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->excluded_packets;
+}
+
+static uint64_t connections_seen(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->connections.seen;
+}
+
+static uint64_t connections_tagged(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->connections.tagged;
 }
 
 static uint64_t catalog_entries(const struct view *v, enum scope scope, size_t i) {
@@ -149,10 +184,25 @@ static const struct family families[] = {
         { "appleflowd_product_connection_packets_total", "counter", SCOPE_PRODUCT, item_packets,
           "Packets of ended tagged connections, both directions, per Apple product." },
 
+        { "appleflowd_connections_by_confidence_total", "counter", SCOPE_SERVICE_CONFIDENCE, by_confidence,
+          "Tagged connections per catalogue entry by confidence (since start)." },
+        { "appleflowd_product_connections_by_confidence_total", "counter", SCOPE_PRODUCT_CONFIDENCE, by_confidence,
+          "Connections per Apple product by the confidence of the match, attributed or not (since start)." },
+
+        { "appleflowd_connections_seen_total", "counter", SCOPE_NONE, connections_seen,
+          "Connections seen since start: tagged + unmatched + excluded." },
+        { "appleflowd_connections_tagged_total", "counter", SCOPE_NONE, connections_tagged,
+          "Connections tagged since start, at any confidence." },
         { "appleflowd_unmatched_connections_total", "counter", SCOPE_NONE, unmatched_connections,
           "Connections no catalogue entry matched." },
+        { "appleflowd_unmatched_connections_by_transport_total", "counter", SCOPE_TRANSPORT_APPLE, unmatched_by,
+          "Connections no catalogue entry matched, by transport and whether an address is in Apple's networks." },
+        { "appleflowd_excluded_connections_total", "counter", SCOPE_NONE, excluded_connections,
+          "Connections of the router's own traffic, left out of tagging." },
         { "appleflowd_unmatched_packets_total", "counter", SCOPE_NONE, unmatched_packets,
           "NFLOG packets no catalogue entry matched." },
+        { "appleflowd_excluded_packets_total", "counter", SCOPE_NONE, excluded_packets,
+          "NFLOG packets of the router's own traffic, left out of tagging." },
         { "appleflowd_below_threshold_events_total", "counter", SCOPE_NONE, daemon_below_threshold,
           "Tagged events counted but not logged (below the logging confidence)." },
 
@@ -185,33 +235,91 @@ static size_t scope_size(const struct stats *s, enum scope scope) {
                 return s->n_products;
         case SCOPE_SOURCE:
                 return _STATS_SOURCE_MAX;
+        case SCOPE_SERVICE_CONFIDENCE:
+                return s->n_entries * N_CONFIDENCE;
+        case SCOPE_PRODUCT_CONFIDENCE:
+                return s->n_products * N_CONFIDENCE;
+        case SCOPE_TRANSPORT_APPLE:
+                return 4;
         default:
                 return 1;
         }
 }
 
-static void labels(FILE *f, const struct stats *s, enum scope scope, size_t i) {
-        const char *label, *value;
+static enum confidence confidence_of(size_t i) {
+        return (enum confidence) (CONFIDENCE_LOW + i % N_CONFIDENCE);
+}
 
+/* Whether entry e can be tagged with confidence c: on Apple's networks
+ * (high), or by its port (the entry's own confidence). */
+static bool entry_can_have(const struct catalog_entry *e, enum confidence c) {
+        return c == CONFIDENCE_HIGH || c == tagger_entry_confidence(e);
+}
+
+static bool product_can_have(const struct catalog *cat, size_t product, enum confidence c) {
+        if (c == CONFIDENCE_HIGH)
+                return true;
+        for (size_t k = 0; k < cat->n_entries; k++)
+                if (catalog_entry_has_product(&cat->entries[k], product) &&
+                    entry_can_have(&cat->entries[k], c))
+                        return true;
+        return false;
+}
+
+/* Every sample is written, zero or not, except a confidence the catalogue
+ * makes impossible for its service or product: that one only when it is not
+ * zero, so that nothing counted is ever left out. */
+static bool written(const struct view *v, const struct family *fam, size_t i) {
+        const struct catalog *cat = v->stats->catalog;
+
+        if (fam->value(v, fam->scope, i) != 0)
+                return true;
+        switch (fam->scope) {
+        case SCOPE_SERVICE_CONFIDENCE:
+                return entry_can_have(&cat->entries[i / N_CONFIDENCE], confidence_of(i));
+        case SCOPE_PRODUCT_CONFIDENCE:
+                return product_can_have(cat, i / N_CONFIDENCE, confidence_of(i));
+        default:
+                return true;
+        }
+}
+
+static void label(FILE *f, bool first, const char *name, const char *value) {
+        fprintf(f, "%s%s=\"", first ? "{" : ",", name);
+        prometheus_escape(f, value);
+        fputc('"', f);
+}
+
+static void labels(FILE *f, const struct stats *s, enum scope scope, size_t i) {
         switch (scope) {
         case SCOPE_SERVICE:
-                label = "service", value = s->catalog->entries[i].id;
+                label(f, true, "service", s->catalog->entries[i].id);
                 break;
         case SCOPE_PRODUCT:
-                label = "product", value = s->catalog->products[i].name;
+                label(f, true, "product", s->catalog->products[i].name);
                 break;
         case SCOPE_SOURCE:
-                label = "source", value = stats_source_to_string(i);
+                label(f, true, "source", stats_source_to_string(i));
                 break;
         case SCOPE_BUILD:
-                label = "version", value = PACKAGE_VERSION;
+                label(f, true, "version", PACKAGE_VERSION);
+                break;
+        case SCOPE_SERVICE_CONFIDENCE:
+                label(f, true, "service", s->catalog->entries[i / N_CONFIDENCE].id);
+                label(f, false, "confidence", confidence_to_string(confidence_of(i)));
+                break;
+        case SCOPE_PRODUCT_CONFIDENCE:
+                label(f, true, "product", s->catalog->products[i / N_CONFIDENCE].name);
+                label(f, false, "confidence", confidence_to_string(confidence_of(i)));
+                break;
+        case SCOPE_TRANSPORT_APPLE:
+                label(f, true, "transport", i / 2 ? "udp" : "tcp");
+                label(f, false, "apple_network", i % 2 ? "1" : "0");
                 break;
         default:
                 return;
         }
-        fprintf(f, "{%s=\"", label);
-        prometheus_escape(f, value);
-        fputs("\"}", f);
+        fputc('}', f);
 }
 
 int prometheus_format(const struct stats *s, uint64_t now_usec, uint64_t interval_usec, FILE *f) {
@@ -222,6 +330,8 @@ int prometheus_format(const struct stats *s, uint64_t now_usec, uint64_t interva
 
                 fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help, fam->name, fam->type);
                 for (size_t i = 0; i < scope_size(s, fam->scope); i++) {
+                        if (!written(&v, fam, i))
+                                continue;
                         fputs(fam->name, f);
                         labels(f, s, fam->scope, i);
                         fprintf(f, " %" PRIu64 "\n", fam->value(&v, fam->scope, i));

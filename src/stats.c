@@ -32,6 +32,7 @@ int stats_new(struct stats **ret, const struct catalog *c) {
         if (!s->entries || !s->products)
                 return -ENOMEM;
 
+        s->attribute_min = CONFIDENCE_MEDIUM;
         s->started_usec = now_usec(CLOCK_MONOTONIC);
         s->started_realtime_usec = now_usec(CLOCK_REALTIME);
 
@@ -102,7 +103,13 @@ static void item_add(struct stats_item *i, const struct flow *f) {
         }
 }
 
-static void count_products(struct stats *s, const struct flow *f, size_t entry) {
+static void item_add_confidence(struct stats_item *i, const struct flow *f, enum confidence c) {
+        if (f->action == FLOW_CONNECTION_NEW && c >= CONFIDENCE_LOW && c < _CONFIDENCE_MAX)
+                i->total.confidence[STATS_CONFIDENCE_INDEX(c)]++;
+}
+
+/* The products of entry not yet counted for this event, with confidence c. */
+static void count_products(struct stats *s, const struct flow *f, size_t entry, enum confidence c) {
         const struct catalog_entry *e = &s->catalog->entries[entry];
 
         for (unsigned j = 0; j < e->n_products && j < CATALOG_ENTRY_PRODUCTS_MAX; j++) {
@@ -114,29 +121,93 @@ static void count_products(struct stats *s, const struct flow *f, size_t entry) 
                 if (p->stamp == s->stamp)
                         continue;       /* already counted for this event */
                 p->stamp = s->stamp;
-                item_add(p, f);
+                item_add_confidence(p, f, c);
+                if (c >= s->attribute_min)
+                        item_add(p, f);
         }
 }
 
-void stats_count_unmatched(struct stats *s, const struct flow *f) {
+/* The account an event belongs to; connection ends are in neither. */
+static struct stats_account *account_of(struct stats *s, const struct flow *f) {
         if (f->action == FLOW_CONNECTION_NEW)
+                return &s->connections;
+        if (f->action == FLOW_PACKET_LOGGED)
+                return &s->packets;
+        return NULL;
+}
+
+void stats_count_seen(struct stats *s, const struct flow *f) {
+        struct stats_account *a = account_of(s, f);
+
+        if (a)
+                a->seen++;
+}
+
+void stats_count_unmatched(struct stats *s, const struct flow *f, const struct tag *t) {
+        struct stats_account *a = account_of(s, f);
+
+        if (a)
+                a->unmatched++;
+        if (f->action == FLOW_CONNECTION_NEW) {
                 s->unmatched_connections++;
-        else if (f->action == FLOW_PACKET_LOGGED)
+                s->unmatched_by[f->l4proto == IPPROTO_UDP][t && t->apple_network]++;
+        } else if (f->action == FLOW_PACKET_LOGGED)
                 s->unmatched_packets++;
 }
 
+void stats_count_excluded(struct stats *s, const struct flow *f) {
+        struct stats_account *a = account_of(s, f);
+
+        if (a)
+                a->excluded++;
+        if (f->action == FLOW_CONNECTION_NEW)
+                s->excluded_connections++;
+        else if (f->action == FLOW_PACKET_LOGGED)
+                s->excluded_packets++;
+}
+
 void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t) {
+        struct stats_account *a;
+
         if (t->confidence == CONFIDENCE_NONE || t->entry >= s->n_entries) {
-                stats_count_unmatched(s, f);
+                stats_count_unmatched(s, f, t);
                 return;
         }
 
+        a = account_of(s, f);
+        if (a)
+                a->tagged++;
         s->stamp++;
         item_add(&s->entries[t->entry], f);
-        count_products(s, f, t->entry);
-        for (unsigned m = 0; m < t->matches.n; m++)
-                if (t->matches.entries[m] < s->n_entries)
-                        count_products(s, f, t->matches.entries[m]);
+        item_add_confidence(&s->entries[t->entry], f, t->confidence);
+        /* The most confident match first, so a product named by several
+         * entries counts with the best of them. */
+        for (enum confidence c = CONFIDENCE_HIGH; c >= CONFIDENCE_LOW; c--) {
+                if (t->confidence == c)
+                        count_products(s, f, t->entry, c);
+                for (unsigned m = 0; m < t->matches.n; m++) {
+                        size_t e = t->matches.entries[m];
+
+                        if (e < s->n_entries && tagger_match_confidence(t, &s->catalog->entries[e]) == c)
+                                count_products(s, f, e, c);
+                }
+        }
+}
+
+uint64_t stats_confidence_at_least(const struct stats_counters *c, enum confidence min) {
+        uint64_t n = 0;
+
+        for (enum confidence k = MAX(min, CONFIDENCE_LOW); k < _CONFIDENCE_MAX; k++)
+                n += c->confidence[STATS_CONFIDENCE_INDEX(k)];
+        return n;
+}
+
+uint64_t stats_confidence_below(const struct stats_counters *c, enum confidence min) {
+        uint64_t n = 0;
+
+        for (enum confidence k = CONFIDENCE_LOW; k < min && k < _CONFIDENCE_MAX; k++)
+                n += c->confidence[STATS_CONFIDENCE_INDEX(k)];
+        return n;
 }
 
 static const uint64_t *rated_total(const struct stats_item *i, enum stats_rated r) {
@@ -250,6 +321,9 @@ const char *stats_rated_to_string(enum stats_rated r) {
 bool stats_item_active(const struct stats_item *i) {
         if (i->total.connections || i->total.blocked || i->total.bytes || i->total.packets)
                 return true;
+        for (size_t k = 0; k < _STATS_CONFIDENCE_MAX; k++)
+                if (i->total.confidence[k])
+                        return true;
         for (enum stats_rated r = 0; r < _STATS_RATED_MAX; r++)
                 for (enum rate_window w = 0; w < _RATE_WINDOW_MAX; w++)
                         if (i->rate[r][w] > 0)

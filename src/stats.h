@@ -10,10 +10,19 @@
  *
  * What counts where: a tagged connection (conntrack NEW) counts once for its
  * primary entry (tag.entry), so the per-service figures add up to the tagged
- * total, and once for every product of any entry that matched (tag.matches,
- * each product at most once per event), so "FaceTime" counts every connection
- * on a port FaceTime uses. Bytes and packets come from connection ends with
- * kernel accounting (both directions); blocked packets from NFLOG.
+ * total, whatever the confidence. A product counts only what the tags can
+ * prove: a connection counts for a product once (per event) when an entry
+ * that matched names it, with that match's confidence (high on Apple's
+ * networks, else the entry's own, tagger_match_confidence()); at or above
+ * stats.attribute_min it goes into the product's totals and rates, below it
+ * only into its confidence counts, "not attributed". So HTTPS to the rest of
+ * the internet (https, shared: low) adds nothing to Siri or Maps, and
+ * FaceTime's figures are FaceTime's. Bytes and packets come from connection
+ * ends with kernel accounting (both directions); blocked packets from NFLOG.
+ *
+ * The account of this run: every TCP or UDP event the per-event path sees
+ * is counted as seen, then exactly once as excluded (the router's own),
+ * unmatched or tagged, so seen = tagged + unmatched + excluded.
  */
 
 #include <stdbool.h>
@@ -55,11 +64,24 @@ struct stats_daemon {
         uint64_t conntrack_refused;                     /* new connections refused, table full */
 };
 
+/* Connections by the confidence of their match: [CONFIDENCE_LOW .. HIGH]. */
+#define STATS_CONFIDENCE_INDEX(c) ((size_t) (c) - CONFIDENCE_LOW)
+#define _STATS_CONFIDENCE_MAX (_CONFIDENCE_MAX - CONFIDENCE_LOW)
+
 struct stats_counters {
-        uint64_t connections;
+        uint64_t connections;           /* products: the attributed ones only */
         uint64_t blocked;
         uint64_t bytes;
         uint64_t packets;
+        uint64_t confidence[_STATS_CONFIDENCE_MAX];     /* every connection, by confidence */
+};
+
+/* One run's account of events: seen = tagged + unmatched + excluded. */
+struct stats_account {
+        uint64_t seen;
+        uint64_t tagged;
+        uint64_t unmatched;
+        uint64_t excluded;
 };
 
 struct stats_item {
@@ -83,6 +105,15 @@ struct stats {
         struct stats_daemon daemon;
         uint64_t unmatched_connections;                 /* NEW events no entry matched */
         uint64_t unmatched_packets;                     /* NFLOG packets no entry matched */
+        uint64_t excluded_connections;                  /* NEW events of the router's own traffic */
+        uint64_t excluded_packets;                      /* NFLOG packets of it (local-addresses.h) */
+        /* Unmatched connections by [transport: tcp, udp][an address in Apple's networks].
+         * An Apple address always tags (apple-other): the second column stays 0 unless
+         * the networks are not loaded. */
+        uint64_t unmatched_by[2][2];
+        struct stats_account connections;               /* NEW events, this run */
+        struct stats_account packets;                   /* NFLOG packets, this run */
+        enum confidence attribute_min;                  /* products count matches from here up */
 
         uint64_t stamp;
         uint64_t started_usec;                          /* CLOCK_MONOTONIC */
@@ -104,10 +135,15 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct stats *, stats_free);
  * Call before freeing the old catalogue. */
 int stats_reload(struct stats *s, const struct catalog *c);
 
-/* One call per event, tagged or not (confidence NONE counts as unmatched).
+/* Per event: stats_count_seen(), then one of stats_count_excluded() or
+ * stats_count_flow() (tagged or not: confidence NONE counts as unmatched).
  * The hot path: no allocation, no system call. */
+void stats_count_seen(struct stats *s, const struct flow *f);
 void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t);
-void stats_count_unmatched(struct stats *s, const struct flow *f);
+void stats_count_unmatched(struct stats *s, const struct flow *f, const struct tag *t);
+/* A flow left out of tagging (the router's own traffic, a configured
+ * exclusion): counted here only, never as matched or unmatched. */
+void stats_count_excluded(struct stats *s, const struct flow *f);
 
 /* Advance the rates to now (CLOCK_MONOTONIC, µs). Any interval works: missed
  * ticks are caught up in closed form. The first call only sets the clock. */
@@ -125,6 +161,10 @@ int stats_attach_event(struct stats *s, sd_event *e);
 /* Set every tick mark to the current totals, so a jump in the totals (a
  * loaded state file) does not show up as a burst in the rates. */
 void stats_reset_marks(struct stats *s);
+
+/* Connections of an item at or above (attributed) or below min, by its confidence counts. */
+uint64_t stats_confidence_at_least(const struct stats_counters *c, enum confidence min);
+uint64_t stats_confidence_below(const struct stats_counters *c, enum confidence min);
 
 const char *stats_source_to_string(enum stats_source src);       /* "conntrack", "nflog" */
 const char *stats_rated_to_string(enum stats_rated r);          /* "connections", "blocked" */

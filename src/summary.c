@@ -8,12 +8,16 @@
 #include "summary.h"
 
 static struct stats_counters period(const struct stats_item *it) {
-        return (struct stats_counters) {
+        struct stats_counters p = {
                 .connections = it->total.connections - it->summary_mark.connections,
                 .blocked = it->total.blocked - it->summary_mark.blocked,
                 .bytes = it->total.bytes - it->summary_mark.bytes,
                 .packets = it->total.packets - it->summary_mark.packets,
         };
+
+        for (size_t k = 0; k < _STATS_CONFIDENCE_MAX; k++)
+                p.confidence[k] = it->total.confidence[k] - it->summary_mark.confidence[k];
+        return p;
 }
 
 bool summary_active(const struct stats *s, size_t i) {
@@ -40,6 +44,8 @@ int summary_format(struct entry *e, const struct stats *s, size_t i, uint64_t pe
         const struct catalog_entry *ce;
         const struct stats_item *it;
         struct stats_counters p;
+        uint64_t attributed, not_attributed;
+        char apart[96] = "";
         int r;
 
         if (i >= s->n_entries)
@@ -47,11 +53,16 @@ int summary_format(struct entry *e, const struct stats *s, size_t i, uint64_t pe
         ce = &s->catalog->entries[i];
         it = &s->entries[i];
         p = period(it);
+        attributed = stats_confidence_at_least(&p, s->attribute_min);
+        not_attributed = stats_confidence_below(&p, s->attribute_min);
 
+        if (not_attributed > 0)
+                snprintf(apart, sizeof(apart), " (and %" PRIu64 " not attributed, below %s confidence)",
+                         not_attributed, confidence_to_string(s->attribute_min));
         r = entry_format_message(e, MESSAGE_ID_SUMMARY_STR, 6,
-                                 "%s: %" PRIu64 " connections, %" PRIu64 " blocked packets in %" PRIu64
+                                 "%s: %" PRIu64 " connections%s, %" PRIu64 " blocked packets in %" PRIu64
                                  " s; %.2f connections/s over 1 min, %.2f over 5 min, %.2f over 15 min",
-                                 ce->id, p.connections, p.blocked, period_sec,
+                                 ce->id, attributed, apart, p.blocked, period_sec,
                                  it->rate[STATS_RATED_CONNECTIONS][RATE_WINDOW_1M],
                                  it->rate[STATS_RATED_CONNECTIONS][RATE_WINDOW_5M],
                                  it->rate[STATS_RATED_CONNECTIONS][RATE_WINDOW_15M]);
@@ -65,7 +76,9 @@ int summary_format(struct entry *e, const struct stats *s, size_t i, uint64_t pe
                 if (ce->products[j] < s->n_products)
                         ADD("APPLE_PRODUCT", "%s", s->catalog->products[ce->products[j]].name);
         ADD("SUMMARY_PERIOD_SEC", "%" PRIu64, period_sec);
-        ADD("SUMMARY_CONNECTIONS", "%" PRIu64, p.connections);
+        ADD("SUMMARY_CONNECTIONS", "%" PRIu64, attributed);
+        ADD("SUMMARY_NOT_ATTRIBUTED_CONNECTIONS", "%" PRIu64, not_attributed);
+        ADD("SUMMARY_MIN_CONFIDENCE", "%s", confidence_to_string(s->attribute_min));
         ADD("SUMMARY_BLOCKED_PACKETS", "%" PRIu64, p.blocked);
         ADD("SUMMARY_BYTES", "%" PRIu64, p.bytes);
         ADD("SUMMARY_PACKETS", "%" PRIu64, p.packets);

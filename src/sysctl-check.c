@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,4 +68,40 @@ const char *sysctl_advice(enum sysctl_setting s, int value, char *buf, size_t si
                 snprintf(buf, size, "%s cannot be read (%s); if it is 0, %s. Check it with: sysctl %s",
                          settings[s].name, strerror(-value), settings[s].lost, settings[s].name);
         return buf;
+}
+
+/* One decimal port 1..65535 at *p, then whitespace; advances *p. */
+static int parse_port(const char **p, uint16_t *ret) {
+        char *end;
+        unsigned long v;
+
+        if (**p < '0' || **p > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(*p, &end, 10);
+        if (errno != 0 || v == 0 || v > UINT16_MAX)
+                return -EINVAL;
+        *ret = (uint16_t) v;
+        *p = end;
+        while (**p == ' ' || **p == '\t' || **p == '\n')
+                (*p)++;
+        return 0;
+}
+
+int sysctl_read_local_port_range(const char *path, struct ephemeral_range *ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char line[64];
+        const char *p = line;
+        uint16_t first, last;
+
+        *ret = EPHEMERAL_RANGE_DEFAULT;
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        if (!fgets(line, sizeof(line), f))
+                return ferror(f) ? -EIO : -EINVAL;
+        if (parse_port(&p, &first) < 0 || parse_port(&p, &last) < 0 || *p != 0 || first > last)
+                return -EINVAL;
+        *ret = (struct ephemeral_range) { first, last, true };
+        return 0;
 }

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "ephemeral-range.h"
+
 #define SYSCTL_NETFILTER_DIR "/proc/sys/net/netfilter"
 
 enum sysctl_setting {
@@ -29,3 +31,11 @@ const char *sysctl_setting_name(enum sysctl_setting s);  /* "net.netfilter.nf_co
 /* A sentence for the operator when the setting is off or unreadable, naming
  * what is lost and the command that fixes it. Returns NULL when all is well. */
 const char *sysctl_advice(enum sysctl_setting s, int value, char *buf, size_t size);
+
+#define SYSCTL_LOCAL_PORT_RANGE_PATH "/proc/sys/net/ipv4/ip_local_port_range"
+
+/* Reads "first<TAB>last" from path (SYSCTL_LOCAL_PORT_RANGE_PATH, another file
+ * in tests). Returns 0 with *ret filled (from_kernel set), or a negative
+ * errno with *ret set to EPHEMERAL_RANGE_DEFAULT: -EINVAL for text that is
+ * not two ports 1..65535 in order. */
+int sysctl_read_local_port_range(const char *path, struct ephemeral_range *ret);

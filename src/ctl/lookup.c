@@ -4,6 +4,7 @@
  * appleflowctl lookup QUERY: the catalogue entries for a port, with the
  * tagger's confidence; for an address also whether it is in Apple's networks.
  * QUERY is PORT, PORT/PROTO, ADDRESS, ADDRESS:PORT[/PROTO] or [IPV6]:PORT[/PROTO].
+ * With two endpoints, a whole connection (lookup-connection.c).
  */
 
 #include <arpa/inet.h>
@@ -14,22 +15,14 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "lookup.h"
 #include "output.h"
 #include "tagger.h"
 #include "verbs.h"
 
-struct query {
-        const char *text;
-        bool has_addr, has_port;
-        int family;
-        union {
-                struct in_addr in;
-                struct in6_addr in6;
-                uint8_t bytes[16];
-        } addr;
-        char addr_text[INET6_ADDRSTRLEN];
-        uint16_t port;
-        unsigned transports;            /* TRANSPORT_* to look up */
+enum {
+        ARG_DNAT = CTL_ARG_VERB,
+        ARG_LOCAL_PORT_RANGE,
 };
 
 static const unsigned transports[] = { TRANSPORT_TCP, TRANSPORT_UDP };
@@ -51,6 +44,26 @@ static int parse_port(const char *s, size_t len, uint16_t *ret) {
         return 0;
 }
 
+int lookup_parse_port_range(const char *s, struct ephemeral_range *ret) {
+        const char *dash = strchr(s, '-');
+        uint16_t first, last;
+
+        if (!dash || parse_port(s, (size_t) (dash - s), &first) < 0 ||
+            parse_port(dash + 1, strlen(dash + 1), &last) < 0 || first == 0 || first > last)
+                return -EINVAL;
+        *ret = (struct ephemeral_range) { .first = first, .last = last, .from_kernel = false };
+        return 0;
+}
+
+struct tagger lookup_tagger(const struct ctl *ctl, const struct lookup_args *args) {
+        return (struct tagger) {
+                .catalog = ctl->catalog,
+                .index = ctl->index,
+                .networks = ctl->networks,
+                .local_ports = args ? args->local_ports : EPHEMERAL_RANGE_DEFAULT,
+        };
+}
+
 static int parse_addr(struct query *q, const char *s, size_t len, int family) {
         char buf[INET6_ADDRSTRLEN];
 
@@ -66,7 +79,7 @@ static int parse_addr(struct query *q, const char *s, size_t len, int family) {
         return 0;
 }
 
-static int parse_query(const struct ctl *ctl, const char *text, struct query *q) {
+int lookup_parse_query(const struct ctl *ctl, const char *text, struct query *q) {
         const char *slash = strrchr(text, '/');
         size_t len = slash ? (size_t) (slash - text) : strlen(text);
         const char *colon;
@@ -118,22 +131,19 @@ static int parse_query(const struct ctl *ctl, const char *text, struct query *q)
         return 0;
 }
 
-/* The tagger sees the address as the remote end (destination) of a
- * connection from the unspecified address, from and to the same port. */
+/* The tagger sees the address as the server (destination) of a connection
+ * from a client at the unspecified address on port 0, which no entry lists
+ * and no kernel picks: so the answer is the one for the server's port. */
 static void tag_query(const struct ctl *ctl, const struct query *q, unsigned transport,
                       struct tag *ret) {
         static const uint8_t any[16] = {};
-        struct tagger t = {
-                .catalog = ctl->catalog,
-                .index = ctl->index,
-                .networks = ctl->networks,
-        };
+        struct tagger t = lookup_tagger(ctl, NULL);
         struct tag_input in = {
                 .family = q->has_addr ? q->family : AF_INET,
                 .transport = transport,
                 .src_addr = any,
                 .dst_addr = q->has_addr ? (const void *) &q->addr : any,
-                .src_port = q->port,
+                .src_port = 0,
                 .dst_port = q->port,
         };
 
@@ -253,8 +263,11 @@ static int print_json(const struct ctl *ctl, const struct query *q, const struct
 int verb_lookup(struct ctl *ctl, int argc, char **argv) {
         static const struct option options[] = {
                 CTL_OPTIONS_COMMON,
+                { "dnat", required_argument, NULL, ARG_DNAT },
+                { "local-port-range", required_argument, NULL, ARG_LOCAL_PORT_RANGE },
                 {}
         };
+        struct lookup_args args = { .local_ports = EPHEMERAL_RANGE_DEFAULT };
         struct tag tags[ELEMENTSOF(transports)] = {};
         const char *prefix = NULL;
         int prefix_len = -1, c, r;
@@ -262,14 +275,28 @@ int verb_lookup(struct ctl *ctl, int argc, char **argv) {
         struct query q;
 
         while ((c = getopt_long(argc, argv, CTL_SHORT_OPTIONS, options, NULL)) >= 0) {
-                r = ctl_common_option(ctl, c, optarg);
-                if (r != CTL_CONTINUE)
-                        return r;
+                switch (c) {
+                case ARG_DNAT:
+                        args.dnat = optarg;
+                        break;
+                case ARG_LOCAL_PORT_RANGE:
+                        if (lookup_parse_port_range(optarg, &args.local_ports) < 0)
+                                return ctl_usage_error(ctl, "'%s': not a port range FIRST-LAST", optarg);
+                        break;
+                default:
+                        r = ctl_common_option(ctl, c, optarg);
+                        if (r != CTL_CONTINUE)
+                                return r;
+                }
         }
+        if (args.dnat && argc - optind != 2)
+                return ctl_usage_error(ctl, "--dnat needs a connection: SOURCE DESTINATION");
+        if (argc - optind == 2)
+                return lookup_connection(ctl, &args, argv[optind], argv[optind + 1]);
         if (argc - optind != 1)
                 return ctl_usage_error(ctl, "lookup needs exactly one PORT[/PROTO] or "
-                                       "ADDRESS:PORT[/PROTO]");
-        r = parse_query(ctl, argv[optind], &q);
+                                       "ADDRESS:PORT[/PROTO], or a connection: SOURCE DESTINATION");
+        r = lookup_parse_query(ctl, argv[optind], &q);
         if (r != 0)
                 return r;
 

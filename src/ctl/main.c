@@ -15,9 +15,13 @@
 
 /* One line per verb. */
 static const struct verb verbs[] = {
-        { "lookup", verb_lookup, "PORT[/tcp|udp] | ADDRESS:PORT[/tcp|udp]",
-          "Show every catalogue entry for a port, and for an address whether it is Apple's.",
-          NULL },
+        { "lookup", verb_lookup,
+          "PORT[/tcp|udp] | ADDRESS:PORT[/tcp|udp] | SOURCE DESTINATION[/tcp|udp]",
+          "Show every catalogue entry for a port, and for an address whether it is Apple's;\n"
+          "given a connection, its tag and why.",
+          "  --dnat ADDRESS:PORT       the destination was forwarded there (a port forward)\n"
+          "  --local-port-range F-L    the router's net.ipv4.ip_local_port_range\n"
+          "                            (default 32768-60999)\n" },
         { "list", verb_list, "[--product NAME]... [--service ID]...",
           "List the catalogue, or the entries of some products or services.",
           "  --product NAME     entries of this product (name or former name; repeatable)\n"

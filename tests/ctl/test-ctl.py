@@ -115,6 +115,46 @@ def test_lookup():
     expect_exit(["lookup", "17.253.1.1"], 0, stdout_re=r"17\.0\.0\.0/8")
     expect_exit(["lookup", "2001:db8::1"], 1, stdout_re=r"not in Apple's networks")
 
+    # A whole connection, explained: an iPhone's port to an unlisted port.
+    p = expect_exit(["lookup", "192.168.1.20:60321", "17.1.2.3:8/tcp"], 0, stdout_re=r"apple-other")
+    expect("ephemeral" in p.stdout and "side none" in p.stdout, f"lookup connection:\n{p.stdout}")
+    p = expect_exit(["lookup", "192.168.1.20:60321", "203.0.113.10:4"], 1, stdout_re=r"unmatched")
+    expect("xsan" not in p.stdout and "back-to-my-mac" not in p.stdout,
+           f"a client's port made a tag:\n{p.stdout}")
+    p = expect_exit(["lookup", "--dnat", "192.168.1.10:548", "198.51.100.7:50123",
+                     "203.0.113.1:8548/tcp"], 0, stdout_re=r"afp, confidence medium, matched port 548")
+    expect_exit(["lookup", "192.168.1.3:5223", "192.168.1.20:40000/tcp"], 0, stdout_re=r"side client")
+    # --local-port-range makes 40000 a client's port or not.
+    expect_exit(["lookup", "--local-port-range", "1024-2000", "192.168.1.3:5223", "192.168.1.20:1085/tcp"],
+                0, stdout_re=r"side client")
+    expect_exit(["lookup", "192.168.1.3:5223", "192.168.1.20:1085/tcp"], 0, stdout_re=r"side server")
+    lookup_corpus()
+
+
+def lookup_corpus():
+    """Every row of the tagging corpus, at both ends of its client's port
+    range: lookup gives the tag the tagger's own test expects."""
+    ranges = {"iphone": (49152, 65535), "linux": (32768, 60999)}
+    n = 0
+    for line in (HERE.parent / "tagging-corpus.txt").read_text().splitlines():
+        if not line.strip() or line.startswith(("#", "@")):
+            continue
+        proto, src, dst, dnat, service, side, confidence = line.split()[:7]
+        if service == "excluded":
+            continue
+        addr, _, port = src.rpartition(":")
+        for sport in ranges.get(port, (int(port),) if port.isdigit() else ()):
+            args = ["lookup", f"{addr}:{sport}", f"{dst}/{proto}"]
+            if dnat != "-":
+                args[1:1] = ["--dnat", dnat]
+            j = load_json(args)
+            r = (j.get("results") or [{}])[0]
+            got = (r.get("service") or "unmatched", r.get("side"), r.get("confidence"))
+            want = (service, "none" if side == "-" else side, "none" if confidence == "-" else confidence)
+            expect(got == want, f"{' '.join(args)}: {got}, the corpus says {want}")
+            n += 1
+    expect(n >= 80, f"only {n} corpus lookups")
+
 
 def test_json():
     entry_keys = {"id", "ports", "transport", "products", "protocol", "iana", "rfc", "scope",
@@ -175,7 +215,7 @@ def test_exit():
     expect_exit(["lookup", "192.0.2.7"], 1)
 
     for args, msg in ((["lookup"], r"exactly one"),
-                      (["lookup", "1", "2"], r"exactly one"),
+                      (["lookup", "1", "2"], r"ADDRESS:PORT"),
                       (["lookup", "65536/tcp"], r"not a port|bad port"),
                       (["lookup", "-1"], r"unrecognized|invalid"),
                       (["lookup", "5223/sctp"], r"unknown transport"),

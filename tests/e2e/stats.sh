@@ -188,7 +188,8 @@ def check_prom(prom, all_json):
                 if not m:
                     fail(f"not a sample: {line}")
                 labels = dict(LABEL.findall(m.group(2) or ""))
-                if not set(labels) <= {"service", "product", "source", "version"}:
+                if not set(labels) <= {"service", "product", "source", "version",
+                                           "confidence", "transport", "apple_network"}:
                     fail(f"unexpected label in {line}")
                 samples[(m.group(1), tuple(sorted(labels.items())))] = float(m.group(3))
     names = {n for n, _ in samples}

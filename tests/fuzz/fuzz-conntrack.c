@@ -31,6 +31,13 @@ static void check_flow(const struct flow *f) {
         fuzz_assert(zero_after(&f->src, n) && zero_after(&f->dst, n));
         fuzz_assert(!f->has_snat || zero_after(&f->snat, n));
         fuzz_assert(f->has_snat || f->snat_port == 0);
+        fuzz_assert(!f->has_dnat || zero_after(&f->dnat, n));
+        fuzz_assert(f->has_dnat || f->dnat_port == 0);
+        /* an event is its own connection, in the original direction */
+        fuzz_assert(f->has_ct_tuple && f->ct_dir == FLOW_DIR_ORIGINAL);
+        fuzz_assert(memcmp(&f->ct_src, &f->src, sizeof(f->src)) == 0 &&
+                    memcmp(&f->ct_dst, &f->dst, sizeof(f->dst)) == 0);
+        fuzz_assert(f->ct_sport == f->src_port && f->ct_dport == f->dst_port);
 }
 
 static void parse_message(const struct nlmsghdr *nlh, size_t len) {

@@ -2,9 +2,10 @@
 /* libFuzzer target: one NFLOG datagram, as nflog_input_dispatch() reads it
  * from the socket, handed to nflog_input_process(): the netlink message
  * walk, the NFLOG attributes (prefix, interfaces, the nested conntrack
- * attributes) and the packet parser under them. Every packet message must be
- * counted exactly once, and every flow handed over must be a TCP or UDP
- * packet with printable, terminated strings. */
+ * attributes: tuples, direction) and the packet parser under them. Every
+ * packet message must be counted exactly once, and every flow handed over
+ * must be a TCP or UDP packet with printable, terminated strings, and
+ * direction or NAT only with its connection's tuple. */
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -33,6 +34,12 @@ static void on_flow(const struct flow *f, void *userdata) {
         check_string(f->nflog_prefix, sizeof(f->nflog_prefix), true);
         check_string(f->in_interface, sizeof(f->in_interface), false);
         check_string(f->out_interface, sizeof(f->out_interface), false);
+        /* direction and NAT come only with the connection's tuple */
+        fuzz_assert(f->ct_dir == FLOW_DIR_UNKNOWN || f->ct_dir == FLOW_DIR_ORIGINAL ||
+                    f->ct_dir == FLOW_DIR_REPLY);
+        if (!f->has_ct_tuple)
+                fuzz_assert(f->ct_dir == FLOW_DIR_UNKNOWN && !f->has_snat && !f->has_dnat &&
+                            f->ct_sport == 0 && f->ct_dport == 0);
 }
 
 static struct nflog_input *fixture_input(void) {
@@ -74,5 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                    (after.truncated - before.truncated);
         fuzz_assert(outcomes == after.packets - before.packets);
         fuzz_assert(after.enobufs == before.enobufs);
+        /* conntrack information left out belongs to a packet handed over */
+        fuzz_assert(after.ct_malformed - before.ct_malformed <= handed - handed_before);
         return 0;
 }

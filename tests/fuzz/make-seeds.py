@@ -50,9 +50,28 @@ def write(sub, name, data):
         f.write(data)
 
 
+# conntrack tuples, in events and in NFLOG's NFULA_CT ---------------------------
+ORIG, REPLY, ID, CTMARK, ZONE, CNT_ORIG, CNT_REPLY, TSTAMP = 1, 2, 12, 8, 18, 9, 10, 20
+
+
+def tuple_attr(kind, family, src, dst, proto, sport, dport):
+    a = (1, 2) if family == AF_INET else (3, 4)
+    ip = nest(1, attr(a[0], src), attr(a[1], dst))
+    p = [attr(1, bytes([proto]))]
+    if sport is not None:
+        p += [attr(2, be16(sport)), attr(3, be16(dport))]
+    return nest(kind, ip, nest(2, *p))
+
+
+lan4, apple4, wan4 = bytes([192, 168, 1, 20]), bytes([17, 1, 2, 3]), bytes([203, 0, 113, 1])
+lan6 = bytes([0xfd, 0]) + bytes(13) + b"\x14"
+apple6 = bytes([0x26, 0x20, 1, 0x49]) + bytes(11) + b"\7"
+
+
 # NFLOG ----------------------------------------------------------------------
 ULOG_PACKET = 4 << 8 | 0
-PACKET_HDR, MARK, INDEV, OUTDEV, PAYLOAD, PREFIX, CT = 1, 2, 4, 5, 9, 10, 18
+PACKET_HDR, MARK, INDEV, OUTDEV, PAYLOAD, PREFIX, CT, CT_INFO = 1, 2, 4, 5, 9, 10, 18, 19
+IP_CT_NEW, IP_CT_ESTABLISHED_REPLY, IP_CT_UNTRACKED = 2, 3, 7
 ETH_P_IP, ETH_P_IPV6 = 0x0800, 0x86DD
 
 udp4 = bytes([0x45, 0, 0, 28, 0, 1, 0, 0, 64, UDP, 0, 0, 192, 168, 1, 20, 17, 1, 2, 3,
@@ -77,6 +96,21 @@ write("nflog", "family-mismatch", nflog(ETH_P_IPV6, udp4))
 write("nflog", "no-payload", nflog(ETH_P_IP, None))
 write("nflog", "truncated-udp", nflog(ETH_P_IP, udp4[:22]))
 write("nflog", "ct-short-id", nflog(ETH_P_IP, udp4, nest(CT, attr(12, be16(1)))))
+# the packet's connection: a reply, masqueraded; a forward to a LAN server;
+# a tuple of the other family; a short direction; an untracked packet
+router4 = bytes([192, 168, 1, 1])
+write("nflog", "ct-reply-snat", nflog(ETH_P_IP, udp4, nest(
+    CT, tuple_attr(ORIG, AF_INET, lan4, apple4, UDP, 60321, 16385),
+    tuple_attr(REPLY, AF_INET, apple4, wan4, UDP, 16385, 61000), attr(12, be32(5))),
+    attr(CT_INFO, be32(IP_CT_ESTABLISHED_REPLY))))
+write("nflog", "ct-dnat6", nflog(ETH_P_IPV6, tcp6, nest(
+    CT, tuple_attr(ORIG, AF_INET6, apple6, lan6, TCP, 50000, 5223),
+    tuple_attr(REPLY, AF_INET6, lan6, apple6, TCP, 548, 50000)), attr(CT_INFO, be32(IP_CT_NEW))))
+write("nflog", "ct-tuple-other-family", nflog(ETH_P_IP, udp4, nest(
+    CT, tuple_attr(ORIG, AF_INET6, lan6, apple6, UDP, 1, 2)), attr(CT_INFO, be32(0))))
+write("nflog", "ct-info-short", nflog(ETH_P_IP, udp4, nest(
+    CT, tuple_attr(ORIG, AF_INET, lan4, router4, UDP, 60321, 53)), attr(CT_INFO, be16(3))))
+write("nflog", "ct-untracked", nflog(ETH_P_IP, udp4, attr(CT_INFO, be32(IP_CT_UNTRACKED))))
 write("nflog", "config-message", message(4 << 8 | 1, AF_INET, 1, [attr(1, b"\1")]))
 m = bytearray(nflog(ETH_P_IP, udp4))
 struct.pack_into("=H", m, 16 + 4 + 8, 200)      # payload attribute longer than the message
@@ -85,26 +119,15 @@ write("nflog", "message-cut", nflog(ETH_P_IP, udp4)[:-5])
 
 # conntrack ------------------------------------------------------------------
 CT_NEW, CT_DELETE = 1 << 8 | 0, 1 << 8 | 2
-ORIG, REPLY, ID, CTMARK, ZONE, CNT_ORIG, CNT_REPLY, TSTAMP = 1, 2, 12, 8, 18, 9, 10, 20
 
-
-def tuple_attr(kind, family, src, dst, proto, sport, dport):
-    a = (1, 2) if family == AF_INET else (3, 4)
-    ip = nest(1, attr(a[0], src), attr(a[1], dst))
-    p = [attr(1, bytes([proto]))]
-    if sport is not None:
-        p += [attr(2, be16(sport)), attr(3, be16(dport))]
-    return nest(kind, ip, nest(2, *p))
-
-
-lan4, apple4, wan4 = bytes([192, 168, 1, 20]), bytes([17, 1, 2, 3]), bytes([203, 0, 113, 1])
-lan6 = bytes([0xfd, 0]) + bytes(13) + b"\x14"
-apple6 = bytes([0x26, 0x20, 1, 0x49]) + bytes(11) + b"\7"
 
 write("conntrack", "new-tcp4-snat", message(CT_NEW, AF_INET, 0, [
     tuple_attr(ORIG, AF_INET, lan4, apple4, TCP, 50000, 5223),
     tuple_attr(REPLY, AF_INET, apple4, wan4, TCP, 5223, 61000),
     attr(ID, be32(77)), attr(CTMARK, be32(1)), attr(ZONE, be16(2))]))
+write("conntrack", "new-tcp4-dnat", message(CT_NEW, AF_INET, 0, [
+    tuple_attr(ORIG, AF_INET, apple4, wan4, TCP, 50000, 8548),
+    tuple_attr(REPLY, AF_INET, lan4, apple4, TCP, 548, 50000)]))
 write("conntrack", "destroy-udp6-counters", message(CT_DELETE, AF_INET6, 0, [
     tuple_attr(ORIG, AF_INET6, lan6, apple6, UDP, 60321, 16385),
     tuple_attr(REPLY, AF_INET6, apple6, lan6, UDP, 16385, 60321),

@@ -44,6 +44,9 @@ static void test_defaults(void **state) {
         assert_null(c->networks);
         assert_int_equal(c->log_min_confidence, CONFIDENCE_MEDIUM);
         assert_true(c->log_connection_end);
+        assert_true(c->exclude.router);
+        assert_int_equal(c->exclude.n_networks, 0);
+        assert_int_equal(c->exclude.n_interfaces, 0);
         assert_int_equal(c->output, OUTPUT_AUTO);
         assert_int_equal(c->queue_size, 16 * 1024 * 1024);
         assert_string_equal(c->state_directory, "/var/lib/appleflowd");
@@ -74,6 +77,9 @@ static void test_every_key(void **state) {
                 "networks = /etc/appleflowd/networks.txt\n"
                 "log_min_confidence = low\n"
                 "log_connection_end = false\n"
+                "exclude_router = no\n"
+                "exclude_networks = 10.9.0.0/24\tfd09::/48 192.0.2.7\n"
+                "exclude_interfaces = mgmt0 wg0\n"
                 "[output]\n"
                 "mode = json\n"
                 "queue_size = 512K\n"
@@ -100,6 +106,16 @@ static void test_every_key(void **state) {
         assert_string_equal(c->networks, "/etc/appleflowd/networks.txt");
         assert_int_equal(c->log_min_confidence, CONFIDENCE_LOW);
         assert_false(c->log_connection_end);
+        assert_false(c->exclude.router);
+        assert_int_equal(c->exclude.n_networks, 3);
+        assert_int_equal(c->exclude.networks[0].family, AF_INET);
+        assert_int_equal(c->exclude.networks[0].len, 24);
+        assert_int_equal(c->exclude.networks[1].family, AF_INET6);
+        assert_int_equal(c->exclude.networks[1].len, 48);
+        assert_int_equal(c->exclude.networks[2].len, 32);
+        assert_int_equal(c->exclude.n_interfaces, 2);
+        assert_string_equal(c->exclude.interfaces[0], "mgmt0");
+        assert_string_equal(c->exclude.interfaces[1], "wg0");
         assert_int_equal(c->output, OUTPUT_JSON);
         assert_int_equal(c->queue_size, 512 * 1024);
         assert_string_equal(c->state_directory, "/tmp/state");
@@ -152,6 +168,22 @@ static void test_errors(void **state) {
                      "t.conf:2: invalid confidence 'sure' for log_min_confidence (low, medium, high)");
         expect_error("[tagging]\nlog_min_confidence = none\n",
                      "t.conf:2: invalid confidence 'none' for log_min_confidence (low, medium, high)");
+        expect_error("[tagging]\nexclude_networks = 10.9.0.1/24\n",
+                     "t.conf:2: invalid network '10.9.0.1/24' for exclude_networks "
+                     "(an address with a prefix length, host bits clear: 10.9.0.0/24, fd09::/48)");
+        expect_error("[tagging]\nexclude_networks = 10.0.0.0/8 lan\n",
+                     "t.conf:2: invalid network 'lan' for exclude_networks "
+                     "(an address with a prefix length, host bits clear: 10.9.0.0/24, fd09::/48)");
+        expect_error("[tagging]\n\nexclude_networks = fd00::/129\n",
+                     "t.conf:3: invalid network 'fd00::/129' for exclude_networks "
+                     "(an address with a prefix length, host bits clear: 10.9.0.0/24, fd09::/48)");
+        expect_error("[tagging]\nexclude_interfaces = eth0 eth0\n", "t.conf:2: interface eth0 listed twice");
+        expect_error("[tagging]\nexclude_interfaces = eth0:1\n",
+                     "t.conf:2: invalid interface name 'eth0:1' for exclude_interfaces");
+        expect_error("[tagging]\nexclude_interfaces = a-name-of-16-byte\n",
+                     "t.conf:2: invalid interface name 'a-name-of-16-byte' for exclude_interfaces");
+        expect_error("[tagging]\nexclude_router = sometimes\n",
+                     "t.conf:2: invalid boolean 'sometimes' for exclude_router (yes, no)");
         expect_error("[output]\nmode = syslog\n",
                      "t.conf:2: invalid output mode 'syslog' (auto, journal, console, json)");
         /* A size in bytes, from the smallest to the largest ring the daemon
@@ -188,6 +220,21 @@ static void test_too_many_groups(void **state) {
 
         strcat(text, " 100\n");
         expect_error(text, "t.conf:4: too many NFLOG groups (at most 32)");
+}
+
+/* The exclusions change at a reload, without a restart. */
+static void test_reload_exclusions(void **state) {
+        struct config *c = load("", 0);
+        struct config *next = load("[tagging]\nexclude_router = no\nexclude_networks = 10.9.0.0/24\n", 0);
+        char buf[256];
+
+        config_restart_changes(c, next, buf, sizeof(buf));
+        assert_string_equal(buf, "");
+        config_apply_reloadable(c, next);
+        assert_false(c->exclude.router);
+        assert_int_equal(c->exclude.n_networks, 1);
+        config_free(next);
+        config_free(c);
 }
 
 static void test_first_error_wins(void **state) {
@@ -425,6 +472,7 @@ int main(void) {
                 cmocka_unit_test(test_empty_value_means_builtin),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_too_many_groups),
+                cmocka_unit_test(test_reload_exclusions),
                 cmocka_unit_test(test_first_error_wins),
                 cmocka_unit_test(test_hostile_text),
                 cmocka_unit_test(test_indented_lines),

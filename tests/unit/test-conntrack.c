@@ -29,6 +29,7 @@
 
 #include "config.h"
 #include "conntrack.h"
+#include "ct-message.h"
 #include "kernel-netns.h"
 #include "macro.h"
 
@@ -38,10 +39,16 @@ static const char ruleset[] =
         "                type filter hook output priority 0; policy accept;\n"
         "                ct state new counter\n"
         "        }\n"
+        "        chain nat_out {\n"
+        "                type nat hook output priority -100; policy accept;\n"
+        "                ip daddr 127.0.0.2 udp dport 6666 dnat ip to 127.0.0.1:6667\n"
+        "                ip6 daddr ::1 udp dport 6666 dnat ip6 to [::1]:6667\n"
+        "        }\n"
         "}\n";
 
 struct capture {
         uint64_t calls, new_events;
+        struct flow last[2];            /* the last NEW event of each family */
 };
 
 static void on_flow(const struct flow *f, void *userdata) {
@@ -49,6 +56,8 @@ static void on_flow(const struct flow *f, void *userdata) {
 
         c->calls++;
         c->new_events += f->action == FLOW_CONNECTION_NEW;
+        if (f->action == FLOW_CONNECTION_NEW)
+                c->last[f->family == AF_INET6] = *f;
 }
 
 static struct conntrack_input *opened;
@@ -62,6 +71,33 @@ static struct conntrack_input *open_input(uint32_t rcvbuf, uint32_t rcvbuf_max, 
         assert_int_equal(conntrack_input_new(&opened, CONFIG_FAMILY_IPV4 | CONFIG_FAMILY_IPV6, rcvbuf,
                                              rcvbuf_max, on_flow, NULL, c), 0);
         return opened;
+}
+
+/* One UDP datagram to addr:dport from the port the kernel picks. */
+static void send_udp_to(int family, const char *addr, uint16_t dport) {
+        struct sockaddr_storage dst = {};
+        socklen_t len;
+        int fd;
+
+        if (family == AF_INET) {
+                struct sockaddr_in *d = (struct sockaddr_in *) &dst;
+
+                d->sin_family = AF_INET;
+                d->sin_port = htons(dport);
+                assert_int_equal(inet_pton(AF_INET, addr, &d->sin_addr), 1);
+                len = sizeof(*d);
+        } else {
+                struct sockaddr_in6 *d = (struct sockaddr_in6 *) &dst;
+
+                d->sin6_family = AF_INET6;
+                d->sin6_port = htons(dport);
+                assert_int_equal(inet_pton(AF_INET6, addr, &d->sin6_addr), 1);
+                len = sizeof(*d);
+        }
+        fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(sendto(fd, "x", 1, 0, (struct sockaddr *) &dst, len), 1);
+        close(fd);
 }
 
 /* One new UDP flow on loopback per call: its own source port. */
@@ -139,44 +175,62 @@ static void test_stop_drains(void **state) {
         assert_int_equal(c.calls, 20);
 }
 
+/* A DNAT rule of the kernel's own: the event keeps what the client dialled
+ * and names where the connection really went, for both families. */
+static void test_dnat_kernel(void **state) {
+        struct capture c = {};
+        struct conntrack_input *in = open_input(1 << 20, 1 << 20, &c);
+        char addr[INET6_ADDRSTRLEN];
+        const struct flow *f;
 
-/* A CT_NEW event for 10.0.0.1:40000 -> 17.1.2.3:5223/tcp; the reply tuple
- * comes back to 192.0.2.7:50000 (SNAT) when `snat`. */
-static struct nlmsghdr *put_event(void *buf, bool snat) {
+        send_udp_to(AF_INET, "127.0.0.2", 6666);
+        send_udp_to(AF_INET6, "::1", 6666);
+        read_all(in);
+        assert_int_equal(c.new_events, 2);
+
+        f = &c.last[0];
+        assert_int_equal(f->family, AF_INET);
+        assert_non_null(inet_ntop(AF_INET, f->dst.bytes, addr, sizeof(addr)));
+        assert_string_equal(addr, "127.0.0.2");
+        assert_int_equal(f->dst_port, 6666);
+        assert_true(f->has_dnat);
+        assert_non_null(inet_ntop(AF_INET, f->dnat.bytes, addr, sizeof(addr)));
+        assert_string_equal(addr, "127.0.0.1");
+        assert_int_equal(f->dnat_port, 6667);
+        assert_false(f->has_snat);
+        assert_true(f->has_ct_tuple);
+        assert_int_equal(f->ct_dport, 6666);
+
+        f = &c.last[1];
+        assert_int_equal(f->family, AF_INET6);
+        assert_true(f->has_dnat);
+        assert_non_null(inet_ntop(AF_INET6, f->dnat.bytes, addr, sizeof(addr)));
+        assert_string_equal(addr, "::1");
+        assert_int_equal(f->dst_port, 6666);
+        assert_int_equal(f->dnat_port, 6667);
+}
+
+/* A CT_NEW event for 10.0.0.1:40000 -> 17.1.2.3:5223/tcp, answered from
+ * reply_src:reply_sport to reply_dst:reply_dport. */
+static struct nlmsghdr *put_event_nat(void *buf, const char *reply_src, uint16_t reply_sport,
+                                      const char *reply_dst, uint16_t reply_dport) {
         struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
         struct nfgenmsg *nfg;
-        const struct {
-                int type;
-                const char *src, *dst;
-                uint16_t sport, dport;
-        } tuples[] = {
-                { CTA_TUPLE_ORIG, "10.0.0.1", "17.1.2.3", 40000, 5223 },
-                { CTA_TUPLE_REPLY, "17.1.2.3", snat ? "192.0.2.7" : "10.0.0.1", 5223, snat ? 50000 : 40000 },
-        };
 
         nlh->nlmsg_type = NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_NEW;
         nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
         nfg->nfgen_family = AF_INET;
         nfg->version = NFNETLINK_V0;
-        for (size_t i = 0; i < ELEMENTSOF(tuples); i++) {
-                struct nlattr *tuple = mnl_attr_nest_start(nlh, tuples[i].type), *nest;
-                struct in_addr a;
-
-                nest = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
-                assert_int_equal(inet_pton(AF_INET, tuples[i].src, &a), 1);
-                mnl_attr_put(nlh, CTA_IP_V4_SRC, sizeof(a), &a);
-                assert_int_equal(inet_pton(AF_INET, tuples[i].dst, &a), 1);
-                mnl_attr_put(nlh, CTA_IP_V4_DST, sizeof(a), &a);
-                mnl_attr_nest_end(nlh, nest);
-                nest = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
-                mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_TCP);
-                mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(tuples[i].sport));
-                mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(tuples[i].dport));
-                mnl_attr_nest_end(nlh, nest);
-                mnl_attr_nest_end(nlh, tuple);
-        }
+        ct_message_put_tuple(nlh, CTA_TUPLE_ORIG, AF_INET, "10.0.0.1", "17.1.2.3", IPPROTO_TCP, 40000, 5223);
+        ct_message_put_tuple(nlh, CTA_TUPLE_REPLY, AF_INET, reply_src, reply_dst, IPPROTO_TCP,
+                             reply_sport, reply_dport);
         mnl_attr_put_u32(nlh, CTA_ID, htonl(77));
         return nlh;
+}
+
+/* The same; the reply comes back to 192.0.2.7:50000 (SNAT) when `snat`. */
+static struct nlmsghdr *put_event(void *buf, bool snat) {
+        return put_event_nat(buf, "17.1.2.3", 5223, snat ? "192.0.2.7" : "10.0.0.1", snat ? 50000 : 40000);
 }
 
 static void test_parse_event(void **state) {
@@ -199,6 +253,14 @@ static void test_parse_event(void **state) {
         assert_non_null(inet_ntop(AF_INET, f.snat.bytes, addr, sizeof(addr)));
         assert_string_equal(addr, "192.0.2.7");
         assert_int_equal(f.snat_port, 50000);
+        assert_false(f.has_dnat);
+        /* the connection itself, in its original direction */
+        assert_int_equal(f.ct_dir, FLOW_DIR_ORIGINAL);
+        assert_true(f.has_ct_tuple);
+        assert_memory_equal(f.ct_src.bytes, f.src.bytes, 4);
+        assert_memory_equal(f.ct_dst.bytes, f.dst.bytes, 4);
+        assert_int_equal(f.ct_sport, 40000);
+        assert_int_equal(f.ct_dport, 5223);
 
         nlh = put_event(buf, false);
         assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, CONFIG_FAMILY_IPV4, &f),
@@ -207,6 +269,40 @@ static void test_parse_event(void **state) {
         /* IPv6 only: an IPv4 event is not ours to count as malformed. */
         assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, CONFIG_FAMILY_IPV6, &f),
                          CONNTRACK_PARSE_IGNORED);
+}
+
+/* Port forwarding: the client dialled 17.1.2.3:5223 (standing in for the
+ * router's WAN address), the reply comes from the LAN server 192.168.1.5:548.
+ * A REDIRECT changes the port only: that is DNAT too. */
+static void test_parse_dnat(void **state) {
+        _Alignas(4) uint8_t buf[512];
+        struct nlmsghdr *nlh = put_event_nat(buf, "192.168.1.5", 548, "10.0.0.1", 40000);
+        struct flow f;
+        char addr[INET_ADDRSTRLEN];
+
+        assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, CONFIG_FAMILY_IPV4, &f),
+                         CONNTRACK_PARSE_OK);
+        assert_true(f.has_dnat);
+        assert_false(f.has_snat);
+        assert_non_null(inet_ntop(AF_INET, f.dnat.bytes, addr, sizeof(addr)));
+        assert_string_equal(addr, "192.168.1.5");
+        assert_int_equal(f.dnat_port, 548);
+        assert_int_equal(f.dst_port, 5223);     /* what the client dialled stays */
+
+        nlh = put_event_nat(buf, "17.1.2.3", 3128, "10.0.0.1", 40000);
+        assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, CONFIG_FAMILY_IPV4, &f),
+                         CONNTRACK_PARSE_OK);
+        assert_true(f.has_dnat);
+        assert_int_equal(f.dnat_port, 3128);
+
+        /* both at once: a hairpin, LAN client to the WAN address, forwarded
+         * back into the LAN and masqueraded */
+        nlh = put_event_nat(buf, "192.168.1.5", 548, "192.0.2.7", 61000);
+        assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, CONFIG_FAMILY_IPV4, &f),
+                         CONNTRACK_PARSE_OK);
+        assert_true(f.has_dnat && f.has_snat);
+        assert_int_equal(f.dnat_port, 548);
+        assert_int_equal(f.snat_port, 61000);
 }
 
 /* Every cut of a well-formed message is malformed unless it falls between
@@ -265,9 +361,11 @@ int main(void) {
         const struct CMUnitTest kernel[] = {
                 cmocka_unit_test_teardown(test_drops_exact, close_input),
                 cmocka_unit_test_teardown(test_stop_drains, close_input),
+                cmocka_unit_test_teardown(test_dnat_kernel, close_input),
         };
         const struct CMUnitTest messages[] = {
                 cmocka_unit_test(test_parse_event),
+                cmocka_unit_test(test_parse_dnat),
                 cmocka_unit_test(test_parse_truncated),
         };
         const char *skip;

@@ -76,6 +76,7 @@ static struct flow flow4(enum flow_action action) {
 static const struct tag tag_rtp = {
         .confidence = CONFIDENCE_HIGH,
         .apple_network = true,
+        .side = TAG_SIDE_SERVER,
         .port = 16385,
         .entry = 0,
 };
@@ -142,12 +143,14 @@ static void test_connection_new(void **state) {
                 "APPLE_PRODUCT=iChat",
                 "APPLE_NETWORK=1",
                 "APPLE_CONFIDENCE=high",
+                "APPLE_MATCHED_SIDE=server",
                 "NETWORK_TRANSPORT=udp",
                 "NETWORK_TYPE=ipv4",
                 "SOURCE_IP=192.168.1.20",
                 "SOURCE_PORT=60321",
                 "DESTINATION_IP=17.1.2.3",
                 "DESTINATION_PORT=16385",
+                "APPLE_MATCHED_PORT=16385",
                 "CT_ID=3735928559",
                 "CT_MARK=16",
                 "CT_ZONE=0",
@@ -168,7 +171,8 @@ static void test_connection_new_nat_ipv6(void **state) {
                 .has_snat = true,
                 .snat_port = 41000,
         };
-        struct tag t = { .confidence = CONFIDENCE_MEDIUM, .port = 5223, .entry = 1 };
+        struct tag t = { .confidence = CONFIDENCE_MEDIUM, .side = TAG_SIDE_SERVER, .port = 5223,
+                         .entry = 1 };
 
         addr(AF_INET6, "fd00::20", &f.src);
         addr(AF_INET6, "2620:149:a44::1", &f.dst);
@@ -188,16 +192,27 @@ static void test_connection_new_nat_ipv6(void **state) {
                 "APPLE_PRODUCT=FaceTime",
                 "APPLE_NETWORK=0",
                 "APPLE_CONFIDENCE=medium",
+                "APPLE_MATCHED_SIDE=server",
                 "NETWORK_TRANSPORT=tcp",
                 "NETWORK_TYPE=ipv6",
                 "SOURCE_IP=fd00::20",
                 "SOURCE_PORT=50000",
                 "DESTINATION_IP=2620:149:a44::1",
                 "DESTINATION_PORT=5223",
+                "APPLE_MATCHED_PORT=5223",
                 "SOURCE_NAT_IP=2001:db8::1",
                 "SOURCE_NAT_PORT=41000",
                 NULL,
         });
+
+        /* A port forward: where the destination went, after the source NAT. */
+        f.has_dnat = true;
+        f.dnat_port = 548;
+        addr(AF_INET6, "fd00::30", &f.dnat);
+        assert_int_equal(entry_format_flow(&e, &f, &t, &catalog), 0);
+        assert_string_equal(entry_get(&e, "DESTINATION_NAT_IP"), "fd00::30");
+        assert_string_equal(entry_get(&e, "DESTINATION_NAT_PORT"), "548");
+        assert_null(entry_get(&e, "APPLE_SIDE_FROM"));
 }
 
 static void test_connection_end(void **state) {
@@ -230,12 +245,14 @@ static void test_connection_end(void **state) {
                 "APPLE_PRODUCT=iChat",
                 "APPLE_NETWORK=1",
                 "APPLE_CONFIDENCE=high",
+                "APPLE_MATCHED_SIDE=server",
                 "NETWORK_TRANSPORT=udp",
                 "NETWORK_TYPE=ipv4",
                 "SOURCE_IP=192.168.1.20",
                 "SOURCE_PORT=60321",
                 "DESTINATION_IP=17.1.2.3",
                 "DESTINATION_PORT=16385",
+                "APPLE_MATCHED_PORT=16385",
                 "SOURCE_BYTES=1200",
                 "SOURCE_PACKETS=10",
                 "DESTINATION_BYTES=18446744073709551615",
@@ -260,8 +277,9 @@ static void test_connection_end(void **state) {
 static void test_packet_logged(void **state) {
         struct entry e;
         struct flow f = flow4(FLOW_PACKET_LOGGED);
+        /* apple-other: no port matched; a packet without conntrack state. */
         struct tag t = { .confidence = CONFIDENCE_HIGH, .apple_network = true, .port = 8443,
-                         .entry = 2 };
+                         .side = TAG_SIDE_NONE, .side_guessed = true, .entry = 2 };
 
         f.l4proto = IPPROTO_TCP;
         f.dst_port = 8443;
@@ -286,12 +304,14 @@ static void test_packet_logged(void **state) {
                 "APPLE_SERVICE=apple-other",
                 "APPLE_NETWORK=1",
                 "APPLE_CONFIDENCE=high",
+                "APPLE_MATCHED_SIDE=none",
                 "NETWORK_TRANSPORT=tcp",
                 "NETWORK_TYPE=ipv4",
                 "SOURCE_IP=192.168.1.20",
                 "SOURCE_PORT=60321",
                 "DESTINATION_IP=17.1.2.3",
                 "DESTINATION_PORT=8443",
+                "APPLE_SIDE_FROM=rule",
                 "NFLOG_GROUP=2",
                 "NFLOG_PREFIX=drop?\"apple\"",
                 "IN_INTERFACE=br-lan",

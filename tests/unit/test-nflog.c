@@ -30,9 +30,11 @@
 #include <libmnl/libmnl.h>
 #include <libnetfilter_log/libnetfilter_log.h>
 #include <linux/if_ether.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
+#include "ct-message.h"
 #include "kernel-netns.h"
 #include "nflog.h"
 #include "packet.h"
@@ -52,6 +54,8 @@ static const char ruleset[] =
         "                oifname \"lo\" udp dport 5555 ct state new log group 7 prefix \"t\"\n"
         "                oifname \"lo\" tcp dport 5557 log group 8 prefix \"drop\xc3\xa4\"\n"
         "                oifname \"lo\" icmp type echo-request log group 7 prefix \"icmp\"\n"
+        "                oifname \"lo\" udp dport 5560 log group 10 prefix \"request\"\n"
+        "                oifname \"lo\" udp sport 5560 log group 10 prefix \"reply\"\n"
         "        }\n"
         "}\n";
 
@@ -172,6 +176,116 @@ static void test_message_fields(void **state) {
         assert_string_equal(c.flows[1].in_interface, "lo");
 }
 
+/* The connection of a reply packet: 17.1.2.3:16385 answering the client
+ * 192.168.1.20:60321, which the router masqueraded as 192.0.2.7:61000. The
+ * packet (udp4) is the original direction's, as seen before SNAT. */
+static struct nlmsghdr *put_packet_ct(void *buf, uint32_t ctinfo) {
+        struct nlmsghdr *nlh = put_packet(buf, 3, ETH_P_IP, udp4, sizeof(udp4));
+        struct nlattr *nest = mnl_attr_nest_start(nlh, NFULA_CT);
+
+        ct_message_put_tuple(nlh, CTA_TUPLE_ORIG, AF_INET, "192.168.1.20", "17.1.2.3", IPPROTO_UDP, 60321, 16385);
+        ct_message_put_tuple(nlh, CTA_TUPLE_REPLY, AF_INET, "17.1.2.3", "192.0.2.7", IPPROTO_UDP, 16385, 61000);
+        mnl_attr_put_u32(nlh, CTA_ID, htonl(9));
+        mnl_attr_nest_end(nlh, nest);
+        mnl_attr_put_u32(nlh, NFULA_CT_INFO, htonl(ctinfo));
+        return nlh;
+}
+
+static void test_message_conntrack(void **state) {
+        static const struct {
+                uint32_t ctinfo;
+                enum flow_direction dir;
+        } cases[] = {
+                { IP_CT_NEW, FLOW_DIR_ORIGINAL },
+                { IP_CT_ESTABLISHED, FLOW_DIR_ORIGINAL },
+                { IP_CT_RELATED, FLOW_DIR_ORIGINAL },
+                { IP_CT_ESTABLISHED_REPLY, FLOW_DIR_REPLY },
+                { IP_CT_RELATED_REPLY, FLOW_DIR_REPLY },
+                { 7 /* IP_CT_UNTRACKED */, FLOW_DIR_UNKNOWN },
+                { 0xffffffffu, FLOW_DIR_UNKNOWN },
+        };
+        _Alignas(4) uint8_t buf[1024];
+        struct capture c = {};
+        struct nflog_input *in = open_unbound(&c);
+        char a[INET_ADDRSTRLEN];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct nlmsghdr *nlh = put_packet_ct(buf, cases[i].ctinfo);
+
+                c.n = 0;
+                nflog_input_process(in, buf, nlh->nlmsg_len);
+                assert_int_equal(c.n, 1);
+                assert_int_equal(c.flows[0].ct_dir, cases[i].dir);
+        }
+        assert_true(c.flows[0].has_ct);
+        assert_int_equal(c.flows[0].ct_id, 9);
+        assert_true(c.flows[0].has_ct_tuple);
+        assert_string_equal(inet_ntop(AF_INET, &c.flows[0].ct_src.in, a, sizeof(a)), "192.168.1.20");
+        assert_string_equal(inet_ntop(AF_INET, &c.flows[0].ct_dst.in, a, sizeof(a)), "17.1.2.3");
+        assert_int_equal(c.flows[0].ct_sport, 60321);
+        assert_int_equal(c.flows[0].ct_dport, 16385);
+        assert_true(c.flows[0].has_snat);
+        assert_string_equal(inet_ntop(AF_INET, &c.flows[0].snat.in, a, sizeof(a)), "192.0.2.7");
+        assert_int_equal(c.flows[0].snat_port, 61000);
+        assert_false(c.flows[0].has_dnat);
+        assert_int_equal(nflog_input_get_stats(in)->ct_malformed, 0);
+}
+
+/* Conntrack information that does not parse is left out and counted; the
+ * packet itself is still handed over. */
+static void test_message_conntrack_bad(void **state) {
+        _Alignas(4) uint8_t buf[1024];
+        struct capture c = {};
+        struct nflog_input *in = open_unbound(&c);
+        const struct nflog_input_stats *st = nflog_input_get_stats(in);
+        struct nlmsghdr *nlh;
+        struct nlattr *nest;
+
+        /* IPv6 addresses in the tuple of an IPv4 packet */
+        nlh = put_packet(buf, 3, ETH_P_IP, udp4, sizeof(udp4));
+        nest = mnl_attr_nest_start(nlh, NFULA_CT);
+        ct_message_put_tuple(nlh, CTA_TUPLE_ORIG, AF_INET6, "fd00::1", "fd00::2", IPPROTO_UDP, 1, 2);
+        mnl_attr_nest_end(nlh, nest);
+        mnl_attr_put_u32(nlh, NFULA_CT_INFO, htonl(IP_CT_ESTABLISHED_REPLY));
+        nflog_input_process(in, buf, nlh->nlmsg_len);
+        assert_int_equal(st->ct_malformed, 1);
+
+        /* another transport than the packet's */
+        nlh = put_packet(buf, 3, ETH_P_IP, udp4, sizeof(udp4));
+        nest = mnl_attr_nest_start(nlh, NFULA_CT);
+        ct_message_put_tuple(nlh, CTA_TUPLE_ORIG, AF_INET, "10.0.0.1", "10.0.0.2", IPPROTO_TCP, 1, 2);
+        mnl_attr_nest_end(nlh, nest);
+        nflog_input_process(in, buf, nlh->nlmsg_len);
+        assert_int_equal(st->ct_malformed, 2);
+
+        /* a short NFULA_CT_INFO: the tuples stand, the direction is unknown */
+        nlh = put_packet_ct(buf, IP_CT_ESTABLISHED_REPLY);
+        ((struct nlattr *) ((uint8_t *) nlh + nlh->nlmsg_len - 8))->nla_len = 6;
+        nflog_input_process(in, buf, nlh->nlmsg_len);
+        assert_int_equal(st->ct_malformed, 3);
+        assert_true(c.flows[2].has_ct_tuple);
+        assert_int_equal(c.flows[2].ct_dir, FLOW_DIR_UNKNOWN);
+        c.flows[2].has_ct_tuple = c.flows[2].has_snat = false;  /* for the loop below */
+
+        /* a tuple cut inside (its nest claims less than its attributes) */
+        nlh = put_packet(buf, 3, ETH_P_IP, udp4, sizeof(udp4));
+        nest = mnl_attr_nest_start(nlh, NFULA_CT);
+        ct_message_put_tuple(nlh, CTA_TUPLE_ORIG, AF_INET, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 1, 2);
+        mnl_attr_nest_end(nlh, nest);
+        ((struct nlattr *) ((uint8_t *) nest + MNL_ATTR_HDRLEN))->nla_len = 12;
+        nflog_input_process(in, buf, nlh->nlmsg_len);
+        assert_int_equal(st->ct_malformed, 4);
+
+        assert_int_equal(c.n, 4);
+        for (size_t i = 0; i < c.n; i++) {
+                assert_false(c.flows[i].has_ct_tuple);
+                assert_false(c.flows[i].has_snat || c.flows[i].has_dnat);
+                assert_int_equal(c.flows[i].ct_dir, FLOW_DIR_UNKNOWN);
+                assert_int_equal(c.flows[i].src_port, 60321);
+        }
+        assert_int_equal(st->malformed, 0);
+}
+
 static void test_message_prefix_bounded(void **state) {
         _Alignas(4) uint8_t buf[1024];
         char prefix[300];
@@ -186,6 +300,8 @@ static void test_message_prefix_bounded(void **state) {
         assert_int_equal(c.n, 1);
         assert_int_equal(strlen(c.flows[0].nflog_prefix), FLOW_PREFIX_MAX - 1);
         assert_false(c.flows[0].has_ct);
+        assert_false(c.flows[0].has_ct_tuple);
+        assert_int_equal(c.flows[0].ct_dir, FLOW_DIR_UNKNOWN);
         assert_string_equal(c.flows[0].in_interface, "");
 }
 
@@ -399,6 +515,54 @@ static void test_udp_ipv6(void **state) {
         assert_string_equal(c.flows[0].out_interface, "lo");
 }
 
+/* A request and its answer: the kernel attaches the connection and says
+ * which way each packet went. */
+static void test_udp_reply_direction(void **state) {
+        static const uint16_t groups[] = { 10 };
+        struct sockaddr_in server_addr = { .sin_family = AF_INET, .sin_port = htons(5560),
+                                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in client_addr;
+        socklen_t len = sizeof(client_addr);
+        struct nflog_input *in;
+        struct capture c = {};
+        int server, client;
+        char byte;
+
+        in = open_input(groups, 1, 0, &c);
+        if (nflog_input_get_stats(in)->conntrack_refused != 0) {
+                print_message("kernel refuses NFULNL_CFG_F_CONNTRACK (%s): direction not tested\n",
+                              strerror(-nflog_input_get_stats(in)->conntrack_refused));
+                skip();
+        }
+        server = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        client = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(server >= 0 && client >= 0);
+        assert_int_equal(bind(server, (struct sockaddr *) &server_addr, sizeof(server_addr)), 0);
+        /* the client's port is the kernel's choice */
+        assert_int_equal(sendto(client, "q", 1, 0, (struct sockaddr *) &server_addr, sizeof(server_addr)), 1);
+        assert_int_equal(recvfrom(server, &byte, 1, 0, (struct sockaddr *) &client_addr, &len), 1);
+        assert_int_equal(sendto(server, "a", 1, 0, (struct sockaddr *) &client_addr, len), 1);
+        receive(in, 2);
+        close(server);
+        close(client);
+
+        assert_int_equal(c.n, 2);
+        assert_string_equal(c.flows[0].nflog_prefix, "request");
+        assert_int_equal(c.flows[0].ct_dir, FLOW_DIR_ORIGINAL);
+        assert_string_equal(c.flows[1].nflog_prefix, "reply");
+        assert_int_equal(c.flows[1].ct_dir, FLOW_DIR_REPLY);
+        for (size_t i = 0; i < 2; i++) {
+                assert_true(c.flows[i].has_ct_tuple);
+                assert_int_equal(c.flows[i].ct_sport, ntohs(client_addr.sin_port));
+                assert_int_equal(c.flows[i].ct_dport, 5560);
+                assert_false(c.flows[i].has_snat || c.flows[i].has_dnat);
+        }
+        /* the reply packet's own ports are the other way round */
+        assert_int_equal(c.flows[1].src_port, 5560);
+        assert_int_equal(c.flows[1].dst_port, ntohs(client_addr.sin_port));
+        assert_int_equal(nflog_input_get_stats(in)->ct_malformed, 0);
+}
+
 /* Two groups on one input; the non-ASCII prefix comes out as '?' bytes. */
 static void test_tcp_two_groups(void **state) {
         static const uint16_t groups[] = { 7, 8 };
@@ -514,6 +678,8 @@ int main(void) {
         const struct CMUnitTest messages[] = {
                 cmocka_unit_test_teardown(test_bad_arguments, close_inputs),
                 cmocka_unit_test_teardown(test_message_fields, close_inputs),
+                cmocka_unit_test_teardown(test_message_conntrack, close_inputs),
+                cmocka_unit_test_teardown(test_message_conntrack_bad, close_inputs),
                 cmocka_unit_test_teardown(test_message_prefix_bounded, close_inputs),
                 cmocka_unit_test_teardown(test_message_counted, close_inputs),
                 cmocka_unit_test_teardown(test_message_length_huge, close_inputs),
@@ -523,6 +689,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_udp_ipv4, close_inputs),
                 cmocka_unit_test_teardown(test_udp_ipv6, close_inputs),
                 cmocka_unit_test_teardown(test_tcp_two_groups, close_inputs),
+                cmocka_unit_test_teardown(test_udp_reply_direction, close_inputs),
                 cmocka_unit_test_teardown(test_icmp_counted, close_inputs),
                 cmocka_unit_test_teardown(test_group_busy, close_inputs),
                 cmocka_unit_test_teardown(test_enobufs_counted, close_inputs),

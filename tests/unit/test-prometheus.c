@@ -22,7 +22,11 @@ struct fixture {
 static void fixture_init(struct fixture *x) {
         memset(x, 0, sizeof(*x));
         strcpy(x->entries[0].id, "apns");
-        strcpy(x->entries[1].id, "apple-other");
+        x->entries[0].ports[0] = (struct port_range) { 5223, 5223 };
+        x->entries[0].n_ports = 1;              /* Apple's own port: medium, or high on Apple's networks */
+        x->entries[0].products[0] = 0;
+        x->entries[0].n_products = 1;
+        strcpy(x->entries[1].id, "apple-other");        /* no port: high only */
         /* A name that needs escaping, as a replaced catalogue could hold. */
         strcpy(x->products[0].name, "Face\"Time\\");
         x->catalog.entries = x->entries;
@@ -32,10 +36,12 @@ static void fixture_init(struct fixture *x) {
         x->catalog.apple_other = 1;
         assert_int_equal(stats_new(&x->stats, &x->catalog), 0);
 
-        x->stats->entries[0].total = (struct stats_counters) { 12, 3, 4096, 40 };
+        /* apns: no low one, which it cannot have, and is left out. */
+        x->stats->entries[0].total = (struct stats_counters) { 12, 3, 4096, 40, { 0, 4, 6 } };
         /* Rates are PromQL's business: none of them appears in the file. */
         x->stats->entries[0].rate[STATS_RATED_CONNECTIONS][RATE_WINDOW_1M] = 0.25;
-        x->stats->products[0].total = (struct stats_counters) { 7, 0, 18446744073709551615ull, 1 };
+        /* A low one its entries cannot give: written all the same, never lost. */
+        x->stats->products[0].total = (struct stats_counters) { 7, 0, 18446744073709551615ull, 1, { 5, 3, 4 } };
         x->stats->daemon = (struct stats_daemon) {
                 .events_received = { 100, 20 }, .events_lost = { 1, 0 }, .malformed = 2,
                 .entries_written = 90, .entries_dropped = 5, .journal_errors = 1,
@@ -44,6 +50,11 @@ static void fixture_init(struct fixture *x) {
         };
         x->stats->unmatched_connections = 6;
         x->stats->unmatched_packets = 7;
+        x->stats->unmatched_by[0][0] = 4;
+        x->stats->unmatched_by[1][0] = 2;
+        x->stats->excluded_connections = 3;
+        x->stats->excluded_packets = 1;
+        x->stats->connections = (struct stats_account) { .seen = 21, .tagged = 12, .unmatched = 6, .excluded = 3 };
         x->stats->started_realtime_usec = 1764000000123456ull;
 }
 
@@ -94,12 +105,40 @@ static const char golden[] =
 "# HELP appleflowd_product_connection_packets_total Packets of ended tagged connections, both directions, per Apple product.\n"
 "# TYPE appleflowd_product_connection_packets_total counter\n"
 "appleflowd_product_connection_packets_total{product=\"Face\\\"Time\\\\\"} 1\n"
+"# HELP appleflowd_connections_by_confidence_total Tagged connections per catalogue entry by confidence (since start).\n"
+"# TYPE appleflowd_connections_by_confidence_total counter\n"
+"appleflowd_connections_by_confidence_total{service=\"apns\",confidence=\"medium\"} 4\n"
+"appleflowd_connections_by_confidence_total{service=\"apns\",confidence=\"high\"} 6\n"
+"appleflowd_connections_by_confidence_total{service=\"apple-other\",confidence=\"high\"} 0\n"
+"# HELP appleflowd_product_connections_by_confidence_total Connections per Apple product by the confidence of the match, attributed or not (since start).\n"
+"# TYPE appleflowd_product_connections_by_confidence_total counter\n"
+"appleflowd_product_connections_by_confidence_total{product=\"Face\\\"Time\\\\\",confidence=\"low\"} 5\n"
+"appleflowd_product_connections_by_confidence_total{product=\"Face\\\"Time\\\\\",confidence=\"medium\"} 3\n"
+"appleflowd_product_connections_by_confidence_total{product=\"Face\\\"Time\\\\\",confidence=\"high\"} 4\n"
+"# HELP appleflowd_connections_seen_total Connections seen since start: tagged + unmatched + excluded.\n"
+"# TYPE appleflowd_connections_seen_total counter\n"
+"appleflowd_connections_seen_total 21\n"
+"# HELP appleflowd_connections_tagged_total Connections tagged since start, at any confidence.\n"
+"# TYPE appleflowd_connections_tagged_total counter\n"
+"appleflowd_connections_tagged_total 12\n"
 "# HELP appleflowd_unmatched_connections_total Connections no catalogue entry matched.\n"
 "# TYPE appleflowd_unmatched_connections_total counter\n"
 "appleflowd_unmatched_connections_total 6\n"
+"# HELP appleflowd_unmatched_connections_by_transport_total Connections no catalogue entry matched, by transport and whether an address is in Apple's networks.\n"
+"# TYPE appleflowd_unmatched_connections_by_transport_total counter\n"
+"appleflowd_unmatched_connections_by_transport_total{transport=\"tcp\",apple_network=\"0\"} 4\n"
+"appleflowd_unmatched_connections_by_transport_total{transport=\"tcp\",apple_network=\"1\"} 0\n"
+"appleflowd_unmatched_connections_by_transport_total{transport=\"udp\",apple_network=\"0\"} 2\n"
+"appleflowd_unmatched_connections_by_transport_total{transport=\"udp\",apple_network=\"1\"} 0\n"
+"# HELP appleflowd_excluded_connections_total Connections of the router's own traffic, left out of tagging.\n"
+"# TYPE appleflowd_excluded_connections_total counter\n"
+"appleflowd_excluded_connections_total 3\n"
 "# HELP appleflowd_unmatched_packets_total NFLOG packets no catalogue entry matched.\n"
 "# TYPE appleflowd_unmatched_packets_total counter\n"
 "appleflowd_unmatched_packets_total 7\n"
+"# HELP appleflowd_excluded_packets_total NFLOG packets of the router's own traffic, left out of tagging.\n"
+"# TYPE appleflowd_excluded_packets_total counter\n"
+"appleflowd_excluded_packets_total 1\n"
 "# HELP appleflowd_below_threshold_events_total Tagged events counted but not logged (below the logging confidence).\n"
 "# TYPE appleflowd_below_threshold_events_total counter\n"
 "appleflowd_below_threshold_events_total 4\n"

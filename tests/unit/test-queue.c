@@ -475,7 +475,7 @@ static void test_json(void **state) {
                 assert_string_equal(json_object_get_string(json_object_array_get_idx(a, i)),
                                     products_expected[i]);
         /* Exactly the entry's distinct field names plus the timestamp. */
-        assert_int_equal(json_object_object_length(o), 1 + 15);
+        assert_int_equal(json_object_object_length(o), 1 + 16);
         json_object_put(o);
 
         o = json_tokener_parse(lines[1]);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <cmocka.h>
 
 #include "stats.h"
@@ -122,6 +123,120 @@ static void test_counting(void **state) {
         t = make_tag(17, NULL, 0);
         stats_count_flow(s, &f, &t);
         assert_int_equal(s->unmatched_connections, 3);
+}
+
+/* Products count only what the tags prove: a shared port's products stay
+ * apart ("not attributed") unless the address is Apple's. */
+static void test_attribution(void **state) {
+        struct fixture x;
+        _cleanup_(stats_freep) struct stats *s = NULL;
+        static const uint16_t ab[] = { 0, 1 }, a[] = { 0 };
+        struct flow f = { .action = FLOW_CONNECTION_NEW, .l4proto = IPPROTO_TCP };
+        struct tag t;
+
+        fixture_abc(&x);
+        /* a: a shared port (low); b: one of Apple's own (medium). */
+        x.entries[0].scope = CATALOG_SCOPE_SHARED;
+        x.entries[0].ports[0] = (struct port_range) { 443, 443 };
+        x.entries[0].n_ports = 1;
+        x.entries[1].ports[0] = (struct port_range) { 5223, 5223 };
+        x.entries[1].n_ports = 1;
+        assert_int_equal(stats_new(&s, &x.catalog), 0);
+        assert_int_equal(s->attribute_min, CONFIDENCE_MEDIUM);
+
+        /* HTTPS elsewhere, three times: the service counts them, no product does. */
+        t = (struct tag) { .confidence = CONFIDENCE_LOW, .side = TAG_SIDE_SERVER, .entry = 0,
+                           .matches = { a, 1 } };
+        for (int i = 0; i < 3; i++)
+                stats_count_flow(s, &f, &t);
+        assert_int_equal(s->entries[0].total.connections, 3);
+        assert_int_equal(s->entries[0].total.confidence[STATS_CONFIDENCE_INDEX(CONFIDENCE_LOW)], 3);
+        assert_int_equal(s->products[0].total.connections, 0);
+        assert_int_equal(s->products[1].total.connections, 0);
+        assert_int_equal(stats_confidence_below(&s->products[0].total, s->attribute_min), 3);
+        assert_int_equal(stats_confidence_below(&s->products[1].total, s->attribute_min), 3);
+        assert_true(stats_item_active(&s->products[0]));
+
+        /* HTTPS to Apple: high, attributed to every product of the entry. */
+        t.apple_network = true;
+        t.confidence = CONFIDENCE_HIGH;
+        stats_count_flow(s, &f, &t);
+        assert_int_equal(s->products[0].total.connections, 1);
+        assert_int_equal(s->products[1].total.connections, 1);
+        assert_int_equal(s->products[1].total.confidence[STATS_CONFIDENCE_INDEX(CONFIDENCE_HIGH)], 1);
+        assert_int_equal(stats_confidence_at_least(&s->entries[0].total, CONFIDENCE_MEDIUM), 1);
+
+        /* Two matches, b medium (primary) and a low: P1, named by both, counts
+         * once with b's medium; P0, named by a only, stays low. */
+        t = (struct tag) { .confidence = CONFIDENCE_MEDIUM, .side = TAG_SIDE_SERVER, .entry = 1,
+                           .matches = { ab, 2 } };
+        stats_count_flow(s, &f, &t);
+        assert_int_equal(s->products[1].total.connections, 2);
+        assert_int_equal(s->products[2].total.connections, 1);
+        assert_int_equal(s->products[0].total.connections, 1);
+        assert_int_equal(s->products[0].total.confidence[STATS_CONFIDENCE_INDEX(CONFIDENCE_LOW)], 4);
+        assert_int_equal(s->products[1].total.confidence[STATS_CONFIDENCE_INDEX(CONFIDENCE_MEDIUM)], 1);
+
+        /* With the threshold at low everything is attributed. */
+        s->attribute_min = CONFIDENCE_LOW;
+        t = (struct tag) { .confidence = CONFIDENCE_LOW, .entry = 0, .matches = { a, 1 } };
+        stats_count_flow(s, &f, &t);
+        assert_int_equal(s->products[0].total.connections, 2);
+}
+
+/* seen = tagged + unmatched + excluded, for connections and packets apart;
+ * connection ends are in neither account. */
+static void test_account(void **state) {
+        struct fixture x;
+        _cleanup_(stats_freep) struct stats *s = NULL;
+        struct flow tcp = { .action = FLOW_CONNECTION_NEW, .l4proto = IPPROTO_TCP };
+        struct flow udp = { .action = FLOW_CONNECTION_NEW, .l4proto = IPPROTO_UDP };
+        struct flow end = { .action = FLOW_CONNECTION_END, .l4proto = IPPROTO_TCP };
+        struct flow pkt = { .action = FLOW_PACKET_LOGGED, .l4proto = IPPROTO_UDP };
+        struct tag tagged = make_tag(0, NULL, 0), none = { .confidence = CONFIDENCE_NONE };
+        struct tag apple_none = { .confidence = CONFIDENCE_NONE, .apple_network = true };
+
+        fixture_abc(&x);
+        assert_int_equal(stats_new(&s, &x.catalog), 0);
+        for (int i = 0; i < 5; i++) {
+                stats_count_seen(s, &tcp);
+                stats_count_flow(s, &tcp, &tagged);
+        }
+        for (int i = 0; i < 3; i++) {
+                stats_count_seen(s, &udp);
+                stats_count_flow(s, &udp, &none);
+        }
+        stats_count_seen(s, &tcp);
+        stats_count_flow(s, &tcp, &none);
+        stats_count_seen(s, &tcp);
+        stats_count_flow(s, &tcp, &apple_none);
+        for (int i = 0; i < 2; i++) {
+                stats_count_seen(s, &tcp);
+                stats_count_excluded(s, &tcp);
+        }
+        stats_count_seen(s, &end);
+        stats_count_flow(s, &end, &tagged);
+        stats_count_seen(s, &pkt);
+        stats_count_excluded(s, &pkt);
+        stats_count_seen(s, &pkt);
+        stats_count_flow(s, &pkt, &none);
+
+        assert_int_equal(s->connections.seen, 12);
+        assert_int_equal(s->connections.tagged, 5);
+        assert_int_equal(s->connections.unmatched, 5);
+        assert_int_equal(s->connections.excluded, 2);
+        assert_int_equal(s->connections.seen,
+                         s->connections.tagged + s->connections.unmatched + s->connections.excluded);
+        assert_int_equal(s->unmatched_by[0][0], 1);
+        assert_int_equal(s->unmatched_by[0][1], 1);
+        assert_int_equal(s->unmatched_by[1][0], 3);
+        assert_int_equal(s->unmatched_by[1][1], 0);
+        assert_int_equal(s->unmatched_connections, 5);
+        assert_int_equal(s->excluded_connections, 2);
+        assert_int_equal(s->packets.seen, 2);
+        assert_int_equal(s->packets.excluded, 1);
+        assert_int_equal(s->packets.unmatched, 1);
+        assert_int_equal(s->packets.tagged, 0);
 }
 
 /* 10 connections per second for 15 minutes, ticked by a fake clock once per
@@ -327,6 +442,8 @@ static void test_refresh(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_counting),
+                cmocka_unit_test(test_attribution),
+                cmocka_unit_test(test_account),
                 cmocka_unit_test(test_tick_constant),
                 cmocka_unit_test(test_tick_late),
                 cmocka_unit_test(test_tick_partial),

@@ -80,7 +80,7 @@ static void test_medium(void **state) {
         assert_int_equal(r.confidence, CONFIDENCE_MEDIUM);
         assert_string_equal(entry_id(f, &r), "apns");
         assert_false(r.apple_network);
-        assert_false(r.by_source_port);
+        assert_int_equal(r.side, TAG_SIDE_SERVER);
         assert_int_equal(r.port, 5223);
         assert_int_equal(r.matches.n, 1);
         assert_int_equal(r.matches.entries[0], r.entry);
@@ -157,8 +157,7 @@ static void test_high(void **state) {
         assert_int_equal(r.entry, f->catalog->apple_other);
         assert_string_equal(entry_id(f, &r), CATALOG_APPLE_OTHER_ID);
         assert_int_equal(r.matches.n, 0);
-        assert_int_equal(r.port, 12345);
-        assert_false(r.by_source_port);
+        assert_int_equal(r.side, TAG_SIDE_NONE);
 
         /* Just outside Apple's space. */
         r = tag(&f->tagger, "2001:db8::1", 50000, "2620:14a::1", 12345, TRANSPORT_TCP);
@@ -173,19 +172,93 @@ static void test_source_port(void **state) {
         struct fixture *f = *state;
         struct tag r;
 
-        /* Destination unlisted: the source port (a LAN service answering). */
+        /* A service answering: destination ephemeral, source a specific listed port. */
         r = tag(&f->tagger, "192.168.1.2", 5223, "192.168.1.3", 40000, TRANSPORT_TCP);
         assert_int_equal(r.confidence, CONFIDENCE_MEDIUM);
-        assert_true(r.by_source_port);
+        assert_int_equal(r.side, TAG_SIDE_CLIENT);
         assert_int_equal(r.port, 5223);
         assert_string_equal(entry_id(f, &r), "apns");
 
-        /* Destination listed: it wins even when the source port would be more confident. */
+        /* Destination not ephemeral: the destination is the server, listed or not. */
         r = tag(&f->tagger, "192.168.1.2", 5223, "192.168.1.3", 443, TRANSPORT_TCP);
         assert_int_equal(r.confidence, CONFIDENCE_LOW);
-        assert_false(r.by_source_port);
+        assert_int_equal(r.side, TAG_SIDE_SERVER);
         assert_int_equal(r.port, 443);
         assert_string_equal(entry_id(f, &r), "https");
+        r = tag(&f->tagger, "192.168.1.2", 5223, "192.168.1.3", 4, TRANSPORT_TCP);
+        assert_int_equal(r.confidence, CONFIDENCE_NONE);
+        assert_int_equal(r.side, TAG_SIDE_NONE);
+
+        /* A client's ephemeral port never tags: not the dynamic range (udp 50000 to
+         * an unlisted port), not an Apple address's connection either. */
+        r = tag(&f->tagger, "192.168.1.2", 50000, "203.0.113.10", 4, TRANSPORT_UDP);
+        assert_int_equal(r.confidence, CONFIDENCE_NONE);
+        r = tag(&f->tagger, "192.168.1.2", 50000, "17.253.144.10", 8, TRANSPORT_UDP);
+        assert_int_equal(r.confidence, CONFIDENCE_HIGH);
+        assert_int_equal(r.entry, f->catalog->apple_other);
+        assert_int_equal(r.side, TAG_SIDE_NONE);
+
+        /* Both ends ephemeral: the destination is the server; a broad range, low. */
+        r = tag(&f->tagger, "192.168.1.2", 50000, "203.0.113.10", 50001, TRANSPORT_UDP);
+        assert_int_equal(r.confidence, CONFIDENCE_LOW);
+        assert_int_equal(r.side, TAG_SIDE_SERVER);
+        assert_int_equal(r.port, 50001);
+        assert_string_equal(entry_id(f, &r), "dynamic");
+        /* The same to Apple: the address proves Apple, the broad range nothing more. */
+        r = tag(&f->tagger, "192.168.1.2", 50000, "17.1.2.3", 50001, TRANSPORT_UDP);
+        assert_int_equal(r.confidence, CONFIDENCE_HIGH);
+        assert_int_equal(r.entry, f->catalog->apple_other);
+        assert_int_equal(r.side, TAG_SIDE_NONE);
+        assert_int_equal(r.matches.n, 0);
+}
+
+static void test_local_port_range(void **state) {
+        struct fixture *f = *state;
+        struct tagger t = f->tagger;
+        struct tag r;
+
+        /* 1100 is a specific listed port; as a destination it is the server's. */
+        r = tag(&t, "192.168.1.2", 5223, "192.168.1.3", 1100, TRANSPORT_TCP);
+        assert_int_equal(r.side, TAG_SIDE_SERVER);
+        assert_string_equal(entry_id(f, &r), "narrow-128");
+        /* With the namespace's range covering it, it is a client's port. */
+        t.local_ports = (struct ephemeral_range) { 1024, 1200, true };
+        assert_true(tagger_port_ephemeral(&t, 1100));
+        assert_false(tagger_port_ephemeral(&t, 1201));
+        r = tag(&t, "192.168.1.2", 5223, "192.168.1.3", 1100, TRANSPORT_TCP);
+        assert_int_equal(r.side, TAG_SIDE_CLIENT);
+        assert_string_equal(entry_id(f, &r), "apns");
+        /* The fixed ranges hold whatever the namespace says. */
+        for (unsigned p = 32768; p <= 65535; p++)
+                assert_true(tagger_port_ephemeral(&t, (uint16_t) p));
+        assert_false(tagger_port_ephemeral(&t, 32767));
+}
+
+static void test_dnat(void **state) {
+        struct fixture *f = *state;
+        uint8_t s[4], d[4], real[4];
+        struct tag r;
+
+        inet_pton(AF_INET, "198.51.100.7", s);
+        inet_pton(AF_INET, "203.0.113.1", d);
+        inet_pton(AF_INET, "192.168.1.10", real);
+        /* WAN 8548 forwarded to a LAN server's 5223: the reply's source port is the service. */
+        tagger_tag(&f->tagger, &(struct tag_input) { .family = AF_INET, .transport = TRANSPORT_TCP,
+                                                     .src_addr = s, .dst_addr = d, .src_port = 50123,
+                                                     .dst_port = 8548, .dnat_addr = real,
+                                                     .dnat_port = 5223 }, &r);
+        assert_int_equal(r.confidence, CONFIDENCE_MEDIUM);
+        assert_int_equal(r.side, TAG_SIDE_SERVER);
+        assert_int_equal(r.port, 5223);
+        assert_string_equal(entry_id(f, &r), "apns");
+        /* Forwarded to an ephemeral port: never the client's port 443. */
+        tagger_tag(&f->tagger, &(struct tag_input) { .family = AF_INET, .transport = TRANSPORT_TCP,
+                                                     .src_addr = s, .dst_addr = d, .src_port = 443,
+                                                     .dst_port = 8548, .dnat_addr = real,
+                                                     .dnat_port = 40000, .direction_guessed = true },
+                   &r);
+        assert_int_equal(r.confidence, CONFIDENCE_NONE);
+        assert_true(r.side_guessed);
 }
 
 static void test_none(void **state) {
@@ -237,6 +310,10 @@ static void test_strings(void **state) {
         assert_int_equal(confidence_from_string(NULL, &c), -EINVAL);
         assert_int_equal(c, CONFIDENCE_LOW);
         assert_string_equal(confidence_to_string((enum confidence) 42), "none");
+        assert_string_equal(tag_side_to_string(TAG_SIDE_SERVER), "server");
+        assert_string_equal(tag_side_to_string(TAG_SIDE_CLIENT), "client");
+        assert_string_equal(tag_side_to_string(TAG_SIDE_NONE), "none");
+        assert_string_equal(tag_side_to_string((enum tag_side) 42), "none");
 }
 
 /* The shipped data: APNs is Apple's own, HTTPS is shared, Apple's space is high. */
@@ -262,10 +339,14 @@ static void test_default(void **state) {
         r = tag(&t, "192.168.1.2", 40000, "17.253.144.10", 1, TRANSPORT_UDP);
         assert_int_equal(r.confidence, CONFIDENCE_HIGH);
         assert_int_equal(r.entry, c->apple_other);
-        /* Any Apple destination: the dynamic range the source port is in does not lower it. */
-        r = tag(&t, "192.168.1.2", 50000, "17.253.144.10", 1, TRANSPORT_UDP);
-        assert_int_equal(r.confidence, CONFIDENCE_HIGH);
-        assert_true(r.by_source_port);
+        /* An iPhone's port never makes Xsan or Back to My Mac. */
+        for (unsigned p = 49152; p <= 65535; p += 97) {
+                r = tag(&t, "192.168.1.2", (uint16_t) p, "203.0.113.10", 4, TRANSPORT_TCP);
+                assert_int_equal(r.confidence, CONFIDENCE_NONE);
+                r = tag(&t, "192.168.1.2", (uint16_t) p, "17.253.144.10", 8, TRANSPORT_UDP);
+                assert_int_equal(r.entry, c->apple_other);
+                assert_int_equal(r.side, TAG_SIDE_NONE);
+        }
 }
 
 int main(void) {
@@ -273,6 +354,7 @@ int main(void) {
                 cmocka_unit_test(test_medium),     cmocka_unit_test(test_low),
                 cmocka_unit_test(test_best_of_set), cmocka_unit_test(test_high),
                 cmocka_unit_test(test_source_port), cmocka_unit_test(test_none),
+                cmocka_unit_test(test_local_port_range), cmocka_unit_test(test_dnat),
                 cmocka_unit_test(test_entry_confidence), cmocka_unit_test(test_strings),
                 cmocka_unit_test(test_default),
         };
