@@ -10,7 +10,7 @@
 # group 3), each with its own textfile directory and node_exporter, so that
 # Prometheus sees them under two instance labels. Then:
 #   - every query of the Grafana dashboard (panels, the instance variable,
-#     the annotation) returns data;
+#     the annotation) and of docs/prometheus.md returns data;
 #   - sum by (service) and sum by (product) over the fleet equal the sums of
 #     the two `appleflowctl stats --all --json`, exactly, for connections,
 #     bytes and blocked packets;
@@ -132,6 +132,8 @@ fleet || e2e_fail "the fleet's sums: see above"
 
 # ---- the dashboard, the rules, the series
 in_mon "$E2E_PYTHON" "$PROM_CHECK" query "$DASHBOARD" "$URL" || e2e_fail "the dashboard's queries: see above"
+in_mon "$E2E_PYTHON" "$PROM_CHECK" docs "$E2E_TOPDIR/docs/prometheus.md" "$URL" ||
+        e2e_fail "the queries of docs/prometheus.md: see above"
 in_mon "$E2E_PYTHON" "$PROM_CHECK" rules "$URL" || e2e_fail "the alert rules: see above"
 in_mon "$E2E_PYTHON" "$PROM_CHECK" series "$URL" >"$E2E_TMP/series.txt" || e2e_fail "counting the series"
 cat "$E2E_TMP/series.txt" >&2

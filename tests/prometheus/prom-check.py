@@ -13,6 +13,9 @@
       annotations), its variables replaced as Grafana would, returns data
       from the Prometheus server at URL.
 
+  prom-check.py docs FILE URL
+      Every ```promql block of FILE returns data.
+
   prom-check.py fleet URL STATS.json...
       `sum by (service)` and `sum by (product)` over every instance equal
       the sums of the `appleflowctl stats --all --json` outputs, exactly, for
@@ -155,6 +158,17 @@ def check_query(path, url):
     print(f"prom-check: {n} queries of {path} for instances {values}: every one returns data")
 
 
+def check_docs(path, url):
+    with open(path) as f:
+        blocks = re.findall(r"^```promql\n(.*?)^```", f.read(), re.M | re.S)
+    if not blocks:
+        fail(f"{path}: no promql block")
+    for q in blocks:
+        if not query(url, q.strip()):
+            fail(f"{path}: no data for {q.strip()}")
+    print(f"prom-check: {len(blocks)} queries of {path}: every one returns data")
+
+
 def sums(stats_files, kind, key, field):
     total = {}
     for path in stats_files:
@@ -218,6 +232,8 @@ def main(argv):
         check_dashboard(argv[1], argv[2])
     elif len(argv) == 3 and argv[0] == "query":
         check_query(argv[1], argv[2])
+    elif len(argv) == 3 and argv[0] == "docs":
+        check_docs(argv[1], argv[2])
     elif len(argv) >= 3 and argv[0] == "fleet":
         check_fleet(argv[1], argv[2:])
     elif len(argv) == 2 and argv[0] == "series":
