@@ -35,6 +35,18 @@ DASHBOARD=$E2E_TOPDIR/conf/prometheus/grafana-dashboard.json
 RULES=$E2E_TOPDIR/conf/prometheus/appleflowd-alerts.yml
 URL=http://127.0.0.1:9090
 
+# On failure, the logs of the second daemon and of the monitoring as well.
+eval "e2e_fail_plain() $(declare -f e2e_fail | tail -n +2)"
+e2e_fail() {
+        local f
+        for f in daemon-6.err node-exporter-4.log node-exporter-6.log prometheus.log prometheus.yml; do
+                [[ -s $E2E_TMP/$f ]] || continue
+                e2e_log "----- $f"
+                tail -n 30 "$E2E_TMP/$f" >&2
+        done
+        e2e_fail_plain "$@"
+}
+
 MON=pm-mon-$E2E_ID
 ip netns add "$MON"
 ip -n "$MON" link set lo up
@@ -46,23 +58,22 @@ in_rtr nft insert rule inet afe2e forward \
 
 # ---- the two daemons
 mkdir -p "$E2E_TMP/textfile-4" "$E2E_TMP/textfile-6" "$E2E_TMP/state-6"
-cat >"$E2E_TMP/appleflowd.conf" <<CONF
-# appleflowd, end-to-end test $E2E_NAME: the IPv4 router
-[input]
-families = ipv4
-[stats]
-prometheus_file = $E2E_TMP/textfile-4/appleflowd.prom
-prometheus_interval = 1
-CONF
-cat >"$E2E_TMP/appleflowd-6.conf" <<CONF
-# appleflowd, end-to-end test $E2E_NAME: the IPv6 router
-[input]
-families = ipv6
-nflog_groups = 3
-[stats]
-prometheus_file = $E2E_TMP/textfile-6/appleflowd.prom
-prometheus_interval = 1
-CONF
+# docs/prometheus.md's [stats] for each, with a file of its own and a 1 s interval.
+"$E2E_PYTHON" "$PROM_CHECK" ini "$E2E_TOPDIR/docs/prometheus.md" >"$E2E_TMP/stats.ini" ||
+        e2e_fail "no [stats] block in docs/prometheus.md"
+grep -qx 'prometheus_file = /var/lib/prometheus/node-exporter/appleflowd.prom' "$E2E_TMP/stats.ini" &&
+        grep -qx 'prometheus_interval = [0-9]*' "$E2E_TMP/stats.ini" ||
+        e2e_fail "docs/prometheus.md's [stats] block changed: $(cat "$E2E_TMP/stats.ini")"
+daemon_config() {       # FAMILY EXTRA-INPUT-LINE
+        printf '# appleflowd, end-to-end test %s: the %s router\n[input]\nfamilies = %s\n%s\n' \
+                "$E2E_NAME" "$1" "$1" "$2"
+        sed -e "s|^prometheus_file = .*|prometheus_file = $E2E_TMP/textfile-${1#ipv}/appleflowd.prom|" \
+                -e 's|^prometheus_interval = .*|prometheus_interval = 1|' "$E2E_TMP/stats.ini"
+}
+daemon_config ipv4 "" >"$E2E_TMP/appleflowd.conf"
+daemon_config ipv6 "nflog_groups = 3" >"$E2E_TMP/appleflowd-6.conf"
+"$E2E_APPLEFLOWD" --check-config --config "$E2E_TMP/appleflowd-6.conf" >/dev/null ||
+        e2e_fail "appleflowd --check-config refuses $(cat "$E2E_TMP/appleflowd-6.conf")"
 e2e_daemon_start
 SOCKET4=$E2E_CTL_SOCKET SOCKET6=$E2E_TMP/control-6.sock
 # A simple command, so that $! is appleflowd itself.
@@ -80,17 +91,9 @@ for n in 4 6; do
                 >>"$E2E_TMP/node-exporter-$n.log" 2>&1 &
         E2E_PIDS+=("$!")
 done
-cat >"$E2E_TMP/prometheus.yml" <<CONF
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files:
-  - $RULES
-scrape_configs:
-  - job_name: node
-    static_configs:
-      - targets: ['127.0.0.1:9104', '127.0.0.1:9106']
-CONF
+# The prometheus.yml of docs/prometheus.md, with these targets and 1 s intervals.
+"$E2E_PYTHON" "$PROM_CHECK" config "$E2E_TOPDIR/docs/prometheus.md" "$RULES" 127.0.0.1:9104 127.0.0.1:9106 \
+        >"$E2E_TMP/prometheus.yml" || e2e_fail "no prometheus.yml in docs/prometheus.md"
 nsenter --net="/run/netns/$MON" "$PROMETHEUS" --config.file="$E2E_TMP/prometheus.yml" \
         --storage.tsdb.path="$E2E_TMP/prometheus-data" --web.listen-address=127.0.0.1:9090 \
         >>"$E2E_TMP/prometheus.log" 2>&1 &

@@ -16,6 +16,14 @@
   prom-check.py docs FILE URL
       Every ```promql block of FILE returns data.
 
+  prom-check.py ini FILE
+      Prints FILE's one ```ini block, unindented.
+
+  prom-check.py config FILE RULES TARGET...
+      Prints the prometheus.yml of FILE's ```yaml block that starts with
+      "# prometheus.yml", with RULES for its rule file, TARGET... for its
+      targets, and 1 s scrape and evaluation intervals: the recipe as run.
+
   prom-check.py fleet URL STATS.json...
       `sum by (service)` and `sum by (product)` over every instance equal
       the sums of the `appleflowctl stats --all --json` outputs, exactly, for
@@ -169,6 +177,34 @@ def check_docs(path, url):
     print(f"prom-check: {len(blocks)} queries of {path}: every one returns data")
 
 
+def block(path, lang, first=""):
+    """The lines of the one ```lang block of path whose text starts with first."""
+    with open(path) as f:
+        blocks = re.findall(r"^( *)```" + lang + r"\n(\1" + re.escape(first) + r".*?)^\1```",
+                            f.read(), re.M | re.S)
+    if len(blocks) != 1:
+        fail(f"{path}: {len(blocks)} {lang} blocks starting {first!r}, want 1")
+    indent, text = blocks[0]
+    return [line[len(indent):] for line in text.splitlines()]
+
+
+def print_config(path, rules, targets):
+    lines = block(path, "yaml", "# prometheus.yml\n")
+    out, n_rules, n_targets = [], 0, 0
+    for line in lines:
+        if re.fullmatch(r" *- /etc/prometheus/appleflowd-alerts\.yml", line):
+            line = line.replace("/etc/prometheus/appleflowd-alerts.yml", rules)
+            n_rules += 1
+        elif re.fullmatch(r" *- targets: \[.*\]", line):
+            line = line[:line.index("[")] + json.dumps(targets)
+            n_targets += 1
+        out.append(line)
+    if n_rules != 1 or n_targets != 1:
+        fail(f"{path}: the prometheus.yml block has {n_rules} rule files and {n_targets} target lists, want 1 each")
+    print("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s")
+    print("\n".join(out))
+
+
 def sums(stats_files, kind, key, field):
     total = {}
     for path in stats_files:
@@ -234,6 +270,10 @@ def main(argv):
         check_query(argv[1], argv[2])
     elif len(argv) == 3 and argv[0] == "docs":
         check_docs(argv[1], argv[2])
+    elif len(argv) == 2 and argv[0] == "ini":
+        print("\n".join(block(argv[1], "ini")))
+    elif len(argv) >= 4 and argv[0] == "config":
+        print_config(argv[1], argv[2], argv[3:])
     elif len(argv) >= 3 and argv[0] == "fleet":
         check_fleet(argv[1], argv[2:])
     elif len(argv) == 2 and argv[0] == "series":
