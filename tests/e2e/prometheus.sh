@@ -16,7 +16,9 @@
 #     bytes and blocked packets;
 #   - the alert rules load into the real Prometheus, healthy, and none is
 #     pending or firing on these healthy routers;
-#   - the number of series per router is printed (docs/prometheus.md).
+#   - the number of series per router is printed (docs/prometheus.md);
+#   - once one daemon stops, its file's write time stays in Prometheus while
+#     the other's moves on (what AppleflowdTextfileStale fires on).
 #
 # The monitoring runs in a network namespace of its own, on its loopback
 # (ports bound to 127.0.0.1): its connections are not the routers' traffic
@@ -80,7 +82,8 @@ SOCKET4=$E2E_CTL_SOCKET SOCKET6=$E2E_TMP/control-6.sock
 nsenter --net="/run/netns/$E2E_RTR" "$E2E_APPLEFLOWD" --config "$E2E_TMP/appleflowd-6.conf" \
         --output journal --state-directory "$E2E_TMP/state-6" --control-socket "$SOCKET6" \
         >>"$E2E_TMP/daemon-6.out" 2>>"$E2E_TMP/daemon-6.err" &
-E2E_PIDS+=("$!")
+DAEMON6_PID=$!
+E2E_PIDS+=("$DAEMON6_PID")
 e2e_wait 15 "the IPv6 daemon's control socket" e2e_ctl stats --socket "$SOCKET6" --json
 
 # ---- node_exporter for each, Prometheus over both
@@ -146,6 +149,21 @@ for n in 4 6; do
         got=$(awk -v i="127.0.0.1:910$n" '$1 == "series" && $2 == "instance=" i { print $3 }' "$E2E_TMP/series.txt")
         [[ $got == "$want" ]] || e2e_fail "instance 127.0.0.1:910$n: $got series in Prometheus, $want in the file"
 done
+
+# ---- a daemon that stops leaves its last file: its write time stays
+# behind while the other's moves on (no clock threshold: an order).
+write_time() { in_mon "$E2E_PYTHON" "$PROM_CHECK" write-time "$URL" "$1"; }
+write_time_is() { [[ $(write_time "$1") == "$2" ]]; }
+write_time_after() { (($(write_time "$1") > $2)); }
+kill -TERM "$DAEMON6_PID"
+wait "$DAEMON6_PID" && rc=0 || rc=$?
+((rc == 0)) || e2e_fail "the IPv6 daemon exited with status $rc after SIGTERM"
+last6=$(sed -n 's/^appleflowd_textfile_write_time_seconds //p' "$E2E_TMP/textfile-6/appleflowd.prom")
+[[ -n $last6 ]] || e2e_fail "the stopped daemon's textfile has no write time"
+e2e_wait 15 "Prometheus to read the stopped daemon's last file" write_time_is 127.0.0.1:9106 "$last6"
+e2e_wait 15 "the running daemon's write time to pass the stopped one's" write_time_after 127.0.0.1:9104 "$last6"
+write_time_is 127.0.0.1:9106 "$last6" ||
+        e2e_fail "the stopped daemon's write time moved: $(write_time 127.0.0.1:9106), its file says $last6"
 
 e2e_daemon_stop 5
 e2e_pass

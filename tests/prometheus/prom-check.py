@@ -35,6 +35,9 @@
   prom-check.py instances URL N
       N targets are up and export appleflowd_build_info (exit 1 otherwise).
 
+  prom-check.py write-time URL INSTANCE
+      Prints INSTANCE's appleflowd_textfile_write_time_seconds.
+
   prom-check.py rules URL
       Every loaded rule of group appleflowd is healthy, and no alert is
       pending or firing.
@@ -251,6 +254,13 @@ def check_instances(url, n):
         fail(f"{len(up)} targets up, {len(info)} export appleflowd_build_info; want {n}")
 
 
+def print_write_time(url, instance):
+    r = query(url, f'appleflowd_textfile_write_time_seconds{{instance="{instance}"}}')
+    if len(r) != 1:
+        fail(f"{instance}: {len(r)} write times")
+    print(r[0]["value"][1])
+
+
 def check_rules(url):
     rules = [r for g in api(url, "rules")["groups"] if g["name"] == "appleflowd" for r in g["rules"]]
     if not rules:
@@ -280,6 +290,8 @@ def main(argv):
         print_series(argv[1])
     elif len(argv) == 3 and argv[0] == "instances":
         check_instances(argv[1], int(argv[2]))
+    elif len(argv) == 3 and argv[0] == "write-time":
+        print_write_time(argv[1], argv[2])
     elif len(argv) == 2 and argv[0] == "rules":
         check_rules(argv[1])
     else:
