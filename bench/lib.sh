@@ -154,11 +154,10 @@ bench_ct_count() { in_src cat /proc/sys/net/netfilter/nf_conntrack_count; }
 # ---------------------------------------------------------------------------
 # Load.
 
-# bench_flowgen ARGS...: flowgen in src; prints its summary line. Its UDP
-# flows come from port 40000, which no catalogue entry lists: which flows are
-# tagged (by their destination port) does not depend on the port the kernel
-# would pick.
-bench_flowgen() { in_src "$BENCH_BUILD/bench/flowgen" --sport 40000 "$@"; }
+# bench_flowgen ARGS...: flowgen in src; prints its summary line. Its flows
+# come from the kernel's source ports, as a client's do: the tagger looks at
+# the server's (destination) port only, whichever the kernel picks.
+bench_flowgen() { in_src "$BENCH_BUILD/bench/flowgen" "$@"; }
 
 # bench_wait_quiet PID [SECONDS]: until PID's CPU time stops growing for 1 s
 # (it has drained its socket), at most SECONDS (default 30).

@@ -68,7 +68,8 @@ void daemon_handle_flow(const struct flow *f, void *userdata) {
         if (f->l4proto != IPPROTO_TCP && f->l4proto != IPPROTO_UDP)
                 return;         /* the inputs pass TCP and UDP only */
         stats_count_seen(d->stats, f);
-        if (d->local_addresses && local_addresses_excludes(d->local_addresses, f)) {
+        /* The router's own traffic, or a configured exclusion: counted only. */
+        if (d->local && local_addresses_excludes(d->local, f)) {
                 stats_count_excluded(d->stats, f);
                 return;
         }
@@ -269,6 +270,44 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
+/* ---- the router's addresses and ports ---- */
+
+/* The tagger's notion of a client port; a warning when it must guess.
+ * After every tagset_tagger(), which knows nothing of it. */
+static void read_ephemeral_range(struct daemon *d) {
+        int r = sysctl_read_local_port_range(SYSCTL_LOCAL_PORT_RANGE_PATH, &d->ephemeral);
+
+        d->tagger.local_ports = d->ephemeral;
+        if (r < 0)
+                daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                              "Cannot read %s: %s; client ports are taken to be %u-%u",
+                                              SYSCTL_LOCAL_PORT_RANGE_PATH, strerror(-r),
+                                              d->ephemeral.first, d->ephemeral.last));
+}
+
+/* Before the inputs, so that the first flow is judged against the whole
+ * table. Without rtnetlink the configured networks still apply; the
+ * router's own connections are then tagged like any, and the journal says so. */
+static int open_local_addresses(struct daemon *d, char *err, size_t errlen) {
+        int r;
+
+        r = local_addresses_new(&d->local, &d->config->exclude);
+        if (r < 0) {
+                snprintf(err, errlen, "Cannot set up the table of the router's addresses: %s", strerror(-r));
+                return r;
+        }
+        r = local_addresses_open(d->local);
+        if (r >= 0)
+                /* before the inputs' events: an address is known before its flows */
+                r = local_addresses_attach_event(d->local, d->event, SD_EVENT_PRIORITY_IMPORTANT);
+        if (r < 0)
+                daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                              "Cannot follow the router's addresses (rtnetlink): %s; "
+                                              "the router's own connections are tagged like the LAN's",
+                                              strerror(-r)));
+        return 0;
+}
+
 /* ---- reload ---- */
 
 static void reload_failed(struct daemon *d, const char *what, const char *error) {
@@ -316,6 +355,8 @@ static void daemon_reload(struct daemon *d) {
         config_restart_changes(d->config, next, restart, sizeof(restart));
         config_apply_reloadable(d->config, next);
         d->stats->attribute_min = d->config->attribute_min_confidence;
+        local_addresses_set_exclusions(d->local, &d->config->exclude);
+        read_ephemeral_range(d);
         if (d->conntrack)
                 (void) conntrack_input_set_rcvbuf(d->conntrack, d->config->receive_buffer,
                                                   d->config->receive_buffer_max);
@@ -480,6 +521,14 @@ static int open_inputs(struct daemon *d, char *err, size_t errlen) {
                         snprintf(err, errlen, "Cannot watch the NFLOG socket: %s", strerror(-r));
                         return r;
                 }
+                r = nflog_input_get_stats(d->nflog)->conntrack_refused;
+                if (r < 0)
+                        daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
+                                                      "NFLOG packets come without their connection: the kernel "
+                                                      "refuses NFULNL_CFG_F_CONNTRACK (%s; it needs "
+                                                      "CONFIG_NETFILTER_NETLINK_GLUE_CT and nf_conntrack_netlink), "
+                                                      "so which way a packet went is not known",
+                                                      strerror(-r)));
         }
         return 0;
 }
@@ -590,6 +639,10 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
                 snprintf(err, errlen, "Cannot set up the event loop: %s", strerror(-r));
                 return r;
         }
+        read_ephemeral_range(d);
+        r = open_local_addresses(d, err, errlen);
+        if (r < 0)
+                return r;
         r = open_inputs(d, err, errlen);
         if (r < 0)
                 return r;
@@ -732,6 +785,7 @@ struct daemon *daemon_free(struct daemon *d) {
         d->conntrack = conntrack_input_free(d->conntrack);
         d->conntrack_table = conntrack_table_free(d->conntrack_table);
         d->nflog = nflog_input_free(d->nflog);
+        d->local = local_addresses_free(d->local);
 
         d->control = control_free(d->control);
         d->prometheus = prometheus_free(d->prometheus);

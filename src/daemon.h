@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "conntrack-table.h"
+#include "ephemeral-range.h"
 #include "macro.h"
 #include "options.h"
 #include "stats.h"
@@ -55,7 +56,6 @@ struct daemon {
         struct config *config;                  /* in force */
         struct tagset tagset;
         struct tagger tagger;
-        struct local_addresses *local_addresses;        /* the router's own; NULL: nothing excluded */
 
         sd_event *event;
         sd_event_source *sigterm, *sigint, *sighup, *tick;
@@ -68,6 +68,8 @@ struct daemon {
         uint64_t table_report_usec;                     /* the last report; 0: none yet */
         struct nflog_input *nflog;
         sd_event_source *nflog_source;
+        struct local_addresses *local;          /* the router's addresses; never NULL once built */
+        struct ephemeral_range ephemeral;       /* the namespace's, read at start and reload */
 
         struct ring *ring;
         struct writer *writer;

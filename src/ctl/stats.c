@@ -268,14 +268,26 @@ static int print_rows(json_object *reply, const char *kind) {
         rows = calloc(n, sizeof(*rows));
         if (!rows)
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                rows[i] = json_object_array_get_idx(arr, i);
-                name_w = MAX(name_w, (int) strlen(get_str(rows[i], services ? "service" : "product")));
+        size_t kept = 0;
+
+        for (size_t k = 0; k < n; k++) {
+                json_object *r = json_object_array_get_idx(arr, k);
+
+                /* A product with nothing attributed has no row: what it was
+                 * named for is in "Not attributed". */
+                if (!services && get_u64(r, "connections") == 0 && get_u64(r, "blocked_packets") == 0 &&
+                    get_u64(r, "bytes") == 0)
+                        continue;
+                rows[kept++] = r;
+                name_w = MAX(name_w, (int) strlen(get_str(r, services ? "service" : "product")));
                 if (services) {
-                        join_products(get(rows[i], "products"), products, 41);
+                        join_products(get(r, "products"), products, 41);
                         products_w = MAX(products_w, (int) strlen(products));
                 }
         }
+        if (kept == 0)
+                return 0;
+        n = kept;
         qsort(rows, n, sizeof(*rows), compare_rate);
 
         if (services)
@@ -303,6 +315,29 @@ static int print_rows(json_object *reply, const char *kind) {
         return 0;
 }
 
+/* The services' matches below the attribution confidence: counted as
+ * themselves, not added to any product. */
+static void print_not_attributed(json_object *reply) {
+        json_object *arr = get(reply, "services");
+        size_t n = arr ? json_object_array_length(arr) : 0;
+        bool first = true;
+
+        for (size_t i = 0; i < n; i++) {
+                json_object *r = json_object_array_get_idx(arr, i);
+                uint64_t k = get_u64(r, "not_attributed");
+
+                if (k == 0)
+                        continue;
+                if (first)
+                        printf("Not attributed:   below %s confidence, in no product:",
+                               get_str(reply, "attribute_min_confidence"));
+                printf("%s %s %" PRIu64, first ? "" : ",", get_str(r, "service"), k);
+                first = false;
+        }
+        if (!first)
+                putchar('\n');
+}
+
 static void print_daemon(json_object *reply) {
         json_object *d = get(reply, "daemon");
         json_object *recv = get(d, "events_received"), *lost = get(d, "events_lost");
@@ -314,10 +349,22 @@ static void print_daemon(json_object *reply) {
                get_u64(recv, "conntrack"), get_u64(recv, "nflog"));
         printf("Kernel losses:    conntrack %" PRIu64 ", nflog %" PRIu64 " events (receive buffer full)\n",
                get_u64(lost, "conntrack"), get_u64(lost, "nflog"));
-        printf("Unmatched:        %" PRIu64 " connections, %" PRIu64 " packets; %" PRIu64
-               " below the logging threshold; %" PRIu64 " malformed\n",
-               get_u64(d, "unmatched_connections"), get_u64(d, "unmatched_packets"),
-               get_u64(d, "below_threshold"), get_u64(d, "malformed_packets"));
+        json_object *conn = get(d, "connections"), *by = get(d, "unmatched_by_transport");
+
+        /* Absent from a daemon older than this appleflowctl. */
+        if (conn)
+                printf("Connections:      %" PRIu64 " seen = %" PRIu64 " tagged + %" PRIu64 " unmatched + %"
+                       PRIu64 " excluded (the router's own), since start\n",
+                       get_u64(conn, "seen"), get_u64(conn, "tagged"), get_u64(conn, "unmatched"),
+                       get_u64(conn, "excluded"));
+        printf("Unmatched:        %" PRIu64 " connections", get_u64(d, "unmatched_connections"));
+        if (by)
+                printf(" (tcp %" PRIu64 ", udp %" PRIu64 ")",
+                       get_u64(get(by, "tcp"), "other") + get_u64(get(by, "tcp"), "apple_network"),
+                       get_u64(get(by, "udp"), "other") + get_u64(get(by, "udp"), "apple_network"));
+        printf(", %" PRIu64 " packets; %" PRIu64 " below the logging threshold; %" PRIu64 " malformed\n",
+               get_u64(d, "unmatched_packets"), get_u64(d, "below_threshold"),
+               get_u64(d, "malformed_packets"));
         if (table) {
                 printf("Conntrack table:  %" PRIu64, get_u64(table, "entries"));
                 if (get_u64(table, "max") > 0)
@@ -361,6 +408,7 @@ static int show(struct ctl *ctl, const struct stats_args *a) {
                         return ctl_error("out of memory");
         }
         putchar('\n');
+        print_not_attributed(reply);
         print_daemon(reply);
         return CTL_EXIT_OK;
 }

@@ -14,17 +14,18 @@ SVC_OTHER=apple-other
 
 e2e_daemon_start
 
-e2e_send_dropped "$APPLE_IP4" 4398 21301 3
-e2e_send_dropped "$OTHER_IP4" 4398 21302 2
-e2e_send_dropped "$APPLE_IP6" 4398 21303 1
-e2e_send_dropped "$OTHER_IP6" 4398 21304 1
-e2e_send_dropped "$APPLE_IP4" 40999 21305 1
-e2e_send_dropped "$OTHER_IP4" 40999 21306 1
-e2e_send_dropped "$APPLE_IP6" 40999 21307 1
-e2e_send_dropped "$OTHER_IP6" 40999 21308 1
+e2e_send_dropped "$APPLE_IP4" 4398 0 3
+e2e_send_dropped "$OTHER_IP4" 4398 0 2
+e2e_send_dropped "$APPLE_IP6" 4398 0 1
+e2e_send_dropped "$OTHER_IP6" 4398 0 1
+e2e_send_dropped "$APPLE_IP4" 40999 0 1
+e2e_send_dropped "$OTHER_IP4" 40999 0 1
+e2e_send_dropped "$APPLE_IP6" 40999 0 1
+e2e_send_dropped "$OTHER_IP6" 40999 0 1
 
-check() {       # check COUNT DESTINATION PORT SOURCE-PORT SERVICE CONFIDENCE [CHECK...]
-        local count=$1 dst=$2 dport=$3 sport=$4 svc=$5 conf=$6 src net
+# The source ports are the kernel's (the LAN's 49152-65535), one per batch.
+check() {       # check COUNT DESTINATION PORT SERVICE CONFIDENCE SIDE [CHECK...]
+        local count=$1 dst=$2 dport=$3 svc=$4 conf=$5 side=$6 src net
         shift 6
         if [[ $dst == *:* ]]; then src=$LAN_IP6; else src=$LAN_IP4; fi
         if [[ $dst == "$APPLE_IP4" || $dst == "$APPLE_IP6" ]]; then net=1; else net=0; fi
@@ -34,17 +35,18 @@ check() {       # check COUNT DESTINATION PORT SOURCE-PORT SERVICE CONFIDENCE [C
                 APPLE_SERVICE="$svc" APPLE_CONFIDENCE="$conf" APPLE_NETWORK="$net" \
                 NFLOG_GROUP=2 NFLOG_PREFIX=drop IN_INTERFACE=lan0 OUT_INTERFACE=wan0 \
                 NETWORK_TRANSPORT=udp NETWORK_TYPE="$(e2e_family "$dst")" \
-                SOURCE_IP="$src" SOURCE_PORT="$sport" \
-                "MESSAGE*=$(e2e_endpoint "$src" "$sport") -> $(e2e_endpoint "$dst" "$dport")" \
+                SOURCE_IP="$src" 'SOURCE_PORT>=49152' APPLE_MATCHED_SIDE="$side" \
+                'APPLE_SIDE_FROM~conntrack|rule' \
+                "MESSAGE*= -> $(e2e_endpoint "$dst" "$dport")" \
                 'MESSAGE*=prefix "drop", group 2, in lan0, out wan0' \
                 '!SOURCE_NAT_IP' '!CT_ID' '!SOURCE_BYTES' "$@"
 }
-check 3 "$APPLE_IP4" 4398 21301 "$SVC_4398" high 'APPLE_PRODUCT[]+=Game Center'
-check 2 "$OTHER_IP4" 4398 21302 "$SVC_4398" medium 'APPLE_PRODUCT[]+=Game Center'
-check 1 "$APPLE_IP6" 4398 21303 "$SVC_4398" high 'APPLE_PRODUCT[]+=Game Center'
-check 1 "$OTHER_IP6" 4398 21304 "$SVC_4398" medium 'APPLE_PRODUCT[]+=Game Center'
-check 1 "$APPLE_IP4" 40999 21305 "$SVC_OTHER" high
-check 1 "$APPLE_IP6" 40999 21307 "$SVC_OTHER" high
+check 3 "$APPLE_IP4" 4398 "$SVC_4398" high server 'APPLE_PRODUCT[]+=Game Center'
+check 2 "$OTHER_IP4" 4398 "$SVC_4398" medium server 'APPLE_PRODUCT[]+=Game Center'
+check 1 "$APPLE_IP6" 4398 "$SVC_4398" high server 'APPLE_PRODUCT[]+=Game Center'
+check 1 "$OTHER_IP6" 4398 "$SVC_4398" medium server 'APPLE_PRODUCT[]+=Game Center'
+check 1 "$APPLE_IP4" 40999 "$SVC_OTHER" high none
+check 1 "$APPLE_IP6" 40999 "$SVC_OTHER" high none
 
 e2e_log "checking the totals"
 E2E_TIMEOUT=0 e2e_expect 0 DESTINATION_IP="$OTHER_IP4" DESTINATION_PORT=40999

@@ -18,7 +18,11 @@
       EVENTS_LOST over the "events lost" entries) and J_LOSS_REPORTS, and
       J_FLOWS_AFTER_DROP_REPORT (flow entries after the first "not written"
       entry), J_<NAME> for every other MESSAGE_ID of src/message-id.h (J_STARTED,
-      J_RELOADED, J_STOPPING ...), J_UNKNOWN for entries with none of them.
+      J_RELOADED, J_STOPPING ...), J_UNKNOWN for entries with none of them, and
+      J_WRONG_SERVICE: connection entries of bench/flowgen's load (to Apple's
+      17.128.0.0/16 and 2620:149:ff00::/64, from the kernel's source ports)
+      whose service or side is not the one its destination port and transport
+      make (FLOWGEN_SERVICES), and J_LOAD_FLOWS, how many were checked.
 
   fault-tools.py stats
       Reads `appleflowctl stats --json` on stdin and prints the daemon's own
@@ -99,15 +103,34 @@ def message_ids(topdir):
     return ids
 
 
+# What each of flowgen's default destination ports is on Apple's address:
+# the server's port decides, never the client's ephemeral one.
+FLOWGEN_SERVICES = {
+    ("tcp", "5223"): ("apns", "server"), ("tcp", "443"): ("https", "server"),
+    ("tcp", "80"): ("http", "server"), ("tcp", "993"): ("imaps", "server"),
+    ("tcp", "16385"): ("apple-other", "none"), ("tcp", "3478"): ("apple-other", "none"),
+    ("udp", "16385"): ("facetime-rtp", "server"), ("udp", "3478"): ("facetime-stun", "server"),
+    ("udp", "5223"): ("apple-other", "none"), ("udp", "443"): ("apple-other", "none"),
+    ("udp", "80"): ("apple-other", "none"), ("udp", "993"): ("apple-other", "none"),
+}
+
+
+def flowgen_load(e):
+    ip = e.get("DESTINATION_IP", "")
+    return ip.startswith("17.128.") or ip.startswith("2620:149:ff00:")
+
+
 def accounting(topdir, matches):
     ids = message_ids(topdir)
     counts = {"NEW": 0, "END": 0, "PACKET": 0, "DROPPED": 0, "DROP_REPORTS": 0,
-              "LOST": 0, "LOSS_REPORTS": 0, "UNKNOWN": 0, "FLOWS_AFTER_DROP_REPORT": 0}
+              "LOST": 0, "LOSS_REPORTS": 0, "UNKNOWN": 0, "FLOWS_AFTER_DROP_REPORT": 0,
+              "WRONG_SERVICE": 0, "LOAD_FLOWS": 0}
     for name in ids.values():
         counts.setdefault(name, 0)
     out = subprocess.run(
         ["journalctl", "--no-pager", "-q", "--all", "-o", "json",
-         "--output-fields=MESSAGE_ID,EVENT_ACTION,ENTRIES_DROPPED,EVENTS_LOST",
+         "--output-fields=MESSAGE_ID,EVENT_ACTION,ENTRIES_DROPPED,EVENTS_LOST,APPLE_SERVICE,"
+         "APPLE_MATCHED_SIDE,DESTINATION_IP,DESTINATION_PORT,NETWORK_TRANSPORT",
          "SYSLOG_IDENTIFIER=appleflowd"] + matches,
         check=True, stdout=subprocess.PIPE, text=True).stdout
     for line in out.splitlines():
@@ -115,6 +138,15 @@ def accounting(topdir, matches):
         action = e.get("EVENT_ACTION")
         if action in ("connection-new", "connection-end", "packet-logged") and counts["DROP_REPORTS"]:
             counts["FLOWS_AFTER_DROP_REPORT"] += 1
+        if action in ("connection-new", "connection-end") and flowgen_load(e):
+            want = FLOWGEN_SERVICES.get((e.get("NETWORK_TRANSPORT"), e.get("DESTINATION_PORT")))
+            got = (e.get("APPLE_SERVICE"), e.get("APPLE_MATCHED_SIDE"))
+            counts["LOAD_FLOWS"] += 1
+            if got != want:
+                if counts["WRONG_SERVICE"] == 0:
+                    print(f"fault-tools: {e.get('NETWORK_TRANSPORT')} to {e.get('DESTINATION_IP')} port "
+                          f"{e.get('DESTINATION_PORT')}: {got}, expected {want}", file=sys.stderr)
+                counts["WRONG_SERVICE"] += 1
         if action == "connection-new":
             counts["NEW"] += 1
         elif action == "connection-end":

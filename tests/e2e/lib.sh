@@ -16,11 +16,16 @@
 #       lan (client)            router (appleflowd, journald)        inet ("internet")
 #       192.168.77.2/24  eth0 -- lan0  192.168.77.1/24
 #       fd77::2/64                     fd77::1/64
+#       (ports 49152-65535,
+#        as an iPhone picks them)
 #                                      198.51.100.1/24  wan0 -- eth0  198.51.100.2/24
 #                                      2001:db8:1::1/64               2001:db8:1::2/64
 #                                      (masquerade, NFLOG drop rule)  lo: 17.1.2.3 (Apple)
 #                                                                         2620:149::1 (Apple)
 #                                                                         203.0.113.10, 2001:db8:99::10
+#   and, for scenarios that call e2e_lan2_up, a Linux client with the kernel's
+#   default ports (32768-60999):
+#       lan2 192.168.78.2/24 fd78::2/64  eth0 -- lan1  192.168.78.1/24 fd78::1/64
 #
 # Usage in a scenario:
 #
@@ -48,6 +53,8 @@ E2E_JOURNALD=${E2E_JOURNALD:-/lib/systemd/systemd-journald}
 # Addresses, fixed so that the assertions can name them.
 LAN_IP4=192.168.77.2 LAN_IP6=fd77::2
 RTR_LAN_IP4=192.168.77.1 RTR_LAN_IP6=fd77::1
+LAN2_IP4=192.168.78.2 LAN2_IP6=fd78::2
+RTR_LAN2_IP4=192.168.78.1 RTR_LAN2_IP6=fd78::1
 RTR_WAN_IP4=198.51.100.1 RTR_WAN_IP6=2001:db8:1::1
 INET_WAN_IP4=198.51.100.2 INET_WAN_IP6=2001:db8:1::2
 APPLE_IP4=17.1.2.3 APPLE_IP6=2620:149::1
@@ -85,6 +92,7 @@ in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
 in_lan() { in_ns "$E2E_LAN" "$@"; }
 in_rtr() { in_ns "$E2E_RTR" "$@"; }
 in_inet() { in_ns "$E2E_INET" "$@"; }
+in_lan2() { in_ns "$E2E_LAN2" "$@"; }
 
 # ---------------------------------------------------------------------------
 # Start: checks, then the private namespaces.
@@ -119,6 +127,7 @@ e2e_begin() {
         E2E_LAN=afe2e-lan-$E2E_ID
         E2E_RTR=afe2e-rtr-$E2E_ID
         E2E_INET=afe2e-inet-$E2E_ID
+        E2E_LAN2=afe2e-lan2-$E2E_ID
         E2E_TMP=$(mktemp -d "/tmp/afe2e-$E2E_NAME.XXXXXX")
         E2E_FAILED=0
         E2E_DAEMON_PID=
@@ -149,7 +158,7 @@ e2e_cleanup() {
                 e2e_reap "$pid" 3
         done
         local ns
-        for ns in "$E2E_LAN" "$E2E_RTR" "$E2E_INET"; do
+        for ns in "$E2E_LAN" "$E2E_RTR" "$E2E_INET" "$E2E_LAN2"; do
                 ip netns del "$ns" 2>/dev/null
         done
         if [[ -z ${E2E_KEEP:-} ]]; then
@@ -243,6 +252,9 @@ e2e_topology_up() {
         ip -n "$E2E_LAN" link set eth0 up
         ip -n "$E2E_LAN" route add default via "$RTR_LAN_IP4"
         ip -n "$E2E_LAN" -6 route add default via "$RTR_LAN_IP6"
+        # The LAN's client picks its source ports as iPhones, Macs and Windows
+        # do (the setting covers IPv6 too): tests use the kernel's ports.
+        in_lan sysctl -qw net.ipv4.ip_local_port_range="49152 65535"
 
         ip -n "$E2E_RTR" addr add "$RTR_LAN_IP4/24" dev lan0
         ip -n "$E2E_RTR" addr add "$RTR_LAN_IP6/64" dev lan0 nodad
@@ -286,6 +298,24 @@ e2e_topology_up() {
         e2e_journald_run
 }
 
+# e2e_lan2_up: a second LAN, lan2, behind the router's lan1, whose client
+# keeps Linux's default source ports (32768-60999).
+e2e_lan2_up() {
+        ip netns add "$E2E_LAN2"
+        ip -n "$E2E_LAN2" link set lo up
+        in_lan2 sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+                net.ipv4.ip_local_port_range="32768 60999"
+        ip -n "$E2E_RTR" link add lan1 type veth peer name eth0 netns "$E2E_LAN2"
+        ip -n "$E2E_LAN2" addr add "$LAN2_IP4/24" dev eth0
+        ip -n "$E2E_LAN2" addr add "$LAN2_IP6/64" dev eth0 nodad
+        ip -n "$E2E_LAN2" link set eth0 up
+        ip -n "$E2E_LAN2" route add default via "$RTR_LAN2_IP4"
+        ip -n "$E2E_LAN2" -6 route add default via "$RTR_LAN2_IP6"
+        ip -n "$E2E_RTR" addr add "$RTR_LAN2_IP4/24" dev lan1
+        ip -n "$E2E_RTR" addr add "$RTR_LAN2_IP6/64" dev lan1 nodad
+        ip -n "$E2E_RTR" link set lan1 up
+}
+
 # ---------------------------------------------------------------------------
 # Traffic: tests/e2e/peer.py serves in inet and connects from lan.
 
@@ -301,6 +331,48 @@ e2e_servers() {
         e2e_wait 10 "the servers in the internet namespace" test -e "$E2E_TMP/servers.ready"
 }
 
+# e2e_servers_in lan|lan2|rtr|inet ADDRESS... -- SPEC...: listeners in any
+# namespace, on the addresses given (the router's own, a LAN server's).
+e2e_servers_in() {
+        local ns=$1 addresses=() ready
+        shift
+        while (($#)) && [[ $1 != -- ]]; do
+                addresses+=(--address "$1")
+                shift
+        done
+        shift
+        ready=$E2E_TMP/servers-$ns-$RANDOM.ready
+        "in_$ns" "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" serve --ready "$ready" "${addresses[@]}" "$@" \
+                >>"$E2E_TMP/servers.log" 2>&1 &
+        E2E_PIDS+=("$!")
+        e2e_wait 10 "the servers in the $ns namespace" test -e "$ready"
+}
+
+# e2e_connect_from lan|lan2|rtr|inet tcp|udp ADDRESS PORT [peer.py connect options]:
+# a client in any namespace; the router's own connections come from rtr;
+# --bind ADDRESS picks the source address (Apple's, in inet).
+e2e_connect_from() {
+        local ns=$1
+        shift
+        "in_$ns" "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect "$@" ||
+                e2e_fail "client in $ns failed: $*"
+}
+
+# e2e_port_forward tcp|udp WAN_PORT LAN_PORT: connections arriving on wan0 at
+# the router's WAN addresses, port WAN_PORT, are forwarded (DNAT) to the LAN
+# client's addresses, port LAN_PORT, in both families.
+e2e_port_forward() {
+        in_rtr nft -f - <<-EOF
+	table inet afe2e_dnat {
+		chain prerouting {
+			type nat hook prerouting priority dstnat; policy accept;
+			iifname "wan0" ip daddr $RTR_WAN_IP4 $1 dport $2 dnat ip to $LAN_IP4:$3
+			iifname "wan0" ip6 daddr $RTR_WAN_IP6 $1 dport $2 dnat ip6 to [$LAN_IP6]:$3
+		}
+	}
+	EOF
+}
+
 # e2e_client tcp|udp ADDRESS PORT [--sport N] [--send BYTES] [--no-reply]
 e2e_client() {
         in_lan "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect "$@" ||
@@ -309,7 +381,7 @@ e2e_client() {
 
 # e2e_send_dropped ADDRESS PORT SOURCE-PORT COUNT: COUNT UDP datagrams from
 # lan that the router's rule drops and logs to NFLOG group 2 (ports 4398 and
-# 40999); no reply is awaited.
+# 40999); no reply is awaited. SOURCE-PORT 0: the kernel's choice.
 e2e_send_dropped() {
         in_lan "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect udp "$1" "$2" --sport "$3" \
                 --count "$4" --send 20 --no-reply || e2e_fail "sending to $1 $2"
@@ -609,7 +681,8 @@ e2e_settled() {
 
 # e2e_invariant EVENTS [MATCH...]: every event the kernel sent is in the
 # journal exactly once: as an entry, or counted in a "not written" or an
-# "events lost" entry. Waits up to 20 s for the journal to catch up, then
+# "events lost" entry; every connection entry of the load has the service
+# its destination port makes (fault-tools.py, FLOWGEN_SERVICES). Waits up to 20 s for the journal to catch up, then
 # requires equality.
 e2e_invariant() {
         local events=$1 deadline=$((SECONDS + 20)); shift
@@ -624,6 +697,10 @@ e2e_invariant() {
         ((J_FLOWS + J_DROPPED + J_LOST == events)) ||
                 e2e_fail "the journal accounts for $((J_FLOWS + J_DROPPED + J_LOST)) events, the kernel sent $events"
         ((J_UNKNOWN == 0)) || e2e_fail "$J_UNKNOWN entries of no known MESSAGE_ID"
+        # Each flow of the load has its own destination port's service.
+        ((J_WRONG_SERVICE == 0)) ||
+                e2e_fail "$J_WRONG_SERVICE of $J_LOAD_FLOWS connection entries with the wrong service (above)"
+        e2e_log "journal: $J_LOAD_FLOWS connection entries of the load, each with its port's service"
 }
 
 # e2e_fault_setup [LINE...]: appleflowd's configuration file made of the

@@ -8,8 +8,9 @@
       closes. UDP: answers every datagram with REPLY_BYTES bytes. Creates
       FILE once every socket is bound.
 
-  peer.py connect tcp|udp ADDRESS PORT [--sport N] [--send N] [--no-reply] [--count N]
-      One TCP connection (send N bytes, shut down, read the answer to the
+  peer.py connect tcp|udp ADDRESS PORT [--bind ADDRESS] [--sport N] [--send N] [--no-reply] [--count N]
+      From --bind's address (default: as the route says) and port --sport
+      (default: the kernel's choice), one TCP connection (send N bytes, shut down, read the answer to the
       end) or COUNT UDP datagrams from one socket (each answered, unless
       --no-reply). Fails when the answer does not come within 5 seconds.
 
@@ -97,9 +98,9 @@ def connect(args):
     kind = socket.SOCK_STREAM if args.proto == "tcp" else socket.SOCK_DGRAM
     s = socket.socket(family, kind)
     s.settimeout(5)
-    if args.sport:
+    if args.sport or args.bind:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", args.sport))
+        s.bind((args.bind or ("::" if family == socket.AF_INET6 else "0.0.0.0"), args.sport))
     payload = b"s" * args.send
     if kind == socket.SOCK_STREAM:
         s.connect((args.address, args.port))
@@ -150,6 +151,7 @@ def main():
     pc.add_argument("address")
     pc.add_argument("port", type=int)
     pc.add_argument("--sport", type=int, default=0)
+    pc.add_argument("--bind", default="")
     pc.add_argument("--send", type=int, default=10)
     pc.add_argument("--count", type=int, default=1)
     pc.add_argument("--no-reply", action="store_true")

@@ -7,6 +7,8 @@
 # confidence, addresses and NAT address, and, once the kernel forgets the
 # connection, exactly one connection-end entry with the kernel's counters.
 # HTTPS to the other address (low) and an unlisted port there are not written.
+# The kernel picks every source port, in the LAN's 49152-65535 as an iPhone
+# does: the tag must not depend on it.
 source "$(dirname "$0")/lib.sh"
 e2e_begin "$@"
 
@@ -20,46 +22,36 @@ SVC_16385=facetime-rtp
 SVC_5353=mdns
 SVC_OTHER=apple-other
 
-# The client's source ports must be listed nowhere, or the tagger would fall
-# back to them for the unlisted destination port.
-if [[ -x $E2E_APPLEFLOWCTL ]]; then
-        for p in 21101/tcp 21110/udp 21201/tcp 21210/udp 40123/tcp; do
-                out=$(e2e_ctl lookup "$p" 2>&1) || true
-                if ! grep -q "^$p: no entry\$" <<<"$out"; then
-                        e2e_fail "$p is in the catalogue, choose another port for this test: $out"
-                fi
-        done
-fi
-
-e2e_servers tcp:5223 tcp:443 udp:16385 udp:5353 tcp:40123
+e2e_servers tcp:5223 tcp:443 udp:16385 udp:5353 tcp:40123 udp:40123
 e2e_daemon_start
 
-# Each flow: name transport destination port source-port expectation.
+# Each flow: name transport destination port expectation.
 # Expectation: "SERVICE CONFIDENCE PRODUCT-CHECK" when written, "-" when not.
 # PRODUCT-CHECK is a product the entry must name, or "-".
 flows=()
 add_flows() {
         local fam=$1 apple other base
-        if [[ $fam == 4 ]]; then apple=$APPLE_IP4 other=$OTHER_IP4 base=211; else apple=$APPLE_IP6 other=$OTHER_IP6 base=212; fi
+        if [[ $fam == 4 ]]; then apple=$APPLE_IP4 other=$OTHER_IP4; else apple=$APPLE_IP6 other=$OTHER_IP6; fi
         flows+=(
-                "apns-apple$fam     tcp $apple 5223  ${base}01 $SVC_5223 high FaceTime"
-                "https-apple$fam    tcp $apple 443   ${base}02 $SVC_443 high FaceTime"
-                "https-other$fam    tcp $other 443   ${base}03 -"
-                "apns-other$fam     tcp $other 5223  ${base}04 $SVC_5223 medium FaceTime"
-                "rtp-apple$fam      udp $apple 16385 ${base}05 $SVC_16385 high FaceTime"
-                "rtp-other$fam      udp $other 16385 ${base}06 $SVC_16385 medium FaceTime"
-                "mdns-apple$fam     udp $apple 5353  ${base}07 $SVC_5353 high Bonjour"
-                "mdns-other$fam     udp $other 5353  ${base}10 $SVC_5353 medium Bonjour"
-                "unlisted-apple$fam tcp $apple 40123 ${base}08 $SVC_OTHER high -"
-                "unlisted-other$fam tcp $other 40123 ${base}09 -"
+                "apns-apple$fam     tcp $apple 5223  $SVC_5223 high FaceTime"
+                "https-apple$fam    tcp $apple 443   $SVC_443 high FaceTime"
+                "https-other$fam    tcp $other 443   -"
+                "apns-other$fam     tcp $other 5223  $SVC_5223 medium FaceTime"
+                "rtp-apple$fam      udp $apple 16385 $SVC_16385 high FaceTime"
+                "rtp-other$fam      udp $other 16385 $SVC_16385 medium FaceTime"
+                "mdns-apple$fam     udp $apple 5353  $SVC_5353 high Bonjour"
+                "mdns-other$fam     udp $other 5353  $SVC_5353 medium Bonjour"
+                "unlisted-apple$fam tcp $apple 40123 $SVC_OTHER high -"
+                "unlisted-other$fam tcp $other 40123 -"
+                "unlisted-udp$fam   udp $other 40123 -"
         )
 }
 add_flows 4
 add_flows 6
 
 for f in "${flows[@]}"; do
-        read -r name proto dst dport sport _ <<<"$f"
-        e2e_client "$proto" "$dst" "$dport" --sport "$sport" --send 10
+        read -r name proto dst dport _ <<<"$f"
+        e2e_client "$proto" "$dst" "$dport" --send 10
 done
 
 # The kernel forgets every connection now: a DESTROY event each, with counters.
@@ -67,8 +59,8 @@ in_rtr conntrack -D >/dev/null 2>&1 || true
 
 written=0 facetime=0 apns=0
 for f in "${flows[@]}"; do
-        read -r name proto dst dport sport svc conf product <<<"$f"
-        match=(DESTINATION_IP="$dst" DESTINATION_PORT="$dport" SOURCE_PORT="$sport")
+        read -r name proto dst dport svc conf product <<<"$f"
+        match=(DESTINATION_IP="$dst" DESTINATION_PORT="$dport" NETWORK_TRANSPORT="$proto")
         if [[ $svc == - ]]; then
                 continue
         fi
@@ -77,8 +69,14 @@ for f in "${flows[@]}"; do
         [[ $svc == "$SVC_5223" ]] && apns=$((apns + 1))
         if [[ $dst == *:* ]]; then src=$LAN_IP6 nat=$RTR_WAN_IP6; else src=$LAN_IP4 nat=$RTR_WAN_IP4; fi
         if [[ $dst == "$APPLE_IP4" || $dst == "$APPLE_IP6" ]]; then net=1; else net=0; fi
+        if [[ $svc == "$SVC_OTHER" ]]; then side=(APPLE_MATCHED_SIDE=none '!APPLE_MATCHED_PORT')
+        else side=(APPLE_MATCHED_SIDE=server APPLE_MATCHED_PORT="$dport"); fi
+        # The kernel's choice, from the LAN's range.
+        e2e_expect 1 "${match[@]}" EVENT_ACTION=connection-new
+        sport=$(e2e_field SOURCE_PORT "${match[@]}" EVENT_ACTION=connection-new)
+        ((sport >= 49152 && sport <= 65535)) || e2e_fail "$name: source port $sport, not the LAN's 49152-65535"
         common=(
-                APPLE_SERVICE="$svc" APPLE_CONFIDENCE="$conf" APPLE_NETWORK="$net"
+                APPLE_SERVICE="$svc" APPLE_CONFIDENCE="$conf" APPLE_NETWORK="$net" "${side[@]}"
                 NETWORK_TRANSPORT="$proto" NETWORK_TYPE="$(e2e_family "$dst")"
                 SOURCE_IP="$src" SOURCE_PORT="$sport" DESTINATION_IP="$dst" DESTINATION_PORT="$dport"
                 SOURCE_NAT_IP="$nat" 'SOURCE_NAT_PORT~[0-9]+'
@@ -110,11 +108,16 @@ done
 
 # Nothing for the flows below the threshold.
 for f in "${flows[@]}"; do
-        read -r name proto dst dport sport svc _ <<<"$f"
+        read -r name proto dst dport svc _ <<<"$f"
         [[ $svc == - ]] || continue
         e2e_log "checking $name is not written"
-        E2E_TIMEOUT=0 e2e_expect 0 DESTINATION_IP="$dst" DESTINATION_PORT="$dport"
+        E2E_TIMEOUT=0 e2e_expect 0 DESTINATION_IP="$dst" DESTINATION_PORT="$dport" NETWORK_TRANSPORT="$proto"
 done
+
+# Nothing was ever tagged by the client's port.
+E2E_TIMEOUT=0 e2e_expect 0 APPLE_SERVICE=xsan-data
+E2E_TIMEOUT=0 e2e_expect 0 APPLE_SERVICE=back-to-my-mac-dynamic
+E2E_TIMEOUT=0 e2e_expect 0 APPLE_MATCHED_SIDE=client
 
 # The queries an operator types, with nothing more than expected.
 e2e_log "checking the totals"
