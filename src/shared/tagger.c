@@ -64,9 +64,12 @@ static bool is_apple(const struct tagger *t, const struct tag_input *in) {
                (in->dst_addr && networks_match(t->networks, in->family, in->dst_addr, NULL) >= 0);
 }
 
-/* The set's first entry that is not broad; sets list the narrowest first. */
+/* Whether an entry of the set is not broad (sets are a few entries long). */
 static bool has_specific(const struct tagger *t, struct match_set m) {
-        return m.n > 0 && !tagger_entry_broad(&t->catalog->entries[m.entries[0]]);
+        for (unsigned i = 0; i < m.n; i++)
+                if (!tagger_entry_broad(&t->catalog->entries[m.entries[i]]))
+                        return true;
+        return false;
 }
 
 void tagger_tag(const struct tagger *t, const struct tag_input *in, struct tag *ret) {

@@ -44,12 +44,7 @@ while read -r step ns addrs rest; do
 done <"$E2E_TMP/plan"
 
 e2e_log "$rows connections sent; waiting for the daemon to count them"
-seen() {
-        e2e_ctl stats --json --socket "$E2E_CTL_SOCKET" >"$E2E_TMP/stats.json" &&
-                "$E2E_PYTHON" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["daemon"]["connections"]["seen"] < int(sys.argv[2]))' \
-                        "$E2E_TMP/stats.json" "$rows"
-}
-e2e_wait 20 "appleflowd to see $rows connections" seen
+e2e_wait_seen "$rows" 20
 # A second later: nothing more has come, the textfile is rewritten.
 sleep 2
 e2e_ctl stats --json --all --socket "$E2E_CTL_SOCKET" >"$E2E_TMP/stats.json" || e2e_fail "appleflowctl stats"

@@ -665,6 +665,19 @@ e2e_stats() {
         eval "$("$E2E_PYTHON" "$E2E_FAULT_TOOLS" stats <<<"$out")"
 }
 
+_e2e_seen_at_least() {
+        e2e_ctl stats --json --socket "$E2E_CTL_SOCKET" >"$E2E_TMP/seen.json" &&
+                "$E2E_PYTHON" -c 'import json, sys
+sys.exit(json.load(open(sys.argv[1]))["daemon"]["connections"]["seen"] < int(sys.argv[2]))' \
+                        "$E2E_TMP/seen.json" "$1"
+}
+
+# e2e_wait_seen COUNT SECONDS: until appleflowd has seen COUNT connections
+# (tagged, unmatched or excluded: appleflowctl stats, daemon.connections.seen).
+e2e_wait_seen() {
+        e2e_wait "$2" "appleflowd to see $1 connections" _e2e_seen_at_least "$1"
+}
+
 # e2e_accounting [MATCH...]: the journal's figures as J_* variables
 # (fault-tools.py accounting).
 e2e_accounting() {

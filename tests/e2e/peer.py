@@ -14,6 +14,13 @@
       end) or COUNT UDP datagrams from one socket (each answered, unless
       --no-reply). Fails when the answer does not come within 5 seconds.
 
+  peer.py many FILE
+      Many connections from one process, each from a new socket and so a
+      port the kernel picks: FILE has lines "PROTO ADDRESS PORT TIMES", taken
+      round-robin until every line has had its TIMES. UDP sockets stay open
+      to the end, so that the kernel never gives a port twice to one
+      destination (that would be the same flow again). Prints the count.
+
   peer.py notify SOCKET
       A sd_notify(3) receiver: prints every message, one assignment a line.
 
@@ -24,6 +31,7 @@ N + 48 on IPv6.
 
 import argparse
 import os
+import resource
 import selectors
 import socket
 import sys
@@ -93,7 +101,26 @@ def serve(args):
                 s.close()
 
 
-def connect(args):
+def many(args):
+    todo = []
+    with open(args.file) as f:
+        for line in f:
+            proto, address, port, times = line.split()
+            todo.append([argparse.Namespace(proto=proto, address=address, port=int(port), sport=0,
+                                            bind="", send=10, count=1, no_reply=False), int(times)])
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    kept, n = [], 0
+    while todo:
+        for item in todo:
+            kept.append(connect(item[0], keep=item[0].proto == "udp"))
+            item[1] -= 1
+            n += 1
+        todo = [item for item in todo if item[1] > 0]
+    print(f"connections={n}")
+
+
+def connect(args, keep=False):
     family = socket.AF_INET6 if ":" in args.address else socket.AF_INET
     kind = socket.SOCK_STREAM if args.proto == "tcp" else socket.SOCK_DGRAM
     s = socket.socket(family, kind)
@@ -122,7 +149,10 @@ def connect(args):
             got, _ = s.recvfrom(65535)
             if len(got) != REPLY_BYTES:
                 sys.exit(f"udp {args.address} {args.port}: got {len(got)} bytes, expected {REPLY_BYTES}")
+    if keep:
+        return s
     s.close()
+    return None
 
 
 def notify(args):
@@ -155,11 +185,13 @@ def main():
     pc.add_argument("--send", type=int, default=10)
     pc.add_argument("--count", type=int, default=1)
     pc.add_argument("--no-reply", action="store_true")
+    pm = sub.add_parser("many")
+    pm.add_argument("file")
     pn = sub.add_parser("notify")
     pn.add_argument("socket")
     args = p.parse_args()
     try:
-        {"serve": serve, "connect": connect, "notify": notify}[args.cmd](args)
+        {"serve": serve, "connect": connect, "many": many, "notify": notify}[args.cmd](args)
     except (OSError, socket.timeout) as e:
         sys.exit(f"peer.py {args.cmd}: {e}")
 
