@@ -12,8 +12,9 @@ packages=(
         libcmocka-dev clang libclang-rt-14-dev scdoc
         # the end-to-end tests: real kernel, real journald, real firewall
         systemd iproute2 nftables iptables conntrack util-linux procps
-        # validating the Prometheus textfile with promtool
-        prometheus
+        # promtool (the textfile, the alert rules), and the real Prometheus and
+        # node_exporter the dashboard is proven against
+        prometheus prometheus-node-exporter
         # the Debian package, and its test in a booted Debian 12 container
         dpkg-dev debhelper fakeroot lintian mmdebstrap systemd-container
         # docs/architecture.svg from its source; the format check

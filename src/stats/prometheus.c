@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include "prometheus.h"
 #include "state.h"
@@ -24,192 +25,326 @@ void prometheus_escape(FILE *f, const char *v) {
                 }
 }
 
-static void header(FILE *f, const char *name, const char *type, const char *help) {
-        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
+/* What one family's samples run over, and so which label they carry. */
+enum scope {
+        SCOPE_NONE,                     /* one unlabelled sample */
+        SCOPE_SERVICE,                  /* one per catalogue entry: service="id" */
+        SCOPE_PRODUCT,                  /* one per product: product="name" */
+        SCOPE_SOURCE,                   /* one per input: source="conntrack|nflog" */
+        SCOPE_BUILD,                    /* one: version="…", value 1 */
+        /* one per catalogue entry and confidence it can have: service="id",confidence="…" */
+        SCOPE_SERVICE_CONFIDENCE,
+        /* one per product and confidence its entries can have: product="name",confidence="…" */
+        SCOPE_PRODUCT_CONFIDENCE,
+        /* one per transport and Apple network or not: transport="tcp|udp",apple_network="0|1" */
+        SCOPE_TRANSPORT_APPLE,
+};
 
-static void sample(FILE *f, const char *name, const char *label, const char *value,
-                   const char *label2, const char *value2) {
-        fputs(name, f);
-        if (label) {
-                fprintf(f, "{%s=\"", label);
-                prometheus_escape(f, value);
-                fputc('"', f);
-                if (label2) {
-                        fprintf(f, ",%s=\"", label2);
-                        prometheus_escape(f, value2);
-                        fputc('"', f);
-                }
-                fputc('}', f);
-        }
-        fputc(' ', f);
-}
+/* The samples of a two-label scope: i = outer × N_CONFIDENCE + confidence. */
+#define N_CONFIDENCE ((size_t) _STATS_CONFIDENCE_MAX)
 
-/* One counter family over the entries or the products. */
-enum field { FIELD_CONNECTIONS, FIELD_BLOCKED, FIELD_BYTES, FIELD_PACKETS };
-
-static uint64_t field_of(const struct stats_item *i, enum field fl) {
-        switch (fl) {
-        case FIELD_CONNECTIONS:
-                return i->total.connections;
-        case FIELD_BLOCKED:
-                return i->total.blocked;
-        case FIELD_BYTES:
-                return i->total.bytes;
-        case FIELD_PACKETS:
-                return i->total.packets;
-        }
-        return 0;
-}
+/* What a value is read from: the statistics and the moment of writing. */
+struct view {
+        const struct stats *stats;
+        uint64_t now_usec;              /* CLOCK_REALTIME */
+        uint64_t interval_usec;
+};
 
 struct family {
         const char *name;
+        const char *type;               /* "counter" or "gauge" */
+        enum scope scope;
+        /* i: the entry, product or source; 0 for SCOPE_NONE */
+        uint64_t (*value)(const struct view *v, enum scope scope, size_t i);
         const char *help;
-        enum field field;
 };
 
-static const struct family service_counters[] = {
-        { "appleflowd_connections_total", "Tagged connections (conntrack NEW) per catalogue entry.", FIELD_CONNECTIONS },
-        { "appleflowd_blocked_packets_total", "Tagged packets logged through NFLOG per catalogue entry.", FIELD_BLOCKED },
-        { "appleflowd_bytes_total", "Bytes of ended tagged connections, both directions, per catalogue entry.", FIELD_BYTES },
-        { "appleflowd_packets_total", "Packets of ended tagged connections, both directions, per catalogue entry.", FIELD_PACKETS },
+static const struct stats_item *item(const struct view *v, enum scope scope, size_t i) {
+        return scope == SCOPE_PRODUCT ? &v->stats->products[i] : &v->stats->entries[i];
+}
+
+static uint64_t by_confidence(const struct view *v, enum scope scope, size_t i) {
+        const struct stats_item *it = scope == SCOPE_PRODUCT_CONFIDENCE ? v->stats->products : v->stats->entries;
+
+        return it[i / N_CONFIDENCE].total.confidence[i % N_CONFIDENCE];
+}
+
+static uint64_t unmatched_by(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->unmatched_by[i / 2][i % 2];
+}
+
+#define ITEM_VALUE(field)                                                               \
+        static uint64_t item_##field(const struct view *v, enum scope scope, size_t i) { \
+                return item(v, scope, i)->total.field;                                  \
+        }
+ITEM_VALUE(connections)
+ITEM_VALUE(blocked)
+ITEM_VALUE(bytes)
+ITEM_VALUE(packets)
+
+#define DAEMON_VALUE(field)                                                             \
+        static uint64_t daemon_##field(const struct view *v, enum scope scope, size_t i) { \
+                return v->stats->daemon.field;                                          \
+        }
+DAEMON_VALUE(malformed)
+DAEMON_VALUE(entries_written)
+DAEMON_VALUE(entries_dropped)
+DAEMON_VALUE(journal_errors)
+DAEMON_VALUE(below_threshold)
+DAEMON_VALUE(conntrack_refused)
+DAEMON_VALUE(conntrack_table_entries)
+DAEMON_VALUE(conntrack_table_max)
+
+static uint64_t events_received(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->daemon.events_received[i];
+}
+
+static uint64_t events_lost(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->daemon.events_lost[i];
+}
+
+static uint64_t unmatched_connections(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->unmatched_connections;
+}
+
+static uint64_t unmatched_packets(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->unmatched_packets;
+}
+
+static uint64_t excluded_connections(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->excluded_connections;
+}
+
+static uint64_t excluded_packets(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->excluded_packets;
+}
+
+static uint64_t connections_seen(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->connections.seen;
+}
+
+static uint64_t connections_tagged(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->connections.tagged;
+}
+
+static uint64_t catalog_entries(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->n_entries;
+}
+
+static uint64_t catalog_products(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->n_products;
+}
+
+static uint64_t one(const struct view *v, enum scope scope, size_t i) {
+        return 1;
+}
+
+static uint64_t start_time(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->started_realtime_usec / 1000000;
+}
+
+static uint64_t write_time(const struct view *v, enum scope scope, size_t i) {
+        return v->now_usec / 1000000;
+}
+
+static uint64_t write_interval(const struct view *v, enum scope scope, size_t i) {
+        return v->interval_usec / 1000000;
+}
+
+/* Every family, in the file's order. docs/prometheus.md says why each exists. */
+static const struct family families[] = {
+        { "appleflowd_build_info", "gauge", SCOPE_BUILD, one,
+          "The daemon's version, as a label; always 1." },
+        { "appleflowd_start_time_seconds", "gauge", SCOPE_NONE, start_time,
+          "When the daemon started, in seconds since the epoch." },
+        { "appleflowd_textfile_write_time_seconds", "gauge", SCOPE_NONE, write_time,
+          "When the daemon wrote this file, in seconds since the epoch: an old value means a stale file." },
+        { "appleflowd_textfile_interval_seconds", "gauge", SCOPE_NONE, write_interval,
+          "How often the daemon rewrites this file (prometheus_interval)." },
+        { "appleflowd_catalog_entries", "gauge", SCOPE_NONE, catalog_entries,
+          "Entries in the catalogue in force." },
+        { "appleflowd_catalog_products", "gauge", SCOPE_NONE, catalog_products,
+          "Products in the catalogue in force." },
+
+        { "appleflowd_connections_total", "counter", SCOPE_SERVICE, item_connections,
+          "Tagged connections (conntrack NEW) per catalogue entry." },
+        { "appleflowd_blocked_packets_total", "counter", SCOPE_SERVICE, item_blocked,
+          "Tagged packets logged through NFLOG per catalogue entry." },
+        { "appleflowd_connection_bytes_total", "counter", SCOPE_SERVICE, item_bytes,
+          "Bytes of ended tagged connections, both directions, per catalogue entry." },
+        { "appleflowd_connection_packets_total", "counter", SCOPE_SERVICE, item_packets,
+          "Packets of ended tagged connections, both directions, per catalogue entry." },
+
+        { "appleflowd_product_connections_total", "counter", SCOPE_PRODUCT, item_connections,
+          "Tagged connections per Apple product." },
+        { "appleflowd_product_blocked_packets_total", "counter", SCOPE_PRODUCT, item_blocked,
+          "Tagged packets logged through NFLOG per Apple product." },
+        { "appleflowd_product_connection_bytes_total", "counter", SCOPE_PRODUCT, item_bytes,
+          "Bytes of ended tagged connections, both directions, per Apple product." },
+        { "appleflowd_product_connection_packets_total", "counter", SCOPE_PRODUCT, item_packets,
+          "Packets of ended tagged connections, both directions, per Apple product." },
+
+        { "appleflowd_connections_by_confidence_total", "counter", SCOPE_SERVICE_CONFIDENCE, by_confidence,
+          "Tagged connections per catalogue entry by confidence (since start)." },
+        { "appleflowd_product_connections_by_confidence_total", "counter", SCOPE_PRODUCT_CONFIDENCE, by_confidence,
+          "Connections per Apple product by the confidence of the match, attributed or not (since start)." },
+
+        { "appleflowd_connections_seen_total", "counter", SCOPE_NONE, connections_seen,
+          "Connections seen since start: tagged + unmatched + excluded." },
+        { "appleflowd_connections_tagged_total", "counter", SCOPE_NONE, connections_tagged,
+          "Connections tagged since start, at any confidence." },
+        { "appleflowd_unmatched_connections_total", "counter", SCOPE_NONE, unmatched_connections,
+          "Connections no catalogue entry matched." },
+        { "appleflowd_unmatched_connections_by_transport_total", "counter", SCOPE_TRANSPORT_APPLE, unmatched_by,
+          "Connections no catalogue entry matched, by transport and whether an address is in Apple's networks." },
+        { "appleflowd_excluded_connections_total", "counter", SCOPE_NONE, excluded_connections,
+          "Connections of the router's own traffic, left out of tagging." },
+        { "appleflowd_unmatched_packets_total", "counter", SCOPE_NONE, unmatched_packets,
+          "NFLOG packets no catalogue entry matched." },
+        { "appleflowd_excluded_packets_total", "counter", SCOPE_NONE, excluded_packets,
+          "NFLOG packets of the router's own traffic, left out of tagging." },
+        { "appleflowd_below_threshold_events_total", "counter", SCOPE_NONE, daemon_below_threshold,
+          "Tagged events counted but not logged (below the logging confidence)." },
+
+        { "appleflowd_events_received_total", "counter", SCOPE_SOURCE, events_received,
+          "Events received from the kernel." },
+        { "appleflowd_events_lost_total", "counter", SCOPE_SOURCE, events_lost,
+          "Events the kernel dropped because the receive buffer was full (exact for conntrack, a lower bound for nflog)." },
+        { "appleflowd_malformed_packets_total", "counter", SCOPE_NONE, daemon_malformed,
+          "Messages and packets that did not parse." },
+        { "appleflowd_entries_written_total", "counter", SCOPE_NONE, daemon_entries_written,
+          "Journal entries written." },
+        { "appleflowd_entries_dropped_total", "counter", SCOPE_NONE, daemon_entries_dropped,
+          "Journal entries dropped because the writer queue was full." },
+        { "appleflowd_journal_errors_total", "counter", SCOPE_NONE, daemon_journal_errors,
+          "Journal writes that failed." },
+
+        { "appleflowd_conntrack_entries", "gauge", SCOPE_NONE, daemon_conntrack_table_entries,
+          "Connections in the kernel's conntrack table." },
+        { "appleflowd_conntrack_entries_limit", "gauge", SCOPE_NONE, daemon_conntrack_table_max,
+          "The conntrack table's limit (nf_conntrack_max); 0: none, or unknown." },
+        { "appleflowd_conntrack_refused_total", "counter", SCOPE_NONE, daemon_conntrack_refused,
+          "New connections the kernel refused because its conntrack table was full: never seen, never logged." },
 };
 
-static const struct family product_counters[] = {
-        { "appleflowd_product_connections_total", "Tagged connections per Apple product.", FIELD_CONNECTIONS },
-        { "appleflowd_product_blocked_packets_total", "Tagged packets logged through NFLOG per Apple product.", FIELD_BLOCKED },
-        { "appleflowd_product_bytes_total", "Bytes of ended tagged connections per Apple product.", FIELD_BYTES },
-        { "appleflowd_product_packets_total", "Packets of ended tagged connections per Apple product.", FIELD_PACKETS },
-};
-
-static const char *item_name(const struct stats *s, bool product, size_t i) {
-        return product ? s->catalog->products[i].name : s->catalog->entries[i].id;
-}
-
-static void items(FILE *f, const struct stats *s, bool product) {
-        const struct family *fam = product ? product_counters : service_counters;
-        const struct stats_item *it = product ? s->products : s->entries;
-        size_t n = product ? s->n_products : s->n_entries;
-        const char *label = product ? "product" : "service";
-        const char *prefix = product ? "appleflowd_product_" : "appleflowd_";
-        char name[64];
-
-        for (size_t k = 0; k < ELEMENTSOF(service_counters); k++) {
-                header(f, fam[k].name, "counter", fam[k].help);
-                for (size_t i = 0; i < n; i++) {
-                        sample(f, fam[k].name, label, item_name(s, product, i), NULL, NULL);
-                        fprintf(f, "%" PRIu64 "\n", field_of(&it[i], fam[k].field));
-                }
-        }
-
-        for (enum stats_rated r = 0; r < _STATS_RATED_MAX; r++) {
-                snprintf(name, sizeof(name), "%s%s", prefix,
-                         r == STATS_RATED_CONNECTIONS ? "connection_rate" : "blocked_packet_rate");
-                header(f, name, "gauge",
-                       r == STATS_RATED_CONNECTIONS
-                       ? "Tagged connections per second, exponentially weighted over the window."
-                       : "Tagged NFLOG packets per second, exponentially weighted over the window.");
-                for (size_t i = 0; i < n; i++)
-                        for (enum rate_window w = 0; w < _RATE_WINDOW_MAX; w++) {
-                                sample(f, name, label, item_name(s, product, i),
-                                       "window", rate_window_to_string(w));
-                                fprintf(f, "%.6f\n", it[i].rate[r][w]);
-                        }
+static size_t scope_size(const struct stats *s, enum scope scope) {
+        switch (scope) {
+        case SCOPE_SERVICE:
+                return s->n_entries;
+        case SCOPE_PRODUCT:
+                return s->n_products;
+        case SCOPE_SOURCE:
+                return _STATS_SOURCE_MAX;
+        case SCOPE_SERVICE_CONFIDENCE:
+                return s->n_entries * N_CONFIDENCE;
+        case SCOPE_PRODUCT_CONFIDENCE:
+                return s->n_products * N_CONFIDENCE;
+        case SCOPE_TRANSPORT_APPLE:
+                return 4;
+        default:
+                return 1;
         }
 }
 
-/* Connections by the confidence of their match, per service or product. */
-static void by_confidence(FILE *f, const struct stats *s, bool product) {
-        const struct stats_item *it = product ? s->products : s->entries;
-        size_t n = product ? s->n_products : s->n_entries;
-        const char *name = product ? "appleflowd_product_connections_by_confidence_total"
-                                   : "appleflowd_connections_by_confidence_total";
-
-        header(f, name, "counter", product
-               ? "Connections per Apple product by the confidence of the match, attributed or not (since start)."
-               : "Tagged connections per catalogue entry by confidence (since start).");
-        for (size_t i = 0; i < n; i++)
-                for (enum confidence c = CONFIDENCE_LOW; c < _CONFIDENCE_MAX; c++) {
-                        sample(f, name, product ? "product" : "service", item_name(s, product, i),
-                               "confidence", confidence_to_string(c));
-                        fprintf(f, "%" PRIu64 "\n", it[i].total.confidence[STATS_CONFIDENCE_INDEX(c)]);
-                }
+static enum confidence confidence_of(size_t i) {
+        return (enum confidence) (CONFIDENCE_LOW + i % N_CONFIDENCE);
 }
 
-static void unmatched_by(FILE *f, const struct stats *s) {
-        static const char name[] = "appleflowd_unmatched_connections_by_transport_total";
-
-        header(f, name, "counter", "Connections no catalogue entry matched, by transport and "
-               "whether an address is in Apple's networks.");
-        for (unsigned udp = 0; udp < 2; udp++)
-                for (unsigned apple = 0; apple < 2; apple++) {
-                        sample(f, name, "transport", udp ? "udp" : "tcp", "apple_network", apple ? "1" : "0");
-                        fprintf(f, "%" PRIu64 "\n", s->unmatched_by[udp][apple]);
-                }
+/* Whether entry e can be tagged with confidence c: on Apple's networks
+ * (high), or by its port (the entry's own confidence). */
+static bool entry_can_have(const struct catalog_entry *e, enum confidence c) {
+        return c == CONFIDENCE_HIGH || c == tagger_entry_confidence(e);
 }
 
-/* One unlabelled sample; type "counter" or "gauge". */
-static void single(FILE *f, const char *type, const char *name, const char *help, uint64_t v) {
-        header(f, name, type, help);
-        fprintf(f, "%s %" PRIu64 "\n", name, v);
+static bool product_can_have(const struct catalog *cat, size_t product, enum confidence c) {
+        if (c == CONFIDENCE_HIGH)
+                return true;
+        for (size_t k = 0; k < cat->n_entries; k++)
+                if (catalog_entry_has_product(&cat->entries[k], product) &&
+                    entry_can_have(&cat->entries[k], c))
+                        return true;
+        return false;
 }
 
-static void per_source(FILE *f, const char *name, const char *help, const uint64_t *v) {
-        header(f, name, "counter", help);
-        for (enum stats_source src = 0; src < _STATS_SOURCE_MAX; src++) {
-                sample(f, name, "source", stats_source_to_string(src), NULL, NULL);
-                fprintf(f, "%" PRIu64 "\n", v[src]);
+/* Every sample is written, zero or not, except a confidence the catalogue
+ * makes impossible for its service or product: that one only when it is not
+ * zero, so that nothing counted is ever left out. */
+static bool written(const struct view *v, const struct family *fam, size_t i) {
+        const struct catalog *cat = v->stats->catalog;
+
+        if (fam->value(v, fam->scope, i) != 0)
+                return true;
+        switch (fam->scope) {
+        case SCOPE_SERVICE_CONFIDENCE:
+                return entry_can_have(&cat->entries[i / N_CONFIDENCE], confidence_of(i));
+        case SCOPE_PRODUCT_CONFIDENCE:
+                return product_can_have(cat, i / N_CONFIDENCE, confidence_of(i));
+        default:
+                return true;
         }
 }
 
-int prometheus_format(const struct stats *s, FILE *f) {
-        const struct stats_daemon *d = &s->daemon;
+static void label(FILE *f, bool first, const char *name, const char *value) {
+        fprintf(f, "%s%s=\"", first ? "{" : ",", name);
+        prometheus_escape(f, value);
+        fputc('"', f);
+}
 
-        items(f, s, false);
-        items(f, s, true);
-        by_confidence(f, s, false);
-        by_confidence(f, s, true);
+static void labels(FILE *f, const struct stats *s, enum scope scope, size_t i) {
+        switch (scope) {
+        case SCOPE_SERVICE:
+                label(f, true, "service", s->catalog->entries[i].id);
+                break;
+        case SCOPE_PRODUCT:
+                label(f, true, "product", s->catalog->products[i].name);
+                break;
+        case SCOPE_SOURCE:
+                label(f, true, "source", stats_source_to_string(i));
+                break;
+        case SCOPE_BUILD:
+                label(f, true, "version", PACKAGE_VERSION);
+                break;
+        case SCOPE_SERVICE_CONFIDENCE:
+                label(f, true, "service", s->catalog->entries[i / N_CONFIDENCE].id);
+                label(f, false, "confidence", confidence_to_string(confidence_of(i)));
+                break;
+        case SCOPE_PRODUCT_CONFIDENCE:
+                label(f, true, "product", s->catalog->products[i / N_CONFIDENCE].name);
+                label(f, false, "confidence", confidence_to_string(confidence_of(i)));
+                break;
+        case SCOPE_TRANSPORT_APPLE:
+                label(f, true, "transport", i / 2 ? "udp" : "tcp");
+                label(f, false, "apple_network", i % 2 ? "1" : "0");
+                break;
+        default:
+                return;
+        }
+        fputc('}', f);
+}
 
-        per_source(f, "appleflowd_events_received_total", "Events received from the kernel.",
-                   d->events_received);
-        per_source(f, "appleflowd_events_lost_total",
-                   "Events the kernel dropped because the receive buffer was full (exact for conntrack, a lower bound for nflog).",
-                   d->events_lost);
-        single(f, "counter", "appleflowd_malformed_packets_total", "Messages and packets that did not parse.",
-               d->malformed);
-        single(f, "counter", "appleflowd_entries_written_total", "Journal entries written.", d->entries_written);
-        single(f, "counter", "appleflowd_entries_dropped_total",
-               "Journal entries dropped because the writer queue was full.", d->entries_dropped);
-        single(f, "counter", "appleflowd_journal_errors_total", "Journal writes that failed.", d->journal_errors);
-        single(f, "counter", "appleflowd_below_threshold_total",
-               "Tagged events counted but not logged (below the logging confidence).",
-               d->below_threshold);
-        single(f, "counter", "appleflowd_unmatched_connections_total", "Connections no catalogue entry matched.",
-               s->unmatched_connections);
-        single(f, "counter", "appleflowd_unmatched_packets_total", "NFLOG packets no catalogue entry matched.",
-               s->unmatched_packets);
-        unmatched_by(f, s);
-        single(f, "counter", "appleflowd_excluded_connections_total",
-               "Connections of the router's own traffic, left out of tagging.", s->excluded_connections);
-        single(f, "counter", "appleflowd_excluded_packets_total",
-               "NFLOG packets of the router's own traffic, left out of tagging.", s->excluded_packets);
-        single(f, "counter", "appleflowd_connections_seen_total",
-               "Connections seen since start: tagged + unmatched + excluded.", s->connections.seen);
-        single(f, "counter", "appleflowd_connections_tagged_total",
-               "Connections tagged since start, at any confidence.", s->connections.tagged);
+int prometheus_format(const struct stats *s, uint64_t now_usec, uint64_t interval_usec, FILE *f) {
+        const struct view v = { .stats = s, .now_usec = now_usec, .interval_usec = interval_usec };
 
-        single(f, "counter", "appleflowd_conntrack_refused_total",
-               "New connections the kernel refused because its conntrack table was full: never seen, never logged.",
-               d->conntrack_refused);
-        single(f, "gauge", "appleflowd_conntrack_entries", "Connections in the kernel's conntrack table.",
-               d->conntrack_table_entries);
-        single(f, "gauge", "appleflowd_conntrack_max",
-               "The conntrack table's limit (nf_conntrack_max); 0: none, or unknown.", d->conntrack_table_max);
+        for (size_t k = 0; k < ELEMENTSOF(families); k++) {
+                const struct family *fam = &families[k];
 
-        single(f, "gauge", "appleflowd_start_time_seconds", "When the daemon started, in seconds since the epoch.",
-               s->started_realtime_usec / 1000000);
-
+                fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help, fam->name, fam->type);
+                for (size_t i = 0; i < scope_size(s, fam->scope); i++) {
+                        if (!written(&v, fam, i))
+                                continue;
+                        fputs(fam->name, f);
+                        labels(f, s, fam->scope, i);
+                        fprintf(f, " %" PRIu64 "\n", fam->value(&v, fam->scope, i));
+                }
+        }
         return ferror(f) ? -EIO : 0;
+}
+
+static uint64_t realtime_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
 int prometheus_new(struct prometheus **ret, struct stats *s, const char *path) {
@@ -251,7 +386,7 @@ int prometheus_write(struct prometheus *p, char *err, size_t errlen) {
                 r = -ENOMEM;
                 goto fail;
         }
-        r = prometheus_format(p->stats, f);
+        r = prometheus_format(p->stats, realtime_usec(), p->interval_usec, f);
         if (fclose(f) != 0 && r >= 0)
                 r = -ENOMEM;
         if (r < 0)

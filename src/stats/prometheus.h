@@ -3,11 +3,13 @@
 
 /*
  * The statistics in the node_exporter textfile format (text exposition
- * format 0.0.4), written atomically to a configured file every few seconds:
- * counters per catalogue entry (label service) and per product (label
- * product), rate gauges per window, and the daemon's own counters. Every
- * entry of the catalogue is written, zero or not, so that series do not
- * appear out of nowhere; no label carries an address.
+ * format 0.0.4), written atomically to a configured file every few seconds.
+ * Counters only, named as Prometheus's naming guide says: PromQL's rate()
+ * makes the rates. Every catalogue entry (label service) and every product
+ * (label product) is written, zero or not: the set is bounded by the
+ * catalogue, and a series that appears at its first event hides that event
+ * from rate() and increase(). No label carries an address. The families are
+ * one table in prometheus.c; docs/prometheus.md says why each exists.
  */
 
 #include <stdint.h>
@@ -37,7 +39,8 @@ int prometheus_write(struct prometheus *p, char *err, size_t errlen);
 /* Write at once, then every interval_usec on e's CLOCK_MONOTONIC. */
 int prometheus_attach_event(struct prometheus *p, sd_event *e, uint64_t interval_usec);
 
-/* The file's contents. */
-int prometheus_format(const struct stats *s, FILE *f);
+/* The file's contents, as written at now_usec (CLOCK_REALTIME) by a writer
+ * that writes every interval_usec (0: not on a timer). */
+int prometheus_format(const struct stats *s, uint64_t now_usec, uint64_t interval_usec, FILE *f);
 /* value with \, " and newline escaped, as a label value needs. */
 void prometheus_escape(FILE *f, const char *value);

@@ -4,9 +4,9 @@
 
 Reads what the code defines (configuration keys and which of them reload,
 command-line options, MESSAGE_IDs, journal fields, kernel settings, Prometheus
-metrics) and checks that the man pages, the shipped configuration, the journal
-message catalog and docs/journal-fields.md name each of them, and name nothing
-the code does not have.
+metrics, alert rules) and checks that the man pages, the shipped configuration,
+the journal message catalog, docs/journal-fields.md and docs/prometheus.md
+name each of them, and name nothing the code does not have.
 
 Usage: check-docs.py SOURCE_ROOT
 """
@@ -206,14 +206,34 @@ for name in sysctls:
 
 prometheus_c = read("src/stats/prometheus.c")
 metrics = set(re.findall(r'"(appleflowd_[a-z_]*[a-z])"', prometheus_c))
-for suffix in re.findall(r'"([a-z_]+_rate)"', prometheus_c):
-    metrics |= {"appleflowd_" + suffix, "appleflowd_product_" + suffix}
 at_least("Prometheus metrics", metrics, 10)
 for name in sorted(metrics):
     if not re.search(r"\*" + name + r"\*", man8.get("STATISTICS", "")):
         error(man8_path, f"Prometheus metric {name} is not named in STATISTICS")
 for name in sorted(set(re.findall(r"\*(appleflowd_[a-z_]+)\*", man8.get("STATISTICS", ""))) - metrics):
     error(man8_path, f"STATISTICS names the metric {name}, which src/stats/prometheus.c does not write")
+
+# docs/prometheus.md: every metric in its table, nothing else; every alert
+# rule of conf/prometheus has its section there, and names only real metrics.
+prom_md_path = "docs/prometheus.md"
+prom_md = read(prom_md_path)
+in_md = set(re.findall(r"`(appleflowd_[a-z_]*[a-z])`", prom_md))
+for name in sorted(metrics - in_md):
+    error(prom_md_path, f"Prometheus metric {name} is not described")
+for name in sorted(in_md - metrics):
+    error(prom_md_path, f"names the metric {name}, which src/stats/prometheus.c does not write")
+rules_path = "conf/prometheus/appleflowd-alerts.yml"
+rules = read(rules_path)
+alerts = set(at_least("alert rules", re.findall(r"^\s*- alert: (\w+)$", rules, re.M), 5))
+sections = set(re.findall(r"^### (Appleflowd\w+)$", prom_md, re.M))
+for name in sorted(alerts - sections):
+    error(prom_md_path, f"alert {name} of {rules_path} has no section saying what to do")
+for name in sorted(sections - alerts):
+    error(prom_md_path, f"has a section for alert {name}, which {rules_path} does not have")
+for name in sorted(set(re.findall(r"\bappleflowd_[a-z_]*[a-z]\b", rules)) - metrics):
+    error(rules_path, f"names the metric {name}, which src/stats/prometheus.c does not write")
+if "docs/prometheus.md" not in read("README.md"):
+    error("README.md", "does not link docs/prometheus.md")
 
 # ----
 
@@ -222,4 +242,5 @@ if errors:
     print(f"check-docs: {len(errors)} problem(s): the documentation and the code disagree", file=sys.stderr)
     sys.exit(1)
 print(f"check-docs: {len(keys)} keys ({len(reloaded)} reload), {len(options)} options, {len(ids)} MESSAGE_IDs, "
-      f"{len(written)} journal fields, {len(sysctls)} kernel settings, {len(metrics)} metrics: all documented")
+      f"{len(written)} journal fields, {len(sysctls)} kernel settings, {len(metrics)} metrics, "
+      f"{len(alerts)} alert rules: all documented")

@@ -197,7 +197,7 @@ def check_prom(prom, all_json):
                 if not m:
                     fail(f"not a sample: {line}")
                 labels = dict(LABEL.findall(m.group(2) or ""))
-                if not set(labels) <= {"service", "product", "window", "source", "confidence",
+                if not set(labels) <= {"service", "product", "source", "version", "confidence",
                                        "transport", "apple_network"}:
                     fail(f"unexpected label in {line}")
                 samples[(m.group(1), tuple(sorted(labels.items())))] = float(m.group(3))
@@ -205,7 +205,7 @@ def check_prom(prom, all_json):
     if names - helps or names - types:
         fail(f"without HELP or TYPE: {sorted((names - helps) | (names - types))}")
     checks = (("connections", "connections_total"), ("blocked_packets", "blocked_packets_total"),
-              ("bytes", "bytes_total"), ("packets", "packets_total"))
+              ("bytes", "connection_bytes_total"), ("packets", "connection_packets_total"))
     n = 0
     for kind, key, prefix in (("services", "service", "appleflowd_"),
                               ("products", "product", "appleflowd_product_")):
