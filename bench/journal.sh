@@ -117,7 +117,7 @@ flowgen_apple() {
         bench_flowgen --count "$flows" --family 46 --tcp-every 10 --dst4 17.128.0.0 --dst6 2620:149:ff00:: || true
 }
 
-not_written_id=$(sed -n 's/^#define MESSAGE_ID_NOT_WRITTEN_STR "\([0-9a-f]*\)"$/\1/p' "$BENCH_TOPDIR/src/message-id.h")
+not_written_id=$(sed -n 's/^#define MESSAGE_ID_NOT_WRITTEN_STR "\([0-9a-f]*\)"$/\1/p' "$BENCH_TOPDIR/src/output/message-id.h")
 
 # account NAME GEN: after a daemon's run, before it stops: "flows seen written
 # dropped errors lost in_journal not_written kdrops" into account.NAME.

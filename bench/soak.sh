@@ -36,7 +36,7 @@ esac
 mkfifo "$BENCH_TMP/entries"
 awk '/"EVENT_ACTION":"connection-new"/ { n++ } /"EVENT_ACTION":"connection-end"/ { e++ }
      /"MESSAGE_ID":"'"$(sed -n 's/^#define MESSAGE_ID_NOT_WRITTEN_STR "\([0-9a-f]*\)"$/\1/p' \
-        "$BENCH_TOPDIR/src/message-id.h")"'"/ { r++ }
+        "$BENCH_TOPDIR/src/output/message-id.h")"'"/ { r++ }
      END { print n + 0, e + 0, r + 0 }' <"$BENCH_TMP/entries" >"$BENCH_TMP/counted" &
 counter=$!
 BENCH_DAEMON_OUT=$BENCH_TMP/entries bench_appleflowd_start -- --output json

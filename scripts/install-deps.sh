@@ -14,6 +14,8 @@ packages=(
         systemd iproute2 nftables iptables conntrack util-linux procps
         # validating the Prometheus textfile with promtool
         prometheus
+        # docs/architecture.svg from its source; the format check
+        graphviz clang-format
         # the shipping recipes (docs/siem.md, docs/fleet.md): journal-upload
         # and journal-remote, certificates; the libraries of the unpacked
         # rsyslog and syslog-ng-core (below)
@@ -53,8 +55,10 @@ if [[ ${#missing[@]} -gt 0 || "${CI:-}" == true ]]; then
                 exit 1
         fi
         export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+        # Wait for another apt or dpkg run rather than fail on its lock.
+        apt_opts=(-o DPkg::Lock::Timeout=900)
+        apt-get "${apt_opts[@]}" update -qq
+        apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
 
 command -v rsyslogd >/dev/null || [[ $(id -u) -ne 0 ]] || unpack rsyslog rsyslog

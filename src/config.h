@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "input.h"                  /* enum input_family */
 #include "macro.h"
 #include "ring.h"                   /* RING_SIZE_MAX */
 #include "tagger.h"
@@ -31,18 +32,13 @@
 #define CONFIG_QUEUE_SIZE_MAX RING_SIZE_MAX     /* what ring_new() accepts */
 #define CONFIG_INTERVAL_MAX (7 * 24 * 3600)
 
-enum config_family {
-        CONFIG_FAMILY_IPV4 = 1u << 0,
-        CONFIG_FAMILY_IPV6 = 1u << 1,
-};
-
 
 struct config {
         char *source;                   /* the file read, or NULL when only defaults apply */
 
         /* [input] */
         bool conntrack;
-        unsigned families;              /* CONFIG_FAMILY_* mask, never 0 */
+        unsigned families;              /* INPUT_FAMILY_* mask, never 0 */
         uint16_t nflog_groups[CONFIG_NFLOG_GROUPS_MAX];
         unsigned n_nflog_groups;
         uint32_t receive_buffer, receive_buffer_max;    /* bytes */

@@ -525,8 +525,8 @@ static void log_started(struct daemon *d) {
                          i > 0 ? " " : "", c->nflog_groups[i]);
         snprintf(inputs, sizeof(inputs), "%s%s%s%s%s",
                  c->conntrack ? "conntrack " : "",
-                 c->conntrack ? ((c->families & CONFIG_FAMILY_IPV4) && (c->families & CONFIG_FAMILY_IPV6) ? "ipv4+ipv6" :
-                                 (c->families & CONFIG_FAMILY_IPV4) ? "ipv4" : "ipv6") : "",
+                 c->conntrack ? ((c->families & INPUT_FAMILY_IPV4) && (c->families & INPUT_FAMILY_IPV6) ? "ipv4+ipv6" :
+                                 (c->families & INPUT_FAMILY_IPV4) ? "ipv4" : "ipv6") : "",
                  c->conntrack && c->n_nflog_groups ? ", " : "",
                  c->n_nflog_groups ? "NFLOG groups " : "", groups);
 

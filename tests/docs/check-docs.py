@@ -152,7 +152,7 @@ for name in re.findall(r"^\*--([a-z-]+)\*", man8.get("OPTIONS", ""), re.M) + \
 # ---- MESSAGE_IDs -----------------------------------------------------------
 
 ids = {}
-for rel in ("src/message-id.h", "src/daemon.h"):
+for rel in ("src/output/message-id.h", "src/daemon.h"):
     for name, mid in re.findall(r'#define (MESSAGE_ID_\w+)_STR "([0-9a-f]{32})"', read(rel)):
         ids[mid] = f"{name} ({rel})"
 at_least("MESSAGE_IDs", ids, 10)
@@ -183,7 +183,7 @@ for block in re.split(r"^-- [0-9a-f]{32}$", catalog, flags=re.M)[1:]:
 # ---- journal fields --------------------------------------------------------
 
 written = set()
-for path in sorted((ROOT / "src").glob("*.c")):
+for path in sorted((ROOT / "src").glob("**/*.c")):
     text = path.read_text(encoding="utf-8")
     written |= set(re.findall(
         r'\b(?:entry_add_field|entry_add_joined|add_str|add_u64|add_ip|add_clean|field_open|ADD)\(\s*(?:\w+,\s*)?"([A-Z][A-Z0-9_]*)"',
@@ -199,12 +199,12 @@ for name in sorted(documented - written):
 
 # ---- kernel settings and Prometheus metrics --------------------------------
 
-sysctls = at_least("kernel settings", re.findall(r'"(net\.netfilter\.\w+)"', read("src/sysctl-check.c")), 3)
+sysctls = at_least("kernel settings", re.findall(r'"(net\.netfilter\.\w+)"', read("src/input/sysctl-check.c")), 3)
 for name in sysctls:
     if f"*{name}*" not in man8.get("KERNEL SETTINGS", ""):
         error(man8_path, f"kernel setting {name} is not described in KERNEL SETTINGS")
 
-prometheus_c = read("src/prometheus.c")
+prometheus_c = read("src/stats/prometheus.c")
 metrics = set(re.findall(r'"(appleflowd_[a-z_]*[a-z])"', prometheus_c))
 for suffix in re.findall(r'"([a-z_]+_rate)"', prometheus_c):
     metrics |= {"appleflowd_" + suffix, "appleflowd_product_" + suffix}
@@ -213,7 +213,7 @@ for name in sorted(metrics):
     if not re.search(r"\*" + name + r"\*", man8.get("STATISTICS", "")):
         error(man8_path, f"Prometheus metric {name} is not named in STATISTICS")
 for name in sorted(set(re.findall(r"\*(appleflowd_[a-z_]+)\*", man8.get("STATISTICS", ""))) - metrics):
-    error(man8_path, f"STATISTICS names the metric {name}, which src/prometheus.c does not write")
+    error(man8_path, f"STATISTICS names the metric {name}, which src/stats/prometheus.c does not write")
 
 # ----
 

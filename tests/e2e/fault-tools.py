@@ -17,7 +17,7 @@
       written" entries) and J_DROP_REPORTS (their number), J_LOST (the sum of
       EVENTS_LOST over the "events lost" entries) and J_LOSS_REPORTS, and
       J_FLOWS_AFTER_DROP_REPORT (flow entries after the first "not written"
-      entry), J_<NAME> for every other MESSAGE_ID of src/message-id.h (J_STARTED,
+      entry), J_<NAME> for every other MESSAGE_ID of src/output/message-id.h (J_STARTED,
       J_RELOADED, J_STOPPING ...), J_UNKNOWN for entries with none of them.
 
   fault-tools.py stats
@@ -91,7 +91,7 @@ def journald_hold(sock_path, pidfile, journald):
 
 def message_ids(topdir):
     ids = {}
-    with open(os.path.join(topdir, "src", "message-id.h")) as f:
+    with open(os.path.join(topdir, "src", "output", "message-id.h")) as f:
         for line in f:
             m = re.match(r'#define MESSAGE_ID_([A-Z_]+)_STR "([0-9a-f]{32})"', line)
             if m:

@@ -441,11 +441,11 @@ e2e_pass() {
         exit 0
 }
 
-# e2e_message_id CONNECTION|CONNECTION_END|PACKET_LOGGED|STARTED|…: the id from src/message-id.h.
+# e2e_message_id CONNECTION|CONNECTION_END|PACKET_LOGGED|STARTED|…: the id from src/output/message-id.h.
 e2e_message_id() {
         local id
-        id=$(sed -n "s/^#define MESSAGE_ID_$1_STR \"\([0-9a-f]\{32\}\)\"$/\1/p" "$E2E_TOPDIR/src/message-id.h")
-        [[ -n $id ]] || e2e_fail "no MESSAGE_ID_$1_STR in src/message-id.h"
+        id=$(sed -n "s/^#define MESSAGE_ID_$1_STR \"\([0-9a-f]\{32\}\)\"$/\1/p" "$E2E_TOPDIR/src/output/message-id.h")
+        [[ -n $id ]] || e2e_fail "no MESSAGE_ID_$1_STR in src/output/message-id.h"
         echo "$id"
 }
 

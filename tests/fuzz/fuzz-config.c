@@ -51,7 +51,7 @@ static void check_string(const char *s) {
 
 /* What the parser promises about any configuration it accepted. */
 static void check_limits(const struct config *c) {
-        fuzz_assert(c->families != 0 && (c->families & ~(unsigned) (CONFIG_FAMILY_IPV4 | CONFIG_FAMILY_IPV6)) == 0);
+        fuzz_assert(c->families != 0 && (c->families & ~(unsigned) (INPUT_FAMILY_IPV4 | INPUT_FAMILY_IPV6)) == 0);
         fuzz_assert(c->n_nflog_groups <= CONFIG_NFLOG_GROUPS_MAX);
         for (unsigned i = 0; i < c->n_nflog_groups; i++)
                 for (unsigned j = 0; j < i; j++)
@@ -88,8 +88,8 @@ static char *format_config(const struct config *c, size_t *len) {
                 return NULL;
         fprintf(f, "[input]\nconntrack=%s\nfamilies=%s%s\nnflog_groups=",
                 c->conntrack ? "yes" : "no",
-                c->families & CONFIG_FAMILY_IPV4 ? "ipv4 " : "",
-                c->families & CONFIG_FAMILY_IPV6 ? "ipv6" : "");
+                c->families & INPUT_FAMILY_IPV4 ? "ipv4 " : "",
+                c->families & INPUT_FAMILY_IPV6 ? "ipv6" : "");
         for (unsigned i = 0; i < c->n_nflog_groups; i++)
                 fprintf(f, "%s%u", i ? " " : "", c->nflog_groups[i]);
         fprintf(f, "\nreceive_buffer=%" PRIu32 "\nreceive_buffer_max=%" PRIu32 "\n[tagging]\n",

@@ -34,7 +34,7 @@ static void check_flow(const struct flow *f) {
 }
 
 static void parse_message(const struct nlmsghdr *nlh, size_t len) {
-        const unsigned both = CONFIG_FAMILY_IPV4 | CONFIG_FAMILY_IPV6;
+        const unsigned both = INPUT_FAMILY_IPV4 | INPUT_FAMILY_IPV6;
         struct flow f, g;
         int r, r4, r6;
 
@@ -50,8 +50,8 @@ static void parse_message(const struct nlmsghdr *nlh, size_t len) {
         }
 
         /* With one family, the other's events are ignored, nothing else changes. */
-        r4 = conntrack_parse_message(nlh, len, CONFIG_FAMILY_IPV4, &g);
-        r6 = conntrack_parse_message(nlh, len, CONFIG_FAMILY_IPV6, &g);
+        r4 = conntrack_parse_message(nlh, len, INPUT_FAMILY_IPV4, &g);
+        r6 = conntrack_parse_message(nlh, len, INPUT_FAMILY_IPV6, &g);
         if (r == CONNTRACK_PARSE_IGNORED)
                 fuzz_assert(r4 == r && r6 == r);
         else if (r == CONNTRACK_PARSE_OK || r == CONNTRACK_PARSE_MALFORMED)

@@ -36,7 +36,7 @@ static void test_defaults(void **state) {
         struct config *c = load("", 0);
 
         assert_true(c->conntrack);
-        assert_int_equal(c->families, CONFIG_FAMILY_IPV4 | CONFIG_FAMILY_IPV6);
+        assert_int_equal(c->families, INPUT_FAMILY_IPV4 | INPUT_FAMILY_IPV6);
         assert_int_equal(c->n_nflog_groups, 0);
         assert_int_equal(c->receive_buffer, 4 * 1024 * 1024);
         assert_int_equal(c->receive_buffer_max, 64 * 1024 * 1024);
@@ -89,7 +89,7 @@ static void test_every_key(void **state) {
                 "user = nobody\n", 0);
 
         assert_false(c->conntrack);
-        assert_int_equal(c->families, CONFIG_FAMILY_IPV6);
+        assert_int_equal(c->families, INPUT_FAMILY_IPV6);
         assert_int_equal(c->n_nflog_groups, 3);
         assert_int_equal(c->nflog_groups[0], 2);
         assert_int_equal(c->nflog_groups[1], 5);
@@ -234,7 +234,7 @@ static void test_indented_lines(void **state) {
         c = load("[input]\nconntrack = no\n  nflog_groups = 1 2\n\t families = ipv6\n", 0);
         assert_false(c->conntrack);
         assert_int_equal(c->n_nflog_groups, 2);
-        assert_int_equal(c->families, CONFIG_FAMILY_IPV6);
+        assert_int_equal(c->families, INPUT_FAMILY_IPV6);
         config_free(c);
 
         c = load("  [daemon]\n  user = nobody ;comment\n", 0);

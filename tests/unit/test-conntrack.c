@@ -59,7 +59,7 @@ static int close_input(void **state) {
 }
 
 static struct conntrack_input *open_input(uint32_t rcvbuf, uint32_t rcvbuf_max, struct capture *c) {
-        assert_int_equal(conntrack_input_new(&opened, CONFIG_FAMILY_IPV4 | CONFIG_FAMILY_IPV6, rcvbuf,
+        assert_int_equal(conntrack_input_new(&opened, INPUT_FAMILY_IPV4 | INPUT_FAMILY_IPV6, rcvbuf,
                                              rcvbuf_max, on_flow, NULL, c), 0);
         return opened;
 }
@@ -185,7 +185,7 @@ static void test_parse_event(void **state) {
         struct flow f;
         char addr[INET_ADDRSTRLEN];
 
-        assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, CONFIG_FAMILY_IPV4, &f),
+        assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, INPUT_FAMILY_IPV4, &f),
                          CONNTRACK_PARSE_OK);
         assert_int_equal(f.action, FLOW_CONNECTION_NEW);
         assert_int_equal(f.family, AF_INET);
@@ -201,11 +201,11 @@ static void test_parse_event(void **state) {
         assert_int_equal(f.snat_port, 50000);
 
         nlh = put_event(buf, false);
-        assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, CONFIG_FAMILY_IPV4, &f),
+        assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, INPUT_FAMILY_IPV4, &f),
                          CONNTRACK_PARSE_OK);
         assert_false(f.has_snat);
         /* IPv6 only: an IPv4 event is not ours to count as malformed. */
-        assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, CONFIG_FAMILY_IPV6, &f),
+        assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, INPUT_FAMILY_IPV6, &f),
                          CONNTRACK_PARSE_IGNORED);
 }
 
@@ -237,7 +237,7 @@ static void test_parse_truncated(void **state) {
                 assert_non_null(cut);
                 memcpy(cut, buf, len);
                 cut->nlmsg_len = len;
-                assert_int_equal(conntrack_parse_message(cut, len, CONFIG_FAMILY_IPV4, &f), want);
+                assert_int_equal(conntrack_parse_message(cut, len, INPUT_FAMILY_IPV4, &f), want);
                 /* The same cut with the padding a kernel datagram carries. */
                 if (len % 4 != 0) {
                         free(cut);
@@ -245,7 +245,7 @@ static void test_parse_truncated(void **state) {
                         assert_non_null(cut);
                         memcpy(cut, buf, len);
                         cut->nlmsg_len = len;
-                        assert_int_equal(conntrack_parse_message(cut, MNL_ALIGN(len), CONFIG_FAMILY_IPV4, &f),
+                        assert_int_equal(conntrack_parse_message(cut, MNL_ALIGN(len), INPUT_FAMILY_IPV4, &f),
                                          CONNTRACK_PARSE_MALFORMED);
                 }
                 free(cut);

@@ -9,4 +9,10 @@
 
 #include "flow.h"
 
+/* Which address families an input listens to: a mask. */
+enum input_family {
+        INPUT_FAMILY_IPV4 = 1u << 0,
+        INPUT_FAMILY_IPV6 = 1u << 1,
+};
+
 typedef void (*flow_handler_t)(const struct flow *f, void *userdata);

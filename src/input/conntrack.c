@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "config.h"
 #include "conntrack.h"
 #include "nlmsg.h"
 #include "socket-drops.h"
@@ -225,12 +224,12 @@ int conntrack_parse_message(const struct nlmsghdr *nlh, size_t len, unsigned fam
         nfg = mnl_nlmsg_get_payload(nlh);
         switch (nfg->nfgen_family) {
         case AF_INET:
-                if (!(families & CONFIG_FAMILY_IPV4))
+                if (!(families & INPUT_FAMILY_IPV4))
                         return CONNTRACK_PARSE_IGNORED;
                 addr_size = 4;
                 break;
         case AF_INET6:
-                if (!(families & CONFIG_FAMILY_IPV6))
+                if (!(families & INPUT_FAMILY_IPV6))
                         return CONNTRACK_PARSE_IGNORED;
                 addr_size = 16;
                 break;
@@ -350,13 +349,13 @@ static int attach_filter(int fd, unsigned families) {
         /* There is no family filter: a negated match-all prefix of the
          * unwanted family rejects its events, and leaves the other alone
          * (its events lack the attribute the rule tests). */
-        if (!(families & CONFIG_FAMILY_IPV6)) {
+        if (!(families & INPUT_FAMILY_IPV6)) {
                 struct nfct_filter_ipv6 any6 = {};
 
                 nfct_filter_add_attr(filter, NFCT_FILTER_SRC_IPV6, &any6);
                 nfct_filter_set_logic(filter, NFCT_FILTER_SRC_IPV6, NFCT_FILTER_LOGIC_NEGATIVE);
         }
-        if (!(families & CONFIG_FAMILY_IPV4)) {
+        if (!(families & INPUT_FAMILY_IPV4)) {
                 struct nfct_filter_ipv4 any4 = {};
 
                 nfct_filter_add_attr(filter, NFCT_FILTER_SRC_IPV4, &any4);

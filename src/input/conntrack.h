@@ -40,7 +40,7 @@ struct conntrack_stats {
  * events lost is in conntrack_input_get_stats(). */
 typedef void (*conntrack_loss_handler_t)(struct conntrack_input *in, void *userdata);
 
-/* families: CONFIG_FAMILY_* mask. Opens, subscribes and filters; -EPERM
+/* families: INPUT_FAMILY_* mask. Opens, subscribes and filters; -EPERM
  * without CAP_NET_ADMIN. */
 int conntrack_input_new(struct conntrack_input **ret, unsigned families, uint32_t rcvbuf,
                         uint32_t rcvbuf_max, flow_handler_t handler,
