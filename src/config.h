@@ -31,6 +31,10 @@
 #define CONFIG_QUEUE_SIZE_MIN (256u * 1024)
 #define CONFIG_QUEUE_SIZE_MAX RING_SIZE_MAX     /* what ring_new() accepts */
 #define CONFIG_INTERVAL_MAX (7 * 24 * 3600)
+#define CONFIG_DNS_NAMES_MAX 10000000u
+#define CONFIG_DNS_BYTES_MIN (64u * 1024)
+#define CONFIG_DNS_BYTES_MAX (1024u * 1024 * 1024)
+#define CONFIG_DNS_TTL_MAX (7 * 24 * 3600)
 
 
 struct config {
@@ -42,12 +46,17 @@ struct config {
         uint16_t nflog_groups[CONFIG_NFLOG_GROUPS_MAX];
         unsigned n_nflog_groups;
         uint32_t receive_buffer, receive_buffer_max;    /* bytes */
+        int32_t dns_nflog_group;        /* the group logging DNS answers; -1: none */
 
         /* [tagging] */
         char *catalog;                  /* NULL: the built-in catalogue */
         char *networks;                 /* NULL: the built-in list of Apple's networks */
         enum confidence log_min_confidence;
         bool log_connection_end;
+        char *domains;                  /* NULL: the built-in list of Apple's domains */
+        uint32_t dns_names_max;         /* records of the address -> name table */
+        uint32_t dns_names_max_bytes;
+        uint32_t dns_ttl_min, dns_ttl_max;      /* seconds */
 
         /* [output] */
         enum output_mode output;
@@ -82,7 +91,7 @@ int config_load_file(struct config *c, const char *path, bool must_exist, char *
 /* Checks that need every key (sizes against each other, paths). */
 int config_validate(const struct config *c, char *err, size_t errlen);
 
-/* A reload applies what can change while running (catalog, networks,
+/* A reload applies what can change while running (catalog, networks, domains,
  * log_min_confidence, log_connection_end, receive_buffer_max) from next into
  * c; next is left with c's old strings, for freeing. */
 void config_apply_reloadable(struct config *c, struct config *next);
@@ -95,6 +104,7 @@ int config_parse_bool(const char *s, bool *ret);
 int config_parse_size(const char *s, uint32_t min, uint32_t max, uint32_t *ret);
 int config_parse_seconds(const char *s, uint32_t max, uint32_t *ret);
 int config_parse_nflog_group(const char *s, uint16_t *ret);
+int config_parse_number(const char *s, uint32_t min, uint32_t max, uint32_t *ret);     /* -ERANGE */
 int config_parse_families(const char *s, unsigned *ret);
 int config_add_nflog_group(struct config *c, uint16_t group);  /* -EEXIST, -E2BIG */
 int config_set_string(char **field, const char *value);        /* "" sets NULL */

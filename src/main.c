@@ -13,7 +13,7 @@ static int check_config(const struct options *o) {
         char err[CONFIG_ERROR_MAX];
 
         if (config_load_all(o, &c, err, sizeof(err)) < 0 ||
-            tagset_load(&set, c->catalog, c->networks, err, sizeof(err)) < 0) {
+            tagset_load(&set, c->catalog, c->networks, c->domains, err, sizeof(err)) < 0) {
                 fprintf(stderr, "%s\n", err);
                 return 1;
         }

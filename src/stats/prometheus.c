@@ -132,6 +132,65 @@ static void per_source(FILE *f, const char *name, const char *help, const uint64
         }
 }
 
+static void name_counts(FILE *f, const char *name, const char *label, const char *help,
+                        const struct name_stats_table *t) {
+        header(f, name, "counter", help);
+        for (size_t i = 0; i < t->n; i++) {
+                sample(f, name, label, t->rows[i].key, NULL, NULL);
+                fprintf(f, "%" PRIu64 "\n", t->rows[i].connections);
+        }
+        if (t->overflow > 0) {
+                sample(f, name, label, "other", NULL, NULL);
+                fprintf(f, "%" PRIu64 "\n", t->overflow);
+        }
+}
+
+static void dns_answers(FILE *f, const struct stats_dns *d) {
+        static const char name[] = "appleflowd_dns_answers_total";
+        const struct {
+                const char *result;
+                uint64_t v;
+        } rows[] = {
+                { "apple", d->answers_apple },
+                { "other", d->answers_other },
+                { "without-address", d->answers - MIN(d->answers, d->answers_apple + d->answers_other) },
+                { "not-answer", d->not_answers },
+                { "malformed", d->malformed },
+                { "skipped", d->skipped },
+                { "lost", d->lost },
+        };
+
+        header(f, name, "counter",
+               "DNS answers read from the DNS NFLOG group, by what became of them (lost: a lower bound).");
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                sample(f, name, "result", rows[i].result, NULL, NULL);
+                fprintf(f, "%" PRIu64 "\n", rows[i].v);
+        }
+}
+
+static void dns_metrics(FILE *f, const struct stats *s) {
+        const struct stats_dns *d = &s->daemon.dns;
+
+        dns_answers(f, d);
+        single(f, "gauge", "appleflowd_dns_names", "Addresses in the name table.", d->names);
+        single(f, "gauge", "appleflowd_dns_names_capacity", "Addresses the name table holds at most.", d->capacity);
+        single(f, "gauge", "appleflowd_dns_names_bytes", "Memory of the name table, allocated whole.", d->bytes);
+        single(f, "counter", "appleflowd_dns_name_hits_total", "Connections whose server address had an Apple name.",
+               d->hits);
+        single(f, "counter", "appleflowd_dns_name_misses_total", "Connections whose server address had none.",
+               d->misses);
+        single(f, "counter", "appleflowd_dns_names_evicted_total",
+               "Names pushed out of the full table before their TTL ended.", d->evicted);
+        single(f, "counter", "appleflowd_dns_names_expired_total", "Names whose TTL ended.", d->expired);
+        if (s->names) {
+                name_counts(f, "appleflowd_dns_service_connections_total", "service",
+                            "Connections tagged by an Apple name, per the name's service.", &s->names->services);
+                name_counts(f, "appleflowd_dns_suffix_connections_total", "suffix",
+                            "Connections tagged by an Apple name, per the domain suffix it fell under.",
+                            &s->names->suffixes);
+        }
+}
+
 int prometheus_format(const struct stats *s, FILE *f) {
         const struct stats_daemon *d = &s->daemon;
 
@@ -164,6 +223,9 @@ int prometheus_format(const struct stats *s, FILE *f) {
                d->conntrack_table_entries);
         single(f, "gauge", "appleflowd_conntrack_max",
                "The conntrack table's limit (nf_conntrack_max); 0: none, or unknown.", d->conntrack_table_max);
+
+        if (d->dns.enabled)
+                dns_metrics(f, s);
 
         single(f, "gauge", "appleflowd_start_time_seconds", "When the daemon started, in seconds since the epoch.",
                s->started_realtime_usec / 1000000);

@@ -46,6 +46,7 @@ struct stats *stats_free(struct stats *s) {
         sd_event_source_disable_unref(s->timer);
         free(s->entries);
         free(s->products);
+        name_stats_free(s->names);
         free(s);
         return NULL;
 }
@@ -125,6 +126,10 @@ void stats_count_unmatched(struct stats *s, const struct flow *f) {
                 s->unmatched_packets++;
 }
 
+int stats_enable_names(struct stats *s) {
+        return s->names ? 0 : name_stats_new(&s->names);
+}
+
 void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t) {
         if (t->confidence == CONFIDENCE_NONE || t->entry >= s->n_entries) {
                 stats_count_unmatched(s, f);
@@ -133,6 +138,10 @@ void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t
 
         s->stamp++;
         item_add(&s->entries[t->entry], f);
+        if (t->name_rule && f->action == FLOW_CONNECTION_NEW)
+                name_stats_count(s->names, t->name_rule);
+        if (t->by_name)
+                return;
         count_products(s, f, t->entry);
         for (unsigned m = 0; m < t->matches.n; m++)
                 if (t->matches.entries[m] < s->n_entries)

@@ -25,6 +25,7 @@
 #include "catalog.h"
 #include "flow.h"
 #include "macro.h"
+#include "name-stats.h"
 #include "rate.h"
 #include "tagger.h"
 
@@ -41,6 +42,15 @@ enum stats_rated {
         _STATS_RATED_MAX,
 };
 
+/* Apple's names from DNS answers (the DNS NFLOG group and the name table). */
+struct stats_dns {
+        bool enabled;
+        uint64_t packets, answers, not_answers, malformed, skipped, empty, other, lost;
+        uint64_t answers_apple, answers_other;  /* answers: with an Apple name, without */
+        uint64_t hits, misses, evicted, expired;
+        uint64_t names, capacity, bytes;        /* the table now */
+};
+
 /* The daemon's own counters, filled by the daemon (see stats_set_refresh). */
 struct stats_daemon {
         uint64_t events_received[_STATS_SOURCE_MAX];
@@ -53,6 +63,7 @@ struct stats_daemon {
         uint64_t conntrack_table_entries;               /* the kernel's table, at the last tick */
         uint64_t conntrack_table_max;                   /* 0: no limit, or unknown */
         uint64_t conntrack_refused;                     /* new connections refused, table full */
+        struct stats_dns dns;
 };
 
 struct stats_counters {
@@ -83,6 +94,7 @@ struct stats {
         struct stats_daemon daemon;
         uint64_t unmatched_connections;                 /* NEW events no entry matched */
         uint64_t unmatched_packets;                     /* NFLOG packets no entry matched */
+        struct name_stats *names;                       /* NULL unless DNS names are learnt */
 
         uint64_t stamp;
         uint64_t started_usec;                          /* CLOCK_MONOTONIC */
@@ -104,7 +116,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct stats *, stats_free);
  * Call before freeing the old catalogue. */
 int stats_reload(struct stats *s, const struct catalog *c);
 
+/* Count connections tagged by an Apple name, per service and suffix. */
+int stats_enable_names(struct stats *s);
+
 /* One call per event, tagged or not (confidence NONE counts as unmatched).
+ * A connection tagged by a name (t->by_name) counts for its entry and for
+ * the name's service and suffix, not for the port's products.
  * The hot path: no allocation, no system call. */
 void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t);
 void stats_count_unmatched(struct stats *s, const struct flow *f);
