@@ -12,6 +12,8 @@ packages=(
         libcmocka-dev clang libclang-rt-14-dev scdoc
         # the end-to-end tests: real kernel, real journald, real firewall
         systemd iproute2 nftables iptables conntrack util-linux procps
+        # a real resolver for the DNS names scenario (the binary only, no service)
+        dnsmasq-base
         # validating the Prometheus textfile with promtool
         prometheus
 )

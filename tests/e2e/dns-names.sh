@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Apple's names from DNS answers: dnsmasq (Debian's) in the internet
+# namespace answers Apple names with addresses outside Apple's networks, one
+# through a CNAME chain; a second dnsmasq on the router forwards to it, as a
+# home router's resolver does. The LAN client resolves through the router's
+# resolver (answers leave by the router's output chain), once over TCP, and
+# once straight from the internet's (answers cross the forward chain), then
+# connects on 443 from ports the kernel picks. Each connection is written
+# high under the service its name gives, with the name in
+# DESTINATION_DOMAIN; the same connection without the DNS group is plain
+# HTTPS and not written; a name under no suffix of the list leaves no trace
+# in the journal or the statistics.
+source "$(dirname "$0")/lib.sh"
+e2e_begin "$@"
+
+command -v dnsmasq >/dev/null || e2e_skip "dnsmasq not installed (scripts/install-deps.sh installs dnsmasq-base)"
+
+MID_NEW=$(e2e_message_id CONNECTION)
+GATEWAY4=203.0.113.20 ITUNES4=203.0.113.21 CDN4=203.0.113.22 CDN6=2001:db8:99::22
+SWCDN4=203.0.113.25 MESU4=203.0.113.26 PLAIN4=203.0.113.30 LATE4=203.0.113.40
+for a in $GATEWAY4 $ITUNES4 $CDN4 $SWCDN4 $MESU4 $PLAIN4 $LATE4; do
+        ip -n "$E2E_INET" addr add "$a/32" dev lo
+done
+ip -n "$E2E_INET" addr add "$CDN6/128" dev lo
+
+# The authority: Apple's names on CDN addresses, www.icloud.com and
+# swcdn.apple.com through CNAMEs to names that are not Apple's.
+cat >"$E2E_TMP/inet-dns.conf" <<CONF
+no-resolv
+no-hosts
+bind-interfaces
+listen-address=$INET_WAN_IP4
+local-ttl=300
+host-record=gateway.icloud.com,$GATEWAY4
+host-record=itunes.apple.com,$ITUNES4
+host-record=www-cdn.icloud.com.akadns.net,$CDN4,$CDN6
+cname=www.icloud.com,www-cdn.icloud.com.akadns.net
+host-record=swcdn.cdn.example.net,$SWCDN4
+cname=swcdn.apple.com,swcdn.cdn.example.net
+host-record=mesu.apple.com,$MESU4
+host-record=www.example.org,$PLAIN4
+host-record=late.icloud.com,$LATE4
+CONF
+# The router's resolver, forwarding everything to the authority.
+cat >"$E2E_TMP/rtr-dns.conf" <<CONF
+no-resolv
+no-hosts
+bind-interfaces
+listen-address=$RTR_LAN_IP4
+server=$INET_WAN_IP4
+CONF
+in_inet dnsmasq --keep-in-foreground --user=root --pid-file= --conf-file="$E2E_TMP/inet-dns.conf" \
+        >>"$E2E_TMP/dnsmasq.log" 2>&1 &
+E2E_PIDS+=("$!")
+in_rtr dnsmasq --keep-in-foreground --user=root --pid-file= --conf-file="$E2E_TMP/rtr-dns.conf" \
+        >>"$E2E_TMP/dnsmasq.log" 2>&1 &
+E2E_PIDS+=("$!")
+
+# DNS answers to NFLOG group 3, whole, in the forward and the output chain,
+# before anything accepts them (conf/nftables-appleflowd.nft).
+in_rtr nft -f - <<'NFT'
+table inet afe2e_dns {
+        chain forward {
+                type filter hook forward priority filter - 10; policy accept;
+                udp sport 53 log group 3 snaplen 16512
+                tcp sport 53 log group 3 snaplen 16512
+        }
+        chain output {
+                type filter hook output priority filter; policy accept;
+                udp sport 53 log group 3 snaplen 16512
+                tcp sport 53 log group 3 snaplen 16512
+        }
+}
+NFT
+
+resolve() {
+        local out
+        out=$(in_lan "$E2E_PYTHON" "$E2E_SRCDIR/resolve.py" "$@") || e2e_fail "resolving $*"
+        echo "$out"
+}
+resolvers_up() {
+        in_lan "$E2E_PYTHON" "$E2E_SRCDIR/resolve.py" "$RTR_LAN_IP4" gateway.icloud.com >/dev/null 2>&1
+}
+e2e_wait 10 "the resolvers" resolvers_up
+
+rm -f "$E2E_TMP/cdn.ready"
+in_inet "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" serve --ready "$E2E_TMP/cdn.ready" \
+        --address $GATEWAY4 --address $ITUNES4 --address $CDN4 --address $CDN6 \
+        --address $SWCDN4 --address $MESU4 --address $PLAIN4 --address $LATE4 tcp:443 \
+        >>"$E2E_TMP/servers.log" 2>&1 &
+E2E_PIDS+=("$!")
+e2e_wait 10 "the CDN servers" test -e "$E2E_TMP/cdn.ready"
+
+# Before the daemon learns any name: HTTPS to a CDN address is low, not written.
+e2e_client tcp "$GATEWAY4" 443
+
+e2e_daemon_start --dns-nflog-group 3
+
+# Through the router's resolver (output chain), once over TCP, once for IPv6;
+# straight from the authority (forward chain), once over TCP.
+[[ $(resolve "$RTR_LAN_IP4" gateway.icloud.com) == "$GATEWAY4" ]] || e2e_fail "gateway.icloud.com"
+[[ $(resolve "$RTR_LAN_IP4" www.icloud.com) == "$CDN4" ]] || e2e_fail "www.icloud.com"
+[[ $(resolve "$RTR_LAN_IP4" www.icloud.com --type AAAA) == "$CDN6" ]] || e2e_fail "www.icloud.com AAAA"
+[[ $(resolve "$RTR_LAN_IP4" itunes.apple.com --tcp) == "$ITUNES4" ]] || e2e_fail "itunes.apple.com over TCP"
+[[ $(resolve "$INET_WAN_IP4" swcdn.apple.com) == "$SWCDN4" ]] || e2e_fail "swcdn.apple.com"
+[[ $(resolve "$INET_WAN_IP4" mesu.apple.com --tcp) == "$MESU4" ]] || e2e_fail "mesu.apple.com over TCP"
+[[ $(resolve "$RTR_LAN_IP4" www.example.org) == "$PLAIN4" ]] || e2e_fail "www.example.org"
+
+# The answers are read before the connections are made: wait until all 7 are counted.
+answers_counted() {
+        "$E2E_APPLEFLOWCTL" stats --json --socket "$E2E_CTL_SOCKET" >"$E2E_TMP/stats.json" 2>/dev/null &&
+                "$E2E_PYTHON" -c 'import json,sys; a=json.load(open(sys.argv[1]))["daemon"]["dns"]["answers"]; sys.exit(a["apple"] + a["other"] < 7)' \
+                        "$E2E_TMP/stats.json"
+}
+e2e_wait 10 "the answers counted" answers_counted
+
+# Ports the kernel picks, as a browser's.
+for a in $GATEWAY4 $CDN4 $CDN6 $ITUNES4 $SWCDN4 $MESU4 $PLAIN4 $LATE4; do
+        e2e_client tcp "$a" 443
+done
+
+written() { # ADDRESS SERVICE NAME PRODUCT
+        e2e_expect 1 MESSAGE_ID="$MID_NEW" DESTINATION_IP="$1" DESTINATION_PORT=443 -- \
+                APPLE_SERVICE="$2" DESTINATION_DOMAIN="$3" APPLE_CONFIDENCE=high APPLE_NETWORK=0 \
+                "APPLE_PRODUCT[]+=$4" "SOURCE_IP~^(192\.168\.77\.2|fd77::2)$" "SOURCE_PORT~^[0-9]+$" \
+                "MESSAGE*=($3, 443/tcp)" NETWORK_TRANSPORT=tcp
+}
+written "$GATEWAY4" icloud gateway.icloud.com iCloud
+written "$CDN4" icloud www.icloud.com iCloud
+written "$CDN6" icloud www.icloud.com iCloud
+written "$ITUNES4" app-store itunes.apple.com "iTunes Store"
+written "$SWCDN4" software-update swcdn.apple.com "Software Update"
+written "$MESU4" software-update mesu.apple.com "Software Update"
+# Not Apple's, or not answered while the daemon listened: nothing written.
+e2e_expect 0 MESSAGE_ID="$MID_NEW" DESTINATION_IP="$PLAIN4"
+e2e_expect 0 MESSAGE_ID="$MID_NEW" DESTINATION_IP="$LATE4"
+e2e_expect 6 MESSAGE_ID="$MID_NEW"
+
+"$E2E_APPLEFLOWCTL" stats --json --socket "$E2E_CTL_SOCKET" >"$E2E_TMP/stats.json" ||
+        e2e_fail "appleflowctl stats"
+"$E2E_PYTHON" - "$E2E_TMP/stats.json" <<'PY' || e2e_fail "statistics: see above"
+import json, sys
+d = json.load(open(sys.argv[1]))["daemon"]["dns"]
+want = {
+    ("enabled",): True,
+    ("answers", "apple"): 6, ("answers", "other"): 1, ("answers", "malformed"): 0,
+    ("answers", "skipped"): 0, ("table", "names"): 6,
+    ("services", "icloud"): 3, ("services", "app-store"): 1, ("services", "software-update"): 2,
+    ("suffixes", "icloud.com"): 3, ("suffixes", "itunes.apple.com"): 1,
+    ("suffixes", "swcdn.apple.com"): 1, ("suffixes", "mesu.apple.com"): 1,
+}
+bad = []
+for path, v in want.items():
+    got = d
+    for k in path:
+        got = got.get(k) if isinstance(got, dict) else None
+    if got != v:
+        bad.append(f"{'.'.join(path)} = {got!r}, want {v!r}")
+if d["table"]["hits"] != 6:
+    bad.append(f"table.hits = {d['table']['hits']}, want 6")
+if bad:
+    print("\n".join(bad), json.dumps(d, indent=1), sep="\n", file=sys.stderr)
+    sys.exit(1)
+PY
+
+# No trace of the other name: not in the journal, not in the statistics.
+if journalctl --no-pager -q --all -o json | grep -q "example\.org\|$PLAIN4"; then
+        e2e_fail "www.example.org or its address is in the journal"
+fi
+if grep -q "example" "$E2E_TMP/stats.json"; then
+        e2e_fail "a name not under the list is in the statistics"
+fi
+
+e2e_daemon_stop 5
+e2e_pass
