@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 
 /*
- * appleflowctl check FILE [--networks]: runs the loader the daemon uses on a
- * catalogue (or networks) file, so an operator can test an edit before a reload.
+ * appleflowctl check FILE [--networks|--domains]: runs the loader the daemon
+ * uses on a catalogue (networks, domain list) file, so an operator can test an
+ * edit before a reload.
  */
 
 #include <errno.h>
@@ -55,22 +56,28 @@ static int report_error(const struct ctl *ctl, const char *path, int r, const ch
 int verb_check(struct ctl *ctl, int argc, char **argv) {
         enum {
                 ARG_NETWORKS_FILE = CTL_ARG_VERB,
+                ARG_DOMAINS_FILE,
         };
         /* Here --networks says what FILE is; it takes no argument. */
         static const struct option options[] = {
                 CTL_OPTION_HELP,
                 CTL_OPTION_JSON,
                 { "networks", no_argument, NULL, ARG_NETWORKS_FILE },
+                { "domains", no_argument, NULL, ARG_DOMAINS_FILE },
                 {}
         };
         char err[CATALOG_ERROR_MAX] = "";
-        bool networks = false;
+        bool networks = false, domains = false;
         const char *path;
         int c, r;
 
         while ((c = getopt_long(argc, argv, CTL_SHORT_OPTIONS, options, NULL)) >= 0) {
                 if (c == ARG_NETWORKS_FILE) {
                         networks = true;
+                        continue;
+                }
+                if (c == ARG_DOMAINS_FILE) {
+                        domains = true;
                         continue;
                 }
                 r = ctl_common_option(ctl, c, optarg);
@@ -81,6 +88,16 @@ int verb_check(struct ctl *ctl, int argc, char **argv) {
                 return ctl_usage_error(ctl, "check needs exactly one FILE");
         path = argv[optind];
 
+        if (networks && domains)
+                return ctl_usage_error(ctl, "--networks and --domains exclude each other");
+        if (domains) {
+                _cleanup_(domains_freep) struct domains *d = NULL;
+
+                r = domains_load_file(path, &d, err, sizeof(err));
+                if (r < 0)
+                        return report_error(ctl, path, r, err);
+                return report(ctl, path, "suffixes", domains_count(d), NULL, 0);
+        }
         if (networks) {
                 _cleanup_(networks_freep) struct networks *n = NULL;
 

@@ -267,8 +267,10 @@ int verb_lookup(struct ctl *ctl, int argc, char **argv) {
                         return r;
         }
         if (argc - optind != 1)
-                return ctl_usage_error(ctl, "lookup needs exactly one PORT[/PROTO] or "
-                                       "ADDRESS:PORT[/PROTO]");
+                return ctl_usage_error(ctl, "lookup needs exactly one PORT[/PROTO], "
+                                       "ADDRESS:PORT[/PROTO] or NAME");
+        if (domains_query_is_name(argv[optind]))
+                return domains_lookup(ctl, argv[optind]);
         r = parse_query(ctl, argv[optind], &q);
         if (r != 0)
                 return r;

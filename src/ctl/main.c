@@ -15,13 +15,15 @@
 
 /* One line per verb. */
 static const struct verb verbs[] = {
-        { "lookup", verb_lookup, "PORT[/tcp|udp] | ADDRESS:PORT[/tcp|udp]",
-          "Show every catalogue entry for a port, and for an address whether it is Apple's.",
+        { "lookup", verb_lookup, "PORT[/tcp|udp] | ADDRESS:PORT[/tcp|udp] | NAME",
+          "Show every catalogue entry for a port, for an address whether it is Apple's, "
+          "for a host name its Apple service.",
           NULL },
-        { "list", verb_list, "[--product NAME]... [--service ID]...",
-          "List the catalogue, or the entries of some products or services.",
+        { "list", verb_list, "[--product NAME]... [--service ID]... | --suffixes",
+          "List the catalogue, or the entries of some products or services, or Apple's domains.",
           "  --product NAME     entries of this product (name or former name; repeatable)\n"
-          "  --service ID       the entry with this id (repeatable)\n" },
+          "  --service ID       the entry with this id (repeatable)\n"
+          "  --suffixes         Apple's domain suffixes and their services instead\n" },
         { "products", verb_products, "",
           "List the products with their former names and number of entries.",
           NULL },
@@ -35,9 +37,10 @@ static const struct verb verbs[] = {
           "                     iptables: the table (default filter)\n"
           "  --chain NAME       the chain the rules go to (default apple_allow); it is\n"
           "                     flushed when the rules load, so give it a chain of its own\n" },
-        { "check", verb_check, "FILE [--networks]",
-          "Validate a catalogue file (or with --networks a networks file) as the daemon would.",
-          "  --networks         FILE is a list of networks, not a catalogue\n" },
+        { "check", verb_check, "FILE [--networks|--domains]",
+          "Validate a catalogue file (or a networks file, a domain list) as the daemon would.",
+          "  --networks         FILE is a list of networks, not a catalogue\n"
+          "  --domains          FILE is a list of Apple's domains (apple-domains.tsv)\n" },
         { "stats", verb_stats, "[--watch] [--product NAME] [--service ID] [--all] [--socket PATH]",
           "Show the running daemon's per-service counts and rates, busiest first.",
           "  --watch            refresh every second\n"
@@ -57,6 +60,7 @@ static void help(FILE *f) {
         fputs("\nOptions:\n"
               "  --catalog PATH     use this catalogue instead of the built-in one\n"
               "  --networks PATH    use this list of Apple's networks instead of the built-in one\n"
+              "  --domains PATH     use this list of Apple's domains instead of the built-in one\n"
               "  --json             print JSON instead of text\n"
               "  -h, --help         show this help ('appleflowctl VERB --help' for a verb)\n"
               "  --version          show the version\n\n"

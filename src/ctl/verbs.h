@@ -11,3 +11,8 @@ int verb_products(struct ctl *ctl, int argc, char **argv);
 int verb_rules(struct ctl *ctl, int argc, char **argv);
 int verb_check(struct ctl *ctl, int argc, char **argv);
 int verb_stats(struct ctl *ctl, int argc, char **argv);
+
+/* Apple's domain list (domains.c): lookup NAME, list --domains. */
+bool domains_query_is_name(const char *arg);
+int domains_lookup(struct ctl *ctl, const char *name);
+int domains_list(struct ctl *ctl);

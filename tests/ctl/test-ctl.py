@@ -2,7 +2,7 @@
 """Tests of appleflowctl as a user runs it: output, JSON, exit codes, rules.
 
 usage: test-ctl.py APPLEFLOWCTL GROUP
-GROUP is one of: lookup, json, exit, list, check, rules, firewall.
+GROUP is one of: lookup, json, exit, list, check, rules, firewall, domains.
 Exit 0 passed, 1 failed, 77 skipped (meson's convention).
 """
 import json
@@ -16,6 +16,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SAMPLE = HERE / "sample.tsv"
 NETWORKS = HERE.parent.parent / "data" / "apple-networks.txt"
+DOMAINS = HERE.parent.parent / "data" / "apple-domains.tsv"
 CTL = None
 failures = []
 
@@ -412,6 +413,43 @@ def test_firewall():
         subprocess.run(["ip", "netns", "del", ns])
 
 
+def test_domains():
+    """Apple's domain list: lookup NAME, list --suffixes, check --domains, --domains PATH."""
+    expect_exit(["lookup", "gateway.icloud.com"], 0,
+                stdout_re=r"^gateway\.icloud\.com: icloud, under icloud\.com \(iCloud; source 101555\)$")
+    expect_exit(["lookup", "1-COURIER.push.apple.com."], 0, stdout_re=r"^1-courier\.push\.apple\.com: apns, ")
+    expect_exit(["lookup", "www.apple.com"], 0, stdout_re=r"apple \(Apple's, service unknown\), under apple\.com")
+    expect_exit(["lookup", "www.example.org"], 1, stdout_re=r"^www\.example\.org: not an Apple name$")
+    expect_exit(["lookup", "a..b.com"], 2, stderr_re=r"not a host name")
+    j = load_json(["lookup", "swcdn.apple.com"])
+    expect(j.get("match", {}).get("service") == "software-update" and
+           j["match"].get("products") == ["Software Update"], f"lookup --json swcdn.apple.com: {j}")
+    j = load_json(["lookup", "example.net"])
+    expect(j == {"name": "example.net", "match": None}, f"lookup --json example.net: {j}")
+
+    rows = [l for l in DOMAINS.read_text().splitlines() if l.strip() and not l.startswith("#")]
+    p = expect_exit(["list", "--suffixes"], 0, stdout_re=r"(?m)^SUFFIX +SERVICE +PRODUCTS +SOURCE$")
+    expect(len(p.stdout.splitlines()) == len(rows) + 1, f"list --suffixes: {len(p.stdout.splitlines())} lines")
+    listed = load_json(["list", "--suffixes"])
+    expect(len(listed) == len(rows) and listed[0]["suffix"] == rows[0].split("\t")[0],
+           f"list --suffixes --json: {listed[:2]}")
+    expect_exit(["check", "--domains", str(DOMAINS)], 0, stdout_re=rf": {len(rows)} suffixes$")
+
+    with tempfile.TemporaryDirectory() as d:
+        mine = Path(d) / "domains.tsv"
+        mine.write_text("# mine\nexample.net\tmine\tiCloud\tme\n")
+        expect_exit(["--domains", str(mine), "lookup", "a.example.net"], 0, stdout_re=r": mine, under example\.net")
+        expect_exit(["--domains", str(mine), "lookup", "gateway.icloud.com"], 1)
+        mine.write_text("example.net\tmine\tiCloud\tme\nexample.net\tother\t-\tme\n")
+        expect_exit(["check", "--domains", str(mine)], 2,
+                    stderr_re=rf"^{re.escape(str(mine))}:2: duplicate suffix example\.net \(first on line 1\)$")
+        expect_exit(["--domains", str(mine), "lookup", "x.example.net"], 2, stderr_re=rf"{re.escape(str(mine))}:2:")
+        j = load_json(["check", "--domains", str(mine)])
+        expect(j.get("valid") is False and ":2:" in j.get("error", ""), f"check --domains --json: {j}")
+    # A catalogue is not a domain list.
+    expect_exit(["check", "--domains", str(SAMPLE)], 2, stderr_re=rf"{re.escape(str(SAMPLE))}:\d+: ")
+
+
 GROUPS = {
     "lookup": test_lookup,
     "json": test_json,
@@ -420,6 +458,7 @@ GROUPS = {
     "check": test_check,
     "rules": test_rules,
     "firewall": test_firewall,
+    "domains": test_domains,
 }
 
 
