@@ -10,13 +10,19 @@
 # high under the service its name gives, with the name in
 # DESTINATION_DOMAIN; the same connection without the DNS group is plain
 # HTTPS and not written; a name under no suffix of the list leaves no trace
-# in the journal or the statistics.
+# in the journal or the statistics. The daemon reads a copy of the domain
+# list: a broken edit and SIGHUP leave the list in force, a good one applies
+# at once to the names already learnt.
 source "$(dirname "$0")/lib.sh"
 e2e_begin "$@"
 
 command -v dnsmasq >/dev/null || e2e_skip "dnsmasq not installed (scripts/install-deps.sh installs dnsmasq-base)"
 
 MID_NEW=$(e2e_message_id CONNECTION)
+MID_RELOADED=$(e2e_message_id RELOADED)
+MID_RELOAD_FAILED=$(e2e_message_id RELOAD_FAILED)
+DOMAINS=$E2E_TMP/apple-domains.tsv
+cp "$E2E_TOPDIR/data/apple-domains.tsv" "$DOMAINS"
 GATEWAY4=203.0.113.20 ITUNES4=203.0.113.21 CDN4=203.0.113.22 CDN6=2001:db8:99::22
 SWCDN4=203.0.113.25 MESU4=203.0.113.26 PLAIN4=203.0.113.30 LATE4=203.0.113.40
 for a in $GATEWAY4 $ITUNES4 $CDN4 $SWCDN4 $MESU4 $PLAIN4 $LATE4; do
@@ -92,7 +98,7 @@ in_inet "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" serve --ready "$E2E_TMP/cdn.ready" \
 E2E_PIDS+=("$!")
 e2e_wait 10 "the CDN servers" test -e "$E2E_TMP/cdn.ready"
 
-e2e_daemon_start --dns-nflog-group 3
+e2e_daemon_start --dns-nflog-group 3 --domains "$DOMAINS"
 
 # Before the daemon learns its name: HTTPS to a CDN address is low, not written.
 e2e_client tcp "$GATEWAY4" 443
@@ -173,6 +179,22 @@ fi
 if grep -q "example" "$E2E_TMP/stats.json"; then
         e2e_fail "a name not under the list is in the statistics"
 fi
+
+# A broken list: refused with FILE:LINE, the one in force stays.
+printf 'icloud.com\tbroken\n' >>"$DOMAINS"
+bad_line=$(wc -l <"$DOMAINS")
+kill -HUP "$E2E_DAEMON_PID"
+e2e_expect 1 MESSAGE_ID="$MID_RELOAD_FAILED" -- "RELOAD_ERROR*=$DOMAINS:$bad_line:"
+e2e_client tcp "$GATEWAY4" 443
+e2e_expect 2 MESSAGE_ID="$MID_NEW" DESTINATION_IP="$GATEWAY4" -- APPLE_SERVICE=icloud
+
+# A good edit: icloud.com now names another service, for the names learnt before too.
+sed -i '$d; s/^icloud\.com\ticloud\t/icloud.com\ticloud-edited\t/' "$DOMAINS"
+kill -HUP "$E2E_DAEMON_PID"
+e2e_expect 1 MESSAGE_ID="$MID_RELOADED" -- "DOMAINS_SOURCE=$DOMAINS"
+e2e_client tcp "$GATEWAY4" 443
+e2e_expect 1 MESSAGE_ID="$MID_NEW" DESTINATION_IP="$GATEWAY4" APPLE_SERVICE=icloud-edited -- \
+        DESTINATION_DOMAIN=gateway.icloud.com APPLE_CONFIDENCE=high
 
 e2e_daemon_stop 5
 e2e_pass
