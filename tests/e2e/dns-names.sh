@@ -172,11 +172,17 @@ if bad:
     sys.exit(1)
 PY
 
+text=$("$E2E_APPLEFLOWCTL" stats --socket "$E2E_CTL_SOCKET") || e2e_fail "appleflowctl stats"
+for want in "DNS answers:      6 with an Apple name, 1 without (dropped)" "Apple names:      6 of 50000" \
+            "Named services:   " "icloud 3" "Named suffixes:   " "swcdn.apple.com 1"; do
+        grep -qF "$want" <<<"$text" || e2e_fail "appleflowctl stats lacks '$want':"$'\n'"$text"
+done
+
 # No trace of the other name: not in the journal, not in the statistics.
 if journalctl --no-pager -q --all -o json | grep -q "example\.org\|$PLAIN4"; then
         e2e_fail "www.example.org or its address is in the journal"
 fi
-if grep -q "example" "$E2E_TMP/stats.json"; then
+if grep -q "example" "$E2E_TMP/stats.json" || grep -q "example" <<<"$text"; then
         e2e_fail "a name not under the list is in the statistics"
 fi
 
