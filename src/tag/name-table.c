@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A fixed array of slots, a hash index over them (chained through the
- * slots) and a queue of the slots in the order they were last written: the
- * head is the oldest, evicted first. Expired slots are reclaimed when a
- * lookup meets them or when they reach the head of the queue.
+ * A fixed array of slots, a hash index over them and a queue of the slots in
+ * the order they were last written: the head is the oldest, evicted first.
+ * Expired slots are reclaimed when a lookup meets them or when they reach the
+ * head of the queue.
+ *
+ * The index is open addressing (linear probing, at most half full) of
+ * 8-byte cells that hold the address's hash beside the slot's number, so
+ * that a lookup that misses reads one cache line of the index and no slot.
+ * A removal shifts the cells behind it back (no tombstones).
  */
 
 #include <errno.h>
@@ -20,27 +25,32 @@ struct slot {
         uint8_t addr[16];
         uint8_t family;
         uint8_t name_len;
-        uint32_t hash_next;             /* the next slot in this bucket, or the free list */
+        uint32_t next_free;             /* the free list */
         uint32_t older, newer;          /* the queue */
         uint64_t expires;
         char name[DNS_NAME_TEXT_MAX];
+};
+
+struct cell {
+        uint32_t hash;
+        uint32_t slot;                  /* NONE: empty */
 };
 
 struct name_table {
         struct name_table_config config;
         struct slot *slots;
         uint32_t capacity;
-        uint32_t *buckets;
-        uint32_t n_buckets;             /* a power of two */
-        uint32_t free;                  /* free list through hash_next */
+        struct cell *cells;
+        uint32_t n_cells;               /* a power of two, at least twice capacity */
+        uint32_t free;                  /* free list through next_free */
         uint32_t oldest, newest;
         struct name_table_stats stats;
 };
 
-static size_t buckets_for(size_t capacity) {
-        size_t n = 1;
+static size_t cells_for(size_t capacity) {
+        size_t n = 2;
 
-        while (n < capacity)
+        while (n < 2 * capacity)
                 n *= 2;
         return n;
 }
@@ -51,12 +61,12 @@ size_t name_table_size(const struct name_table_config *c, size_t *ret_capacity) 
         /* As many slots as the bytes hold with their index. */
         for (;;) {
                 bytes = sizeof(struct name_table) + capacity * sizeof(struct slot) +
-                        buckets_for(capacity) * sizeof(uint32_t);
+                        cells_for(capacity) * sizeof(struct cell);
                 if (capacity == 0 || bytes <= c->max_bytes)
                         break;
                 capacity = MIN(capacity - 1, (c->max_bytes > sizeof(struct name_table) ?
                                               c->max_bytes - sizeof(struct name_table) : 0) /
-                                             (sizeof(struct slot) + 2 * sizeof(uint32_t)));
+                                             (sizeof(struct slot) + 4 * sizeof(struct cell)));
         }
         if (ret_capacity)
                 *ret_capacity = capacity;
@@ -74,14 +84,15 @@ int name_table_new(struct name_table **ret, const struct name_table_config *c) {
                 return -ENOMEM;
         t->config = *c;
         t->capacity = (uint32_t) capacity;
-        t->n_buckets = (uint32_t) buckets_for(capacity);
+        t->n_cells = (uint32_t) cells_for(capacity);
         t->slots = calloc(capacity, sizeof(*t->slots));
-        t->buckets = malloc(t->n_buckets * sizeof(*t->buckets));
-        if (!t->slots || !t->buckets)
+        t->cells = malloc(t->n_cells * sizeof(*t->cells));
+        if (!t->slots || !t->cells)
                 return -ENOMEM;
-        memset(t->buckets, 0xff, t->n_buckets * sizeof(*t->buckets));
+        for (uint32_t i = 0; i < t->n_cells; i++)
+                t->cells[i] = (struct cell) { .slot = NONE };
         for (uint32_t i = 0; i < t->capacity; i++)
-                t->slots[i].hash_next = i + 1 < t->capacity ? i + 1 : NONE;
+                t->slots[i].next_free = i + 1 < t->capacity ? i + 1 : NONE;
         t->free = 0;
         t->oldest = t->newest = NONE;
         t->stats.capacity = capacity;
@@ -95,18 +106,18 @@ struct name_table *name_table_free(struct name_table *t) {
         if (!t)
                 return NULL;
         free(t->slots);
-        free(t->buckets);
+        free(t->cells);
         free(t);
         return NULL;
 }
 
-static uint32_t hash_addr(const struct name_table *t, int family, const uint8_t *a) {
+static uint32_t hash_addr(int family, const uint8_t *a) {
         size_t n = family == AF_INET ? 4 : 16;
         uint32_t h = 2166136261u ^ (uint32_t) family;
 
         for (size_t i = 0; i < n; i++)
                 h = (h ^ a[i]) * 16777619u;
-        return (h ^ (h >> 15)) & (t->n_buckets - 1);
+        return h ^ (h >> 15);
 }
 
 static bool slot_is(const struct slot *s, int family, const uint8_t *a) {
@@ -138,23 +149,51 @@ static void queue_append(struct name_table *t, uint32_t i) {
         t->newest = i;
 }
 
-static void slot_remove(struct name_table *t, uint32_t i) {
-        struct slot *s = &t->slots[i];
-        uint32_t *p = &t->buckets[hash_addr(t, s->family, s->addr)];
+/* The cell of slot i, which must be in the index. */
+static uint32_t cell_of(const struct name_table *t, uint32_t i) {
+        uint32_t mask = t->n_cells - 1;
+        uint32_t c = hash_addr(t->slots[i].family, t->slots[i].addr) & mask;
 
-        while (*p != i)
-                p = &t->slots[*p].hash_next;
-        *p = s->hash_next;
+        while (t->cells[c].slot != i)
+                c = (c + 1) & mask;
+        return c;
+}
+
+/* Empties cell c and moves back the cells of its run that may move, so
+ * that every cell stays reachable from its home. */
+static void cell_remove(struct name_table *t, uint32_t c) {
+        uint32_t mask = t->n_cells - 1, j = c;
+
+        for (;;) {
+                uint32_t home;
+
+                j = (j + 1) & mask;
+                if (t->cells[j].slot == NONE)
+                        break;
+                home = t->cells[j].hash & mask;
+                /* Stays when its home lies cyclically in (c, j]. */
+                if (c <= j ? (c < home && home <= j) : (c < home || home <= j))
+                        continue;
+                t->cells[c] = t->cells[j];
+                c = j;
+        }
+        t->cells[c] = (struct cell) { .slot = NONE };
+}
+
+static void slot_remove(struct name_table *t, uint32_t i) {
+        cell_remove(t, cell_of(t, i));
         queue_unlink(t, i);
-        s->hash_next = t->free;
+        t->slots[i].next_free = t->free;
         t->free = i;
         t->stats.entries--;
 }
 
 static uint32_t find(const struct name_table *t, int family, const uint8_t *a) {
-        for (uint32_t i = t->buckets[hash_addr(t, family, a)]; i != NONE; i = t->slots[i].hash_next)
-                if (slot_is(&t->slots[i], family, a))
-                        return i;
+        uint32_t mask = t->n_cells - 1, h = hash_addr(family, a);
+
+        for (uint32_t c = h & mask; t->cells[c].slot != NONE; c = (c + 1) & mask)
+                if (t->cells[c].hash == h && slot_is(&t->slots[t->cells[c].slot], family, a))
+                        return t->cells[c].slot;
         return NONE;
 }
 
@@ -179,15 +218,18 @@ static void store(struct name_table *t, const struct dns_address *a, const struc
                                 t->stats.evicted++;
                         slot_remove(t, old);
                 }
+                uint32_t mask = t->n_cells - 1, h, c;
+
                 i = t->free;
                 s = &t->slots[i];
-                t->free = s->hash_next;
+                t->free = s->next_free;
                 s->family = (uint8_t) a->family;
                 memset(s->addr, 0, sizeof(s->addr));
                 memcpy(s->addr, a->addr.bytes, a->family == AF_INET ? 4 : 16);
-                uint32_t b = hash_addr(t, a->family, s->addr);
-                s->hash_next = t->buckets[b];
-                t->buckets[b] = i;
+                h = hash_addr(a->family, s->addr);
+                for (c = h & mask; t->cells[c].slot != NONE; c = (c + 1) & mask)
+                        ;
+                t->cells[c] = (struct cell) { .hash = h, .slot = i };
                 t->stats.entries++;
         }
         s = &t->slots[i];

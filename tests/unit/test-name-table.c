@@ -177,6 +177,74 @@ static void test_byte_limit(void **state) {
         assert_int_equal(name_table_new(&t, &c), -EINVAL);
 }
 
+/* Random answers and lookups over few addresses in a small table, against
+ * a plain list kept in the order of last writing: every lookup agrees. */
+static void test_against_model(void **state) {
+        enum { CAP = 64, ADDRS = 300, OPS = 200000 };
+        struct model {
+                unsigned addr;
+                char name[32];
+                uint64_t expires;
+        } m[CAP];
+        struct name_table_config c = { .max_entries = CAP, .max_bytes = 1 << 20, .ttl_min = 1, .ttl_max = 50 };
+        struct name_table *t = NULL;
+        struct name_table_stats s;
+        unsigned n = 0, seed = 12345;
+        uint64_t now = 100;
+
+        (void) state;
+        assert_int_equal(name_table_new(&t, &c), 0);
+        for (unsigned op = 0; op < OPS; op++) {
+                unsigned addr, k;
+                char text[64], name[32];
+                const char *got;
+
+                seed = seed * 1103515245u + 12345u;
+                addr = (seed >> 8) % ADDRS;
+                if (op % 7 == 0)
+                        now++;
+                /* Half the addresses IPv6, sharing their hash's low bits with IPv4 ones. */
+                if (addr % 2)
+                        snprintf(text, sizeof(text), "2001:db8::%x", addr);
+                else
+                        snprintf(text, sizeof(text), "198.51.%u.%u", addr >> 8, addr & 0xff);
+                for (k = 0; k < n && m[k].addr != addr; k++)
+                        ;
+                if ((seed >> 4) % 3 == 0) {
+                        uint32_t ttl = (seed >> 12) % 60;
+
+                        snprintf(name, sizeof(name), "n%u.icloud.com", op % 1000);
+                        answer(t, name, NULL, text, ttl, now, 1);
+                        if (k < n) {
+                                memmove(&m[k], &m[k + 1], (n - k - 1) * sizeof(m[0]));
+                                n--;
+                        } else if (n == CAP) {
+                                memmove(&m[0], &m[1], (n - 1) * sizeof(m[0]));
+                                n--;
+                        }
+                        m[n].addr = addr;
+                        snprintf(m[n].name, sizeof(m[n].name), "%s", name);
+                        m[n++].expires = now + MIN(MAX(ttl, 1u), 50u);
+                        continue;
+                }
+                got = lookup(t, text, now);
+                if (k < n && m[k].expires <= now) {
+                        memmove(&m[k], &m[k + 1], (n - k - 1) * sizeof(m[0]));
+                        n--;
+                        k = n;
+                }
+                if (k < n) {
+                        assert_non_null(got);
+                        assert_string_equal(got, m[k].name);
+                } else
+                        assert_null(got);
+        }
+        name_table_get_stats(t, &s);
+        assert_true(s.entries >= n && s.entries <= CAP);
+        assert_true(s.evicted > 1000 && s.expired > 1000);
+        name_table_free(t);
+}
+
 static int setup(void **state) {
         char err[512];
 
@@ -196,6 +264,7 @@ int main(void) {
                 cmocka_unit_test(test_ttl_floor_and_ceiling),
                 cmocka_unit_test(test_oldest_evicted),
                 cmocka_unit_test(test_byte_limit),
+                cmocka_unit_test(test_against_model),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
