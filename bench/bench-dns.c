@@ -17,8 +17,10 @@
  *     DESTINATION_DOMAIN);
  *   - the table's memory at its limit, as allocated and as resident.
  *
- * Each round runs every variant once, in turn; the figure is the median
- * over the rounds. Not a test.
+ * Each round measures the answers, then runs the four connection variants
+ * in SLICES slices each, in turn, against three tables made beforehand; the
+ * figure is the median over the rounds, and each round's ratio to the same
+ * round's "off" gives the spread. Not a test.
  *
  * usage: bench-dns [--rounds N] [--connections N] [--names N] [--bytes SIZE]
  */
@@ -41,6 +43,7 @@
 
 #define FLOWS 4096
 #define ROUNDS_MAX 101
+#define SLICES 20                       /* per round: the variants alternate this often */
 
 /* www.icloud.com CNAME www-cdn.icloud.com.akadns.net A 203.0.113.23, TTL 300 (dnsmasq 2.90) */
 static const char answer_apple[] =
@@ -228,6 +231,7 @@ int main(int argc, char **argv) {
         };
         static struct bench b;
         static double v[8][ROUNDS_MAX];
+        struct name_table *tables[3] = {}, *answers = NULL;
         unsigned rounds = 15;
         unsigned long conns = 2000000;
         uint8_t pkt_apple[256], pkt_other[256], *msg;
@@ -280,50 +284,86 @@ int main(int argc, char **argv) {
         len_other = udp_packet(pkt_other, msg, n);
         free(msg);
 
+
+        /* Three tables side by side: empty, full of other addresses, full and naming the flows. */
+        if (name_table_new(&tables[0], &nc) < 0 || name_table_new(&tables[1], &nc) < 0)
+                return 1;
+        b.table = tables[1];
+        fill(&b, pkt_apple, len_apple, capacity, false);
         rss_before = status_kib("VmRSS");
+        if (name_table_new(&tables[2], &nc) < 0)
+                return 1;
+        b.table = tables[2];
+        fill(&b, pkt_apple, len_apple, capacity, true);
+        rss_after = status_kib("VmRSS");
 
         for (unsigned r = 0; r < rounds; r++) {
-                /* A fresh, empty table each round. */
-                b.table = name_table_free(b.table);
+                double t[4] = {};
+
+                /* The answers, into a table of their own, empty at first. */
+                b.table = name_table_free(b.table == tables[2] ? NULL : b.table);
                 if (name_table_new(&b.table, &nc) < 0)
                         return 1;
-                v[0][r] = run_connections(&b, conns, false);
-                v[1][r] = run_connections(&b, conns, true);
                 v[2][r] = run_answers(&b, pkt_apple, len_apple, capacity, 0);          /* filling */
                 v[3][r] = run_answers(&b, pkt_apple, len_apple, capacity, capacity);   /* full: evicting */
                 v[4][r] = run_answers(&b, pkt_other, len_other, capacity, 0);          /* not Apple's */
-                v[5][r] = run_connections(&b, conns, true);                           /* full, misses */
-                fill(&b, pkt_apple, len_apple, capacity, true);
-                v[6][r] = run_connections(&b, conns, true);                           /* full, hits */
-                v[7][r] = run_connections(&b, conns, false);                          /* off again */
+                answers = b.table;
+
+                /* The connections in slices, the four variants in turn, the order rotating. */
+                for (unsigned sl = 0; sl < SLICES; sl++)
+                        for (unsigned k = 0; k < 4; k++) {
+                                unsigned var = (k + sl) % 4;
+
+                                b.table = var == 0 ? NULL : tables[var - 1];
+                                t[var] += run_connections(&b, conns / SLICES, var != 0);
+                        }
+                b.table = answers;
+                v[0][r] = t[0] / SLICES;
+                v[1][r] = t[1] / SLICES;
+                v[5][r] = t[2] / SLICES;
+                v[6][r] = t[3] / SLICES;
         }
+        b.table = name_table_free(b.table);
+        b.table = tables[2];
         name_table_get_stats(b.table, &st);
-        rss_after = status_kib("VmRSS");
 
         {
-                double off = median(v[0], rounds), off2 = median(v[7], rounds), empty = median(v[1], rounds);
-                double miss = median(v[5], rounds), hit = median(v[6], rounds);
+                static double ratio[3][ROUNDS_MAX];
+                static const char *const names[3] = {
+                        "on, table empty", "on, table full, other addresses", "on, table full, named (hits)",
+                };
+                static const unsigned variant[3] = { 1, 5, 6 };
+
+                /* Each round's ratio to the same round's "off", before the medians sort v. */
+                for (unsigned k = 0; k < 3; k++)
+                        for (unsigned r = 0; r < rounds; r++)
+                                ratio[k][r] = v[variant[k]][r] / v[0][r];
 
                 printf("bench-dns: %u rounds, %lu connections per variant and round, table of %zu names "
                        "(dns_names_max %zu, dns_names_max_bytes %zu)\n",
                        rounds, conns, capacity, nc.max_entries, nc.max_bytes);
-                printf("per DNS answer (UDP/IPv4, CNAME chain, into the table):\n");
-                printf("  Apple name, table filling      %8.1f ns\n", median(v[2], rounds));
-                printf("  Apple name, table full (evicts)%8.1f ns\n", median(v[3], rounds));
-                printf("  not an Apple name (dropped)    %8.1f ns\n", median(v[4], rounds));
-                printf("per connection (tag, count, format the entry):\n");
-                printf("  feature off                    %8.1f ns   (again at the end of each round: %.1f ns)\n",
-                       off, off2);
-                printf("  on, table empty                %8.1f ns   %+6.1f %%\n", empty, (empty / off - 1) * 100);
-                printf("  on, table full, other addresses%8.1f ns   %+6.1f %%\n", miss, (miss / off - 1) * 100);
-                printf("  on, table full, named (hits)   %8.1f ns   %+6.1f %%\n", hit, (hit / off - 1) * 100);
+                printf("per DNS answer (UDP/IPv4, CNAME chain, into the table), median:\n");
+                printf("  Apple name, table filling       %8.1f ns\n", median(v[2], rounds));
+                printf("  Apple name, table full (evicts) %8.1f ns\n", median(v[3], rounds));
+                printf("  not an Apple name (dropped)     %8.1f ns\n", median(v[4], rounds));
+                printf("per connection (tag, count, format the entry), median; ratio to off: median [min - max] "
+                       "over the rounds:\n");
+                printf("  %-32s %8.1f ns\n", "feature off", median(v[0], rounds));
+                for (unsigned k = 0; k < 3; k++) {
+                        double ns = median(v[variant[k]], rounds), med = median(ratio[k], rounds);
+
+                        printf("  %-32s %8.1f ns   %.3f [%.3f - %.3f]\n", names[k], ns, med, ratio[k][0],
+                               ratio[k][rounds - 1]);
+                }
                 printf("table at its limit: %zu names, %zu bytes allocated (%.0f bytes a name); "
                        "resident after filling: %ld KiB more than before the table\n",
                        st.entries, st.bytes, (double) st.bytes / (double) capacity, rss_after - rss_before);
         }
         if (b.sink == 42)
                 putchar(' ');
-        name_table_free(b.table);
+        name_table_free(tables[0]);
+        name_table_free(tables[1]);
+        name_table_free(tables[2]);
         dns_input_free(b.dns);
         stats_free(b.stats);
         free(b.entry);
