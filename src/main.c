@@ -17,9 +17,11 @@ static int check_config(const struct options *o) {
                 fprintf(stderr, "%s\n", err);
                 return 1;
         }
-        printf("%s: OK; catalogue %s: %zu entries, %zu products; networks %s: %zu prefixes\n",
+        printf("%s: OK; catalogue %s: %zu entries, %zu products; networks %s: %zu prefixes; "
+               "domains %s: %zu suffixes\n",
                c->source ?: "defaults (no configuration file)", set.catalog->source, set.catalog->n_entries,
-               set.catalog->n_products, networks_source(set.networks), networks_count(set.networks));
+               set.catalog->n_products, networks_source(set.networks), networks_count(set.networks),
+               domains_source(set.domains), domains_count(set.domains));
         tagset_done(&set);
         return 0;
 }

@@ -64,18 +64,21 @@ in_rtr dnsmasq --keep-in-foreground --user=root --pid-file= --conf-file="$E2E_TM
 E2E_PIDS+=("$!")
 
 # DNS answers to NFLOG group 3, whole, in the forward and the output chain,
-# before anything accepts them (conf/nftables-appleflowd.nft).
-in_rtr nft -f - <<'NFT'
+# before anything accepts them: the rules of conf/nftables-appleflowd.nft,
+# which the real nft must accept as a whole too.
+example=$E2E_TOPDIR/conf/nftables-appleflowd.nft
+in_rtr nft -c -f "$example" || e2e_fail "nft refuses $example"
+rules=$(grep -E '^[[:space:]]*(udp|tcp) sport 53 log group 3 ' "$example" | sort -u)
+[[ $(wc -l <<<"$rules") == 2 ]] || e2e_fail "expected the UDP and TCP sport 53 rules in $example: $rules"
+in_rtr nft -f - <<NFT
 table inet afe2e_dns {
         chain forward {
                 type filter hook forward priority filter - 10; policy accept;
-                udp sport 53 log group 3 snaplen 16512
-                tcp sport 53 log group 3 snaplen 16512
+$rules
         }
         chain output {
                 type filter hook output priority filter; policy accept;
-                udp sport 53 log group 3 snaplen 16512
-                tcp sport 53 log group 3 snaplen 16512
+$rules
         }
 }
 NFT
