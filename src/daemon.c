@@ -546,6 +546,9 @@ static int open_inputs(struct daemon *d, char *err, size_t errlen) {
                         return r;
                 }
                 r = sd_event_add_io(d->event, &d->dns_source, dns_input_fd(d->dns), EPOLLIN, on_dns, d);
+                /* Answers before connections: a client connects as soon as it has its answer. */
+                if (r >= 0)
+                        r = sd_event_source_set_priority(d->dns_source, SD_EVENT_PRIORITY_IMPORTANT);
                 if (r < 0) {
                         snprintf(err, errlen, "Cannot watch the DNS NFLOG socket: %s", strerror(-r));
                         return r;

@@ -111,6 +111,11 @@ static int config(struct nflog_input *in, uint16_t group, int cmd, int mode, uin
         if (mode >= 0) {
                 nflog_attr_put_cfg_mode(nlh, (uint8_t) mode, in->copy_range);
                 mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(NFLOG_FLUSH_CENTISEC));
+                /* A payload input's packets go out at once: a DNS answer must
+                 * be read before the connection it announces, which follows
+                 * within a round trip, not after the kernel's batching delay. */
+                if (in->payload_handler)
+                        mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
         }
         if (flags)
                 mnl_attr_put_u16(nlh, NFULA_CFG_FLAGS, htons(flags));

@@ -106,28 +106,24 @@ e2e_daemon_start --dns-nflog-group 3 --domains "$DOMAINS"
 # Before the daemon learns its name: HTTPS to a CDN address is low, not written.
 e2e_client tcp "$GATEWAY4" 443
 
-# Through the router's resolver (output chain), once over TCP, once for IPv6;
-# straight from the authority (forward chain), once over TCP.
-[[ $(resolve "$RTR_LAN_IP4" gateway.icloud.com) == "$GATEWAY4" ]] || e2e_fail "gateway.icloud.com"
-[[ $(resolve "$RTR_LAN_IP4" www.icloud.com) == "$CDN4" ]] || e2e_fail "www.icloud.com"
-[[ $(resolve "$RTR_LAN_IP4" www.icloud.com --type AAAA) == "$CDN6" ]] || e2e_fail "www.icloud.com AAAA"
-[[ $(resolve "$RTR_LAN_IP4" itunes.apple.com --tcp) == "$ITUNES4" ]] || e2e_fail "itunes.apple.com over TCP"
-[[ $(resolve "$INET_WAN_IP4" swcdn.apple.com) == "$SWCDN4" ]] || e2e_fail "swcdn.apple.com"
-[[ $(resolve "$INET_WAN_IP4" mesu.apple.com --tcp) == "$MESU4" ]] || e2e_fail "mesu.apple.com over TCP"
-[[ $(resolve "$RTR_LAN_IP4" www.example.org) == "$PLAIN4" ]] || e2e_fail "www.example.org"
-
-# The answers are read before the connections are made: wait until all 7 are counted.
-answers_counted() {
-        "$E2E_APPLEFLOWCTL" stats --json --socket "$E2E_CTL_SOCKET" >"$E2E_TMP/stats.json" 2>/dev/null &&
-                "$E2E_PYTHON" -c 'import json,sys; a=json.load(open(sys.argv[1]))["daemon"]["dns"]["answers"]; sys.exit(a["apple"] + a["other"] < 7)' \
-                        "$E2E_TMP/stats.json"
+# Resolve, then connect at once from a port the kernel picks, as a browser
+# does: the answer must be read before the connection's first event.
+# Through the router's resolver (output chain), once over TCP, once for
+# IPv6; straight from the authority (forward chain), once over TCP.
+resolve_and_connect() { # SERVER NAME ADDRESS [resolve.py options]
+        local server=$1 name=$2 want=$3
+        shift 3
+        [[ $(resolve "$server" "$name" "$@") == "$want" ]] || e2e_fail "$name: not $want"
+        e2e_client tcp "$want" 443
 }
-e2e_wait 10 "the answers counted" answers_counted
-
-# Ports the kernel picks, as a browser's.
-for a in $GATEWAY4 $CDN4 $CDN6 $ITUNES4 $SWCDN4 $MESU4 $PLAIN4 $LATE4; do
-        e2e_client tcp "$a" 443
-done
+resolve_and_connect "$RTR_LAN_IP4" gateway.icloud.com "$GATEWAY4"
+resolve_and_connect "$RTR_LAN_IP4" www.icloud.com "$CDN4"
+resolve_and_connect "$RTR_LAN_IP4" www.icloud.com "$CDN6" --type AAAA
+resolve_and_connect "$RTR_LAN_IP4" itunes.apple.com "$ITUNES4" --tcp
+resolve_and_connect "$INET_WAN_IP4" swcdn.apple.com "$SWCDN4"
+resolve_and_connect "$INET_WAN_IP4" mesu.apple.com "$MESU4" --tcp
+resolve_and_connect "$RTR_LAN_IP4" www.example.org "$PLAIN4"
+e2e_client tcp "$LATE4" 443
 
 written() { # ADDRESS SERVICE NAME PRODUCT
         e2e_expect 1 MESSAGE_ID="$MID_NEW" DESTINATION_IP="$1" DESTINATION_PORT=443 -- \
