@@ -178,9 +178,10 @@ static int replay_load(struct replay *r, const char *path) {
                         if (p[pos] != '_') {
                                 if (++fields > FIELDS_MAX)
                                         return bad(path, line, "too many fields in one entry");
+                                if (!grow((void **) &r->iov, &cap_iov, r->n_iov + 1, sizeof(*r->iov)))
+                                        return -ENOMEM;
                                 copy = malloc(len + 1 + n);
-                                if (!copy ||
-                                    !grow((void **) &r->iov, &cap_iov, r->n_iov + 1, sizeof(*r->iov)))
+                                if (!copy)
                                         return -ENOMEM;
                                 memcpy(copy, p + pos, len);
                                 copy[len] = '=';

@@ -16,6 +16,8 @@ packages=(
         dnsmasq-base
         # validating the Prometheus textfile with promtool
         prometheus
+        # docs/architecture.svg from its source; the format check
+        graphviz clang-format
 )
 
 missing=()
@@ -29,6 +31,8 @@ if [[ ${#missing[@]} -gt 0 || "${CI:-}" == true ]]; then
                 exit 1
         fi
         export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+        # Wait for another apt or dpkg run rather than fail on its lock.
+        apt_opts=(-o DPkg::Lock::Timeout=900)
+        apt-get "${apt_opts[@]}" update -qq
+        apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi

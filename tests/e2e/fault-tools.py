@@ -91,7 +91,7 @@ def journald_hold(sock_path, pidfile, journald):
 
 def message_ids(topdir):
     ids = {}
-    with open(os.path.join(topdir, "src", "message-id.h")) as f:
+    with open(os.path.join(topdir, "src", "output", "message-id.h")) as f:
         for line in f:
             m = re.match(r'#define MESSAGE_ID_([A-Z_]+)_STR "([0-9a-f]{32})"', line)
             if m:

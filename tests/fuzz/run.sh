@@ -24,6 +24,8 @@ fi
 # shared code), not only the fuzz-*.c files, so libFuzzer sees their coverage.
 opts=(-Dfuzz=true -Dtests=disabled -Db_sanitize=address,undefined -Db_lundef=false
       -Dc_args=-fsanitize=fuzzer-no-link -Dbuildtype=debugoptimized)
+# A setup that failed half-way leaves a folder meson cannot reconfigure.
+[[ -f $build/meson-private/coredata.dat ]] || rm -rf "$build"
 if [[ -d $build ]]; then
         CC=clang meson setup --reconfigure "$build" "${opts[@]}" >/dev/null
 else
