@@ -101,6 +101,16 @@ in_inet "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" serve --ready "$E2E_TMP/cdn.ready" \
 E2E_PIDS+=("$!")
 e2e_wait 10 "the CDN servers" test -e "$E2E_TMP/cdn.ready"
 
+command -v promtool >/dev/null ||
+        e2e_fail "promtool is not installed (package prometheus, scripts/install-deps.sh)"
+mkdir -p "$E2E_TMP/prom"
+PROM=$E2E_TMP/prom/appleflowd.prom
+cat >"$E2E_TMP/appleflowd.conf" <<EOF
+# appleflowd, end-to-end test $E2E_NAME
+[stats]
+prometheus_file = $PROM
+prometheus_interval = 1
+EOF
 e2e_daemon_start --dns-nflog-group 3 --domains "$DOMAINS"
 
 # Before the daemon learns its name: HTTPS to a CDN address is low, not written.
@@ -177,11 +187,22 @@ for want in "DNS answers:      6 with an Apple name, 1 without (dropped)" "Apple
         grep -qF "$want" <<<"$text" || e2e_fail "appleflowctl stats lacks '$want':"$'\n'"$text"
 done
 
+# The same counts in the Prometheus file, which promtool accepts.
+prom_has() { grep -qxF "$1" "$PROM" 2>/dev/null; }
+for line in 'appleflowd_dns_answers_total{result="apple"} 6' 'appleflowd_dns_answers_total{result="other"} 1' \
+            'appleflowd_dns_names 6' 'appleflowd_dns_name_hits_total 6' \
+            'appleflowd_dns_service_connections_total{service="icloud"} 3' \
+            'appleflowd_dns_suffix_connections_total{suffix="mesu.apple.com"} 1'; do
+        e2e_wait 5 "$line in $PROM" prom_has "$line"
+done
+promtool check metrics <"$PROM" >"$E2E_TMP/promtool.out" 2>&1 ||
+        e2e_fail "promtool check metrics: $(cat "$E2E_TMP/promtool.out")"
+
 # No trace of the other name: not in the journal, not in the statistics.
 if journalctl --no-pager -q --all -o json | grep -q "example\.org\|$PLAIN4"; then
         e2e_fail "www.example.org or its address is in the journal"
 fi
-if grep -q "example" "$E2E_TMP/stats.json" || grep -q "example" <<<"$text"; then
+if grep -q "example" "$E2E_TMP/stats.json" "$PROM" || grep -q "example" <<<"$text"; then
         e2e_fail "a name not under the list is in the statistics"
 fi
 
