@@ -37,6 +37,7 @@ no-resolv
 no-hosts
 bind-interfaces
 listen-address=$INET_WAN_IP4
+listen-address=$INET_WAN_IP6
 local-ttl=300
 host-record=gateway.icloud.com,$GATEWAY4
 host-record=itunes.apple.com,$ITUNES4
@@ -119,7 +120,7 @@ e2e_client tcp "$GATEWAY4" 443
 # Resolve, then connect at once from a port the kernel picks, as a browser
 # does: the answer must be read before the connection's first event.
 # Through the router's resolver (output chain), once over TCP, once for
-# IPv6; straight from the authority (forward chain), once over TCP.
+# IPv6; straight from the authority over IPv6 (forward chain), once over TCP.
 resolve_and_connect() { # SERVER NAME ADDRESS [resolve.py options]
         local server=$1 name=$2 want=$3
         shift 3
@@ -130,8 +131,8 @@ resolve_and_connect "$RTR_LAN_IP4" gateway.icloud.com "$GATEWAY4"
 resolve_and_connect "$RTR_LAN_IP4" www.icloud.com "$CDN4"
 resolve_and_connect "$RTR_LAN_IP4" www.icloud.com "$CDN6" --type AAAA
 resolve_and_connect "$RTR_LAN_IP4" itunes.apple.com "$ITUNES4" --tcp
-resolve_and_connect "$INET_WAN_IP4" swcdn.apple.com "$SWCDN4"
-resolve_and_connect "$INET_WAN_IP4" mesu.apple.com "$MESU4" --tcp
+resolve_and_connect "$INET_WAN_IP6" swcdn.apple.com "$SWCDN4"
+resolve_and_connect "$INET_WAN_IP6" mesu.apple.com "$MESU4" --tcp
 resolve_and_connect "$RTR_LAN_IP4" www.example.org "$PLAIN4"
 e2e_client tcp "$LATE4" 443
 
