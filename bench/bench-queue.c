@@ -115,7 +115,7 @@ int main(int argc, char **argv) {
                         return 2;
                 }
 
-        r = tagset_load(&ts, NULL, NULL, err, sizeof(err));
+        r = tagset_load(&ts, NULL, NULL, NULL, err, sizeof(err));
         if (r < 0) {
                 fprintf(stderr, "bench-queue: %s\n", err);
                 return 1;

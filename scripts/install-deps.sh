@@ -17,6 +17,8 @@ packages=(
         prometheus prometheus-node-exporter
         # the Debian package, and its test in a booted Debian 12 container
         dpkg-dev debhelper fakeroot lintian mmdebstrap systemd-container
+        # a real resolver for the DNS names scenario (the binary only, no service)
+        dnsmasq-base
         # docs/architecture.svg from its source; the format check
         graphviz clang-format
         # the shipping recipes (docs/siem.md, docs/fleet.md): journal-upload

@@ -32,6 +32,11 @@ int config_new(struct config **ret) {
         c->attribute_min_confidence = CONFIDENCE_MEDIUM;
         c->log_connection_end = true;
         c->exclude.router = true;
+        c->dns_nflog_group = -1;
+        c->dns_names_max = 50000;
+        c->dns_names_max_bytes = 16u * 1024 * 1024;
+        c->dns_ttl_min = 60;
+        c->dns_ttl_max = 3600;
         c->output = OUTPUT_AUTO;
         c->queue_size = CONFIG_QUEUE_SIZE_DEFAULT;
         c->prometheus_interval = 15;
@@ -52,6 +57,7 @@ struct config *config_free(struct config *c) {
                 return NULL;
         free(c->source);
         free(c->catalog);
+        free(c->domains);
         free(c->networks);
         free(c->state_directory);
         free(c->control_socket);
@@ -144,6 +150,22 @@ int config_parse_seconds(const char *s, uint32_t max, uint32_t *ret) {
                 return -EINVAL;
         v *= factor;
         if (v > max)
+                return -ERANGE;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+int config_parse_number(const char *s, uint32_t min, uint32_t max, uint32_t *ret) {
+        unsigned long long v = 0;
+
+        if (!s || !*s || strlen(s) > 10)
+                return -EINVAL;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+                v = v * 10 + (unsigned) (*p - '0');
+        }
+        if (v < min || v > max)
                 return -ERANGE;
         *ret = (uint32_t) v;
         return 0;
@@ -323,6 +345,8 @@ enum key_type {
         KEY_STRING,
         KEY_FAMILIES,
         KEY_GROUPS,
+        KEY_GROUP,
+        KEY_NUMBER,
         KEY_CONFIDENCE,
         KEY_OUTPUT,
         KEY_NETWORKS,
@@ -343,6 +367,7 @@ static const struct key keys[] = {
         K("input", "conntrack", KEY_BOOL, conntrack, 0, 0),
         K("input", "families", KEY_FAMILIES, families, 0, 0),
         K("input", "nflog_groups", KEY_GROUPS, nflog_groups, 0, 0),
+        K("input", "dns_nflog_group", KEY_GROUP, dns_nflog_group, 0, 0),
         K("input", "receive_buffer", KEY_SIZE, receive_buffer,
           CONFIG_RECEIVE_BUFFER_MIN, CONFIG_RECEIVE_BUFFER_LIMIT),
         K("input", "receive_buffer_max", KEY_SIZE, receive_buffer_max,
@@ -354,6 +379,12 @@ static const struct key keys[] = {
         K("tagging", "exclude_router", KEY_BOOL, exclude.router, 0, 0),
         K("tagging", "exclude_networks", KEY_NETWORKS, exclude, 0, 0),
         K("tagging", "exclude_interfaces", KEY_INTERFACES, exclude, 0, 0),
+        K("tagging", "domains", KEY_PATH, domains, 0, 0),
+        K("tagging", "dns_names_max", KEY_NUMBER, dns_names_max, 1, CONFIG_DNS_NAMES_MAX),
+        K("tagging", "dns_names_max_bytes", KEY_SIZE, dns_names_max_bytes, CONFIG_DNS_BYTES_MIN,
+          CONFIG_DNS_BYTES_MAX),
+        K("tagging", "dns_ttl_min", KEY_SECONDS, dns_ttl_min, 0, CONFIG_DNS_TTL_MAX),
+        K("tagging", "dns_ttl_max", KEY_SECONDS, dns_ttl_max, 1, CONFIG_DNS_TTL_MAX),
         K("output", "mode", KEY_OUTPUT, output, 0, 0),
         K("output", "queue_size", KEY_SIZE, queue_size, CONFIG_QUEUE_SIZE_MIN, CONFIG_QUEUE_SIZE_MAX),
         K("stats", "attribute_min_confidence", KEY_CONFIDENCE, attribute_min_confidence, 0, 0),
@@ -517,6 +548,25 @@ static int parse_key(struct parse_state *s, const struct key *k, const char *val
         case KEY_GROUPS:
                 parse_groups(s, value);
                 break;
+        case KEY_GROUP: {
+                uint16_t g;
+
+                if (!*value)
+                        *(int32_t *) field = -1;
+                else if (config_parse_nflog_group(value, &g) < 0)
+                        parse_error(s, "invalid NFLOG group '%s' for %s (0-65535, or empty for none)", value,
+                                    k->name);
+                else
+                        *(int32_t *) field = g;
+                break;
+        }
+        case KEY_NUMBER:
+                r = config_parse_number(value, k->min, k->max, field);
+                if (r == -ERANGE)
+                        parse_error(s, "%s '%s' out of range (%u-%u)", k->name, value, k->min, k->max);
+                else if (r < 0)
+                        parse_error(s, "invalid number '%s' for %s", value, k->name);
+                break;
         case KEY_CONFIDENCE: {
                 enum confidence conf;
 
@@ -653,6 +703,17 @@ int config_validate(const struct config *c, char *err, size_t errlen) {
                 snprintf(err, errlen, "%s: control_socket longer than 107 bytes", name);
                 return -EINVAL;
         }
+        if (c->dns_ttl_min > c->dns_ttl_max) {
+                snprintf(err, errlen, "%s: dns_ttl_min (%u) is larger than dns_ttl_max (%u)", name,
+                         c->dns_ttl_min, c->dns_ttl_max);
+                return -EINVAL;
+        }
+        for (unsigned i = 0; i < c->n_nflog_groups; i++)
+                if (c->nflog_groups[i] == c->dns_nflog_group) {
+                        snprintf(err, errlen, "%s: NFLOG group %d is both in nflog_groups and dns_nflog_group",
+                                 name, c->dns_nflog_group);
+                        return -EINVAL;
+                }
         if (c->prometheus_file && c->prometheus_file[0] != '/') {
                 snprintf(err, errlen, "%s: prometheus_file must be an absolute path", name);
                 return -EINVAL;
@@ -665,6 +726,7 @@ void config_apply_reloadable(struct config *c, struct config *next) {
 
         t = c->catalog, c->catalog = next->catalog, next->catalog = t;
         t = c->networks, c->networks = next->networks, next->networks = t;
+        t = c->domains, c->domains = next->domains, next->domains = t;
         t = c->source, c->source = next->source, next->source = t;
         c->log_min_confidence = next->log_min_confidence;
         c->log_connection_end = next->log_connection_end;
@@ -719,8 +781,18 @@ void config_restart_changes(const struct config *a, const struct config *b, char
         if (a->n_nflog_groups != b->n_nflog_groups ||
             memcmp(a->nflog_groups, b->nflog_groups, a->n_nflog_groups * sizeof(a->nflog_groups[0])) != 0)
                 append(buf, size, "nflog_groups");
+        if (a->dns_nflog_group != b->dns_nflog_group)
+                append(buf, size, "dns_nflog_group");
         if (a->receive_buffer != b->receive_buffer)
                 append(buf, size, "receive_buffer");
+        if (a->dns_names_max != b->dns_names_max)
+                append(buf, size, "dns_names_max");
+        if (a->dns_names_max_bytes != b->dns_names_max_bytes)
+                append(buf, size, "dns_names_max_bytes");
+        if (a->dns_ttl_min != b->dns_ttl_min)
+                append(buf, size, "dns_ttl_min");
+        if (a->dns_ttl_max != b->dns_ttl_max)
+                append(buf, size, "dns_ttl_max");
         if (a->output != b->output)
                 append(buf, size, "mode");
         if (a->queue_size != b->queue_size)

@@ -33,6 +33,10 @@
 #define CONFIG_QUEUE_SIZE_MAX RING_SIZE_MAX     /* what ring_new() accepts */
 #define CONFIG_INTERVAL_MAX (7 * 24 * 3600)
 #define CONFIG_KEYS_MAX 32
+#define CONFIG_DNS_NAMES_MAX 10000000u
+#define CONFIG_DNS_BYTES_MIN (64u * 1024)
+#define CONFIG_DNS_BYTES_MAX (1024u * 1024 * 1024)
+#define CONFIG_DNS_TTL_MAX (7 * 24 * 3600)
 
 
 struct config {
@@ -44,6 +48,7 @@ struct config {
         uint16_t nflog_groups[CONFIG_NFLOG_GROUPS_MAX];
         unsigned n_nflog_groups;
         uint32_t receive_buffer, receive_buffer_max;    /* bytes */
+        int32_t dns_nflog_group;        /* the group logging DNS answers; -1: none */
 
         /* [tagging] */
         char *catalog;                  /* NULL: the built-in catalogue */
@@ -51,6 +56,10 @@ struct config {
         enum confidence log_min_confidence;
         bool log_connection_end;
         struct local_exclusions exclude;        /* exclude_router, _networks, _interfaces */
+        char *domains;                  /* NULL: the built-in list of Apple's domains */
+        uint32_t dns_names_max;         /* records of the address -> name table */
+        uint32_t dns_names_max_bytes;
+        uint32_t dns_ttl_min, dns_ttl_max;      /* seconds */
 
         /* [output] */
         enum output_mode output;
@@ -90,7 +99,7 @@ int config_load_file(struct config *c, const char *path, bool must_exist, char *
 /* Checks that need every key (sizes against each other, paths). */
 int config_validate(const struct config *c, char *err, size_t errlen);
 
-/* A reload applies what can change while running (catalog, networks,
+/* A reload applies what can change while running (catalog, networks, domains,
  * log_min_confidence, log_connection_end, the exclusions, attribute_min_confidence,
  * receive_buffer_max) from next into
  * c; next is left with c's old strings, for freeing. */
@@ -114,6 +123,7 @@ int config_parse_bool(const char *s, bool *ret);
 int config_parse_size(const char *s, uint32_t min, uint32_t max, uint32_t *ret);
 int config_parse_seconds(const char *s, uint32_t max, uint32_t *ret);
 int config_parse_nflog_group(const char *s, uint16_t *ret);
+int config_parse_number(const char *s, uint32_t min, uint32_t max, uint32_t *ret);     /* -ERANGE */
 int config_parse_families(const char *s, unsigned *ret);
 int config_add_nflog_group(struct config *c, uint16_t group);  /* -EEXIST, -E2BIG */
 int config_set_string(char **field, const char *value);        /* "" sets NULL */

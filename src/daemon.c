@@ -16,11 +16,13 @@
 #include "conntrack.h"
 #include "control.h"
 #include "daemon.h"
+#include "dns-input.h"
 #include "entry.h"
 #include "flow-tag.h"
 #include "local-addresses.h"
 #include "exit-status.h"
 #include "message-id.h"
+#include "name-tag.h"
 #include "nflog.h"
 #include "nflog-holder.h"
 #include "prometheus.h"
@@ -36,6 +38,14 @@ static uint64_t now_usec(void) {
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+/* The name table's clock: seconds, and cheap enough for every event. */
+static uint64_t now_sec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        return (uint64_t) ts.tv_sec;
 }
 
 /* The daemon's own entries go through the same queue as the connections',
@@ -77,6 +87,8 @@ void daemon_handle_flow(const struct flow *f, void *userdata) {
         }
         flow_tag_input(f, &in);
         tagger_tag(&d->tagger, &in, &tag);
+        if (d->names)
+                name_tag_apply(d->names, d->tagset.domains, d->tagset.catalog, &in, now_sec(), &tag);
         stats_count_flow(d->stats, f, &tag);
         if (tag.confidence == CONFIDENCE_NONE)
                 return;
@@ -179,7 +191,46 @@ static int on_nflog(sd_event_source *s, int fd, uint32_t revents, void *userdata
         return 0;
 }
 
+static void on_dns_answer(const struct dns_answer *a, void *userdata) {
+        struct daemon *d = userdata;
+
+        (void) name_table_add(d->names, d->tagset.domains, a, now_sec());
+}
+
+static int on_dns(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct daemon *d = userdata;
+        int r;
+
+        r = dns_input_dispatch(d->dns);
+        if (r < 0) {
+                daemon_submit(d, daemon_entry(d, MESSAGE_ID_STOPPING_STR, 3,
+                                              "Reading DNS answers failed: %s", strerror(-r)));
+                d->exit_code = 1;
+                return sd_event_exit(sd_event_source_get_event(s), 1);
+        }
+        return 0;
+}
+
 /* ---- counters, status ---- */
+
+static void refresh_dns(struct daemon *d, struct stats_dns *dd) {
+        struct dns_input_stats ds;
+        struct name_table_stats ns;
+
+        if (!d->dns || !d->names)
+                return;
+        dns_input_get_stats(d->dns, &ds);
+        name_table_get_stats(d->names, &ns);
+        *dd = (struct stats_dns) {
+                .enabled = true,
+                .packets = ds.packets, .answers = ds.answers, .not_answers = ds.not_answers,
+                .malformed = ds.malformed, .skipped = ds.skipped, .empty = ds.empty, .other = ds.other,
+                .lost = ds.enobufs,
+                .answers_apple = ns.answers_apple, .answers_other = ns.answers_other,
+                .hits = ns.hits, .misses = ns.misses, .evicted = ns.evicted, .expired = ns.expired,
+                .names = ns.entries, .capacity = ns.capacity, .bytes = ns.bytes,
+        };
+}
 
 static void on_stats_refresh(struct stats *s, struct stats_daemon *dd, void *userdata) {
         struct daemon *d = userdata;
@@ -223,6 +274,7 @@ static void on_stats_refresh(struct stats *s, struct stats_daemon *dd, void *use
         dd->conntrack_table_max = d->table.max;
         dd->conntrack_refused = d->table.refused;
         dd->conntrack_quiet_sec = d->conntrack ? conntrack_quiet_seconds(&d->quiet, now_usec()) : 0;
+        refresh_dns(d, &dd->dns);
 }
 
 static void notify_status(struct daemon *d, const char *state) {
@@ -375,6 +427,11 @@ static void describe_reload(const struct daemon *d, const struct config *next, c
                 n += (size_t) snprintf(buf + n, size - n, "%snetworks %s changed (%zu → %zu prefixes)",
                                        n > 0 ? "; " : "", networks_source(set->networks),
                                        networks_count(d->tagset.networks), networks_count(set->networks));
+        if (n < size && (domains_digest(d->tagset.domains) != domains_digest(set->domains) ||
+                         strcmp(domains_source(d->tagset.domains), domains_source(set->domains)) != 0))
+                n += (size_t) snprintf(buf + n, size - n, "%sdomains %s changed (%zu → %zu suffixes)",
+                                       n > 0 ? "; " : "", domains_source(set->domains),
+                                       domains_count(d->tagset.domains), domains_count(set->domains));
         config_reload_changes(d->config, next, keys, sizeof(keys));
         if (n < size && keys[0])
                 snprintf(buf + n, size - n, "%s%s", n > 0 ? "; " : "", keys);
@@ -394,9 +451,9 @@ static void daemon_reload(struct daemon *d) {
                 reload_failed(d, "configuration", err);
                 goto done;
         }
-        r = tagset_load(&set, next->catalog, next->networks, err, sizeof(err));
+        r = tagset_load(&set, next->catalog, next->networks, next->domains, err, sizeof(err));
         if (r < 0) {
-                reload_failed(d, "catalogue and networks", err);
+                reload_failed(d, "catalogue, networks and domains", err);
                 goto done;
         }
         r = stats_reload(d->stats, set.catalog);
@@ -430,6 +487,7 @@ static void daemon_reload(struct daemon *d) {
         if (e) {
                 (void) entry_add_field(e, "CATALOG_SOURCE", "%s", d->tagset.catalog->source);
                 (void) entry_add_field(e, "NETWORKS_SOURCE", "%s", networks_source(d->tagset.networks));
+                (void) entry_add_field(e, "DOMAINS_SOURCE", "%s", domains_source(d->tagset.domains));
         }
         daemon_submit(d, e);
 done:
@@ -604,6 +662,23 @@ static int open_inputs(struct daemon *d, char *err, size_t errlen) {
                         return r;
                 }
         }
+        if (d->names) {
+                r = dns_input_new(&d->dns, (uint16_t) c->dns_nflog_group, c->receive_buffer, on_dns_answer, d);
+                if (r < 0) {
+                        snprintf(err, errlen, "Cannot bind the DNS NFLOG group %d: %s%s", c->dns_nflog_group,
+                                 strerror(-r), r == -EPERM ? " (needs root or CAP_NET_ADMIN, or the group "
+                                 "is taken by another program)" : "");
+                        return r;
+                }
+                r = sd_event_add_io(d->event, &d->dns_source, dns_input_fd(d->dns), EPOLLIN, on_dns, d);
+                /* Answers before connections: a client connects as soon as it has its answer. */
+                if (r >= 0)
+                        r = sd_event_source_set_priority(d->dns_source, SD_EVENT_PRIORITY_IMPORTANT);
+                if (r < 0) {
+                        snprintf(err, errlen, "Cannot watch the DNS NFLOG socket: %s", strerror(-r));
+                        return r;
+                }
+        }
         return 0;
 }
 
@@ -650,10 +725,15 @@ static const char *output_phrase(enum output_mode m) {
 
 static void log_started(struct daemon *d) {
         const struct config *c = d->config;
-        char groups[CONFIG_NFLOG_GROUPS_MAX * 6 + 1] = "", inputs[64 + sizeof(groups)], notes[256] = "";
+        char groups[CONFIG_NFLOG_GROUPS_MAX * 6 + 1] = "", inputs[64 + sizeof(groups)], notes[256] = "", dns[384] = "";
         struct local_addresses_stats la;
         struct entry *e;
         int refused = d->nflog ? nflog_input_get_stats(d->nflog)->conntrack_refused : 0;
+
+        if (d->names)
+                snprintf(dns, sizeof(dns), "Apple's names from the DNS answers of NFLOG group %d, domains %s "
+                         "(%zu suffixes)", c->dns_nflog_group, domains_source(d->tagset.domains),
+                         domains_count(d->tagset.domains));
 
         for (unsigned i = 0; i < c->n_nflog_groups; i++)
                 snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups), "%s%u",
@@ -675,16 +755,18 @@ static void log_started(struct daemon *d) {
 
         e = daemon_entry(d, MESSAGE_ID_STARTED_STR, 5,
                          "appleflowd " PACKAGE_VERSION " started: %s; catalogue %s (%zu entries, %zu products), "
-                         "networks %s (%zu prefixes); logs connections of %s to %s%s",
+                         "networks %s (%zu prefixes); %s%slogs connections of %s to %s%s",
                          inputs, d->tagset.catalog->source, catalog_listed_entries(d->tagset.catalog),
                          d->tagset.catalog->n_products, networks_source(d->tagset.networks),
-                         networks_count(d->tagset.networks), confidence_phrase(c->log_min_confidence),
+                         networks_count(d->tagset.networks), dns, dns[0] ? "; " : "",
+                         confidence_phrase(c->log_min_confidence),
                          output_phrase(writer_mode(d->writer)), notes);
         if (e) {
                 (void) entry_add_field(e, "CATALOG_SOURCE", "%s", d->tagset.catalog->source);
                 (void) entry_add_field(e, "CATALOG_ENTRIES", "%zu", catalog_listed_entries(d->tagset.catalog));
                 (void) entry_add_field(e, "NETWORKS_SOURCE", "%s", networks_source(d->tagset.networks));
                 (void) entry_add_field(e, "NETWORKS_PREFIXES", "%zu", networks_count(d->tagset.networks));
+                (void) entry_add_field(e, "DOMAINS_SOURCE", "%s", domains_source(d->tagset.domains));
                 (void) entry_add_field(e, "CONFIG_FILE", "%s", c->source ?: "none (defaults)");
         }
         daemon_submit(d, e);
@@ -705,7 +787,7 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
         d->options = o;
         d->config = config;
 
-        r = tagset_load(&d->tagset, config->catalog, config->networks, err, errlen);
+        r = tagset_load(&d->tagset, config->catalog, config->networks, config->domains, err, errlen);
         if (r < 0)
                 return r;
         d->tagger = tagset_tagger(&d->tagset);
@@ -728,6 +810,22 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
         }
         d->stats->attribute_min = config->attribute_min_confidence;
         stats_set_refresh(d->stats, on_stats_refresh, d);
+        if (config->dns_nflog_group >= 0) {
+                const struct name_table_config nc = {
+                        .max_entries = config->dns_names_max,
+                        .max_bytes = config->dns_names_max_bytes,
+                        .ttl_min = config->dns_ttl_min,
+                        .ttl_max = config->dns_ttl_max,
+                };
+
+                r = name_table_new(&d->names, &nc);
+                if (r >= 0)
+                        r = stats_enable_names(d->stats);
+                if (r < 0) {
+                        snprintf(err, errlen, "Cannot set up the DNS name table: %s", strerror(-r));
+                        return r;
+                }
+        }
 
         r = setup_event(d);
         if (r < 0) {
@@ -812,6 +910,7 @@ int daemon_exit_status(int r) {
 static void stop_inputs(struct daemon *d) {
         d->conntrack_reader = batch_io_free(d->conntrack_reader);
         d->nflog_source = sd_event_source_disable_unref(d->nflog_source);
+        d->dns_source = sd_event_source_disable_unref(d->dns_source);
         if (d->conntrack && conntrack_input_stop(d->conntrack) < 0)
                 (void) conntrack_input_dispatch(d->conntrack);
         if (d->nflog)
@@ -902,6 +1001,9 @@ struct daemon *daemon_free(struct daemon *d) {
         d->conntrack_table = conntrack_table_free(d->conntrack_table);
         d->nflog = nflog_input_free(d->nflog);
         d->local = local_addresses_free(d->local);
+        d->dns_source = sd_event_source_disable_unref(d->dns_source);
+        d->dns = dns_input_free(d->dns);
+        d->names = name_table_free(d->names);
 
         d->control = control_free(d->control);
         d->prometheus = prometheus_free(d->prometheus);

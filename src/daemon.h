@@ -5,7 +5,7 @@
  * The daemon: one sd-event loop on one thread reads the netlink sockets,
  * tags each flow, counts it and queues its entry; a writer thread behind a
  * bounded ring writes the entries. Signals: SIGTERM/SIGINT stop cleanly,
- * SIGHUP reloads configuration, catalogue and networks. The loop pets the
+ * SIGHUP reloads configuration, catalogue, networks and domains. The loop pets the
  * systemd watchdog and keeps a STATUS= line fresh.
  */
 
@@ -34,6 +34,8 @@
 struct conntrack_input;
 struct batch_io;
 struct nflog_input;
+struct dns_input;
+struct name_table;
 struct ring;
 struct writer;
 struct queue;
@@ -72,6 +74,9 @@ struct daemon {
         sd_event_source *nflog_source;
         struct local_addresses *local;          /* the router's addresses; never NULL once built */
         struct ephemeral_range ephemeral;       /* the namespace's, read at start and reload */
+        struct dns_input *dns;                  /* DNS answers: NULL unless dns_nflog_group */
+        sd_event_source *dns_source;
+        struct name_table *names;               /* address -> Apple name, with dns */
 
         struct ring *ring;
         struct writer *writer;

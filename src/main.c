@@ -18,7 +18,7 @@ static int check_config(const struct options *o) {
         size_t entries;
 
         if (config_load_all(o, &c, err, sizeof(err)) < 0 ||
-            tagset_load(&set, c->catalog, c->networks, err, sizeof(err)) < 0) {
+            tagset_load(&set, c->catalog, c->networks, c->domains, err, sizeof(err)) < 0) {
                 fprintf(stderr, "%s\n", err);
                 return EXIT_STATUS_INVALID_DATA;
         }
@@ -28,13 +28,14 @@ static int check_config(const struct options *o) {
                 tagset_done(&set);
                 return EXIT_STATUS_INVALID_DATA;
         }
-        printf("%s: OK; catalogue %s: %zu %s, %zu %s; networks %s: %zu %s\n"
+        printf("%s: OK; catalogue %s: %zu %s, %zu %s; networks %s: %zu %s; domains %s: %zu %s\n"
                "Checked only at start: %s.\n",
                c->source ?: "defaults (no configuration file)", set.catalog->source,
                entries, entries == 1 ? "entry" : "entries", set.catalog->n_products,
                set.catalog->n_products == 1 ? "product" : "products", networks_source(set.networks),
                networks_count(set.networks), networks_count(set.networks) == 1 ? "prefix" : "prefixes",
-               CONFIG_CHECK_START_ONLY);
+               domains_source(set.domains), domains_count(set.domains),
+               domains_count(set.domains) == 1 ? "suffix" : "suffixes", CONFIG_CHECK_START_ONLY);
         tagset_done(&set);
         return EXIT_STATUS_OK;
 }

@@ -13,6 +13,8 @@ enum {
         ARG_OUTPUT,
         ARG_NFLOG_GROUP,
         ARG_NO_CONNTRACK,
+        ARG_DNS_NFLOG_GROUP,
+        ARG_DOMAINS,
         ARG_LOG_MIN_CONFIDENCE,
         ARG_STATE_DIRECTORY,
         ARG_CONTROL_SOCKET,
@@ -26,6 +28,8 @@ static const struct option long_options[] = {
         { "output", required_argument, NULL, ARG_OUTPUT },
         { "nflog-group", required_argument, NULL, ARG_NFLOG_GROUP },
         { "no-conntrack", no_argument, NULL, ARG_NO_CONNTRACK },
+        { "dns-nflog-group", required_argument, NULL, ARG_DNS_NFLOG_GROUP },
+        { "domains", required_argument, NULL, ARG_DOMAINS },
         { "log-min-confidence", required_argument, NULL, ARG_LOG_MIN_CONFIDENCE },
         { "state-directory", required_argument, NULL, ARG_STATE_DIRECTORY },
         { "control-socket", required_argument, NULL, ARG_CONTROL_SOCKET },
@@ -44,6 +48,8 @@ void options_help(const char *program) {
                "     --output=MODE             auto, journal, console or json\n"
                "     --nflog-group=N           Read this NFLOG group (repeatable; replaces the file's)\n"
                "     --no-conntrack            Do not read conntrack events\n"
+               "     --dns-nflog-group=N       Learn Apple's names from the DNS answers logged to group N\n"
+               "     --domains=PATH            Apple's domain suffixes (default: built-in)\n"
                "     --log-min-confidence=C    low, medium or high\n"
                "     --state-directory=PATH    Where statistics are kept\n"
                "     --control-socket=PATH     Socket for appleflowctl\n"
@@ -60,6 +66,7 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 
         *o = (struct options) {
                 .config_path = CONFIG_DEFAULT_PATH,
+                .dns_nflog_group = -1,
         };
 
         /* getopt keeps its position in globals: start over on every call. */
@@ -103,6 +110,16 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
                         break;
                 case ARG_NO_CONNTRACK:
                         o->no_conntrack = true;
+                        break;
+                case ARG_DNS_NFLOG_GROUP:
+                        if (config_parse_nflog_group(optarg, &group) < 0) {
+                                snprintf(err, errlen, "--dns-nflog-group: invalid group '%s' (0-65535)", optarg);
+                                return -EINVAL;
+                        }
+                        o->dns_nflog_group = group;
+                        break;
+                case ARG_DOMAINS:
+                        o->domains = optarg;
                         break;
                 case ARG_LOG_MIN_CONFIDENCE:
                         if (confidence_from_string(optarg, &o->log_min_confidence) < 0 ||
@@ -150,6 +167,10 @@ int options_apply(const struct options *o, struct config *c) {
                 return r;
         if (o->networks && (r = config_set_string(&c->networks, o->networks)) < 0)
                 return r;
+        if (o->domains && (r = config_set_string(&c->domains, o->domains)) < 0)
+                return r;
+        if (o->dns_nflog_group >= 0)
+                c->dns_nflog_group = o->dns_nflog_group;
         if (o->state_directory && (r = config_set_string(&c->state_directory, o->state_directory)) < 0)
                 return r;
         if (o->control_socket && (r = config_set_string(&c->control_socket, o->control_socket)) < 0)

@@ -240,6 +240,59 @@ static json_object *router_addresses_json(const struct stats_daemon *d, bool *ok
         return o;
 }
 
+static json_object *name_counts_json(const struct name_stats_table *t, bool *ok) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        for (size_t i = 0; i < t->n; i++)
+                add(o, t->rows[i].key, json_object_new_uint64(t->rows[i].connections), ok);
+        if (t->overflow > 0)
+                add(o, "other", json_object_new_uint64(t->overflow), ok);
+        return o;
+}
+
+/* The DNS names: the answers read, the table, and the connections they tagged. */
+static json_object *dns_json(const struct stats *s, bool *ok) {
+        const struct stats_dns *d = &s->daemon.dns;
+        json_object *o = json_object_new_object(), *answers, *table;
+
+        if (!o)
+                return NULL;
+        add(o, "enabled", json_object_new_boolean(d->enabled), ok);
+        answers = json_object_new_object();
+        if (answers) {
+                add(answers, "packets", json_object_new_uint64(d->packets), ok);
+                add(answers, "apple", json_object_new_uint64(d->answers_apple), ok);
+                add(answers, "other", json_object_new_uint64(d->answers_other), ok);
+                add(answers, "without_address", json_object_new_uint64(
+                                    d->answers - MIN(d->answers, d->answers_apple + d->answers_other)), ok);
+                add(answers, "not_answers", json_object_new_uint64(d->not_answers), ok);
+                add(answers, "malformed", json_object_new_uint64(d->malformed), ok);
+                add(answers, "skipped", json_object_new_uint64(d->skipped), ok);
+                add(answers, "tcp_without_data", json_object_new_uint64(d->empty), ok);
+                add(answers, "not_dns", json_object_new_uint64(d->other), ok);
+                add(answers, "lost", json_object_new_uint64(d->lost), ok);
+        }
+        add(o, "answers", answers, ok);
+        table = json_object_new_object();
+        if (table) {
+                add(table, "names", json_object_new_uint64(d->names), ok);
+                add(table, "capacity", json_object_new_uint64(d->capacity), ok);
+                add(table, "bytes", json_object_new_uint64(d->bytes), ok);
+                add(table, "hits", json_object_new_uint64(d->hits), ok);
+                add(table, "misses", json_object_new_uint64(d->misses), ok);
+                add(table, "evicted", json_object_new_uint64(d->evicted), ok);
+                add(table, "expired", json_object_new_uint64(d->expired), ok);
+        }
+        add(o, "table", table, ok);
+        if (s->names) {
+                add(o, "services", name_counts_json(&s->names->services, ok), ok);
+                add(o, "suffixes", name_counts_json(&s->names->suffixes, ok), ok);
+        }
+        return o;
+}
+
 static json_object *daemon_json(const struct stats *s, bool *ok) {
         const struct stats_daemon *d = &s->daemon;
         json_object *o = json_object_new_object();
@@ -264,6 +317,7 @@ static json_object *daemon_json(const struct stats *s, bool *ok) {
         add(o, "nflog_conntrack_unparsed", json_object_new_uint64(d->nflog_conntrack_unparsed), ok);
         add(o, "conntrack_table", conntrack_table_json(d, ok), ok);
         add(o, "conntrack_quiet_sec", json_object_new_uint64(d->conntrack_quiet_sec), ok);
+        add(o, "dns", dns_json(s, ok), ok);
         return o;
 }
 

@@ -70,6 +70,9 @@ int ctl_common_option(struct ctl *ctl, int c, const char *arg) {
         case CTL_ARG_JSON:
                 ctl->json = true;
                 return CTL_CONTINUE;
+        case CTL_ARG_DOMAINS:
+                ctl->domains_path = arg;
+                return CTL_CONTINUE;
         case '?':
                 /* getopt_long has printed what was wrong */
                 print_try_help(ctl);
@@ -133,7 +136,23 @@ int ctl_need_networks(struct ctl *ctl) {
         return 0;
 }
 
+int ctl_need_domains(struct ctl *ctl) {
+        char err[CATALOG_ERROR_MAX] = "";
+        int r;
+
+        if (ctl->domains)
+                return 0;
+        if (ctl->domains_path)
+                r = domains_load_file(ctl->domains_path, &ctl->domains, err, sizeof(err));
+        else
+                r = domains_load_default(&ctl->domains, err, sizeof(err));
+        if (r < 0)
+                return report_load_error(ctl->domains_path ?: "built-in domain list", r, err);
+        return 0;
+}
+
 void ctl_done(struct ctl *ctl) {
+        ctl->domains = domains_free(ctl->domains);
         ctl->index = port_index_free(ctl->index);
         ctl->catalog = catalog_free(ctl->catalog);
         ctl->networks = networks_free(ctl->networks);

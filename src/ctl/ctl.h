@@ -11,6 +11,7 @@
 
 #include "catalog.h"
 #include "exit-status.h"
+#include "domains.h"
 #include "macro.h"
 #include "networks.h"
 #include "port-index.h"
@@ -34,12 +35,14 @@ struct verb {
 struct ctl {
         const char *catalog_path;       /* NULL: the built-in catalogue */
         const char *networks_path;      /* NULL: the built-in networks */
+        const char *domains_path;       /* NULL: the built-in domain list */
         bool json;
         const struct verb *verb;        /* the verb running, for its usage line */
 
         struct catalog *catalog;
         struct port_index *index;
         struct networks *networks;
+        struct domains *domains;
 };
 
 /* Long options every verb accepts besides its own. Verbs number their own
@@ -48,6 +51,7 @@ enum {
         CTL_ARG_CATALOG = 0x100,
         CTL_ARG_NETWORKS,
         CTL_ARG_JSON,
+        CTL_ARG_DOMAINS,
         CTL_ARG_VERSION,
         CTL_ARG_VERB = 0x200,
 };
@@ -56,7 +60,9 @@ enum {
 #define CTL_OPTION_CATALOG { "catalog", required_argument, NULL, CTL_ARG_CATALOG }
 #define CTL_OPTION_NETWORKS { "networks", required_argument, NULL, CTL_ARG_NETWORKS }
 #define CTL_OPTION_JSON { "json", no_argument, NULL, CTL_ARG_JSON }
-#define CTL_OPTIONS_COMMON CTL_OPTION_HELP, CTL_OPTION_CATALOG, CTL_OPTION_NETWORKS, CTL_OPTION_JSON
+#define CTL_OPTION_DOMAINS { "domains", required_argument, NULL, CTL_ARG_DOMAINS }
+#define CTL_OPTIONS_COMMON CTL_OPTION_HELP, CTL_OPTION_CATALOG, CTL_OPTION_NETWORKS, CTL_OPTION_JSON, \
+        CTL_OPTION_DOMAINS
 #define CTL_SHORT_OPTIONS "h"
 
 #define CTL_CONTINUE (-1)
@@ -76,6 +82,7 @@ void ctl_verb_help(const struct ctl *ctl, FILE *f);
 int ctl_need_catalog(struct ctl *ctl);
 int ctl_need_index(struct ctl *ctl);
 int ctl_need_networks(struct ctl *ctl);
+int ctl_need_domains(struct ctl *ctl);
 
 void ctl_done(struct ctl *ctl);
 

@@ -89,13 +89,16 @@ int verb_list(struct ctl *ctl, int argc, char **argv) {
         enum {
                 ARG_PRODUCT = CTL_ARG_VERB,
                 ARG_SERVICE,
+                ARG_DOMAINS_LIST,
         };
         static const struct option options[] = {
                 CTL_OPTIONS_COMMON,
                 { "product", required_argument, NULL, ARG_PRODUCT },
                 { "service", required_argument, NULL, ARG_SERVICE },
+                { "suffixes", no_argument, NULL, ARG_DOMAINS_LIST },
                 {}
         };
+        bool domains = false;
         const char *products[LIST_FILTERS_MAX], *services[LIST_FILTERS_MAX];
         size_t n_products = 0, n_services = 0, n;
         struct list_filter f = {};
@@ -107,6 +110,9 @@ int verb_list(struct ctl *ctl, int argc, char **argv) {
                         if (n_products >= LIST_FILTERS_MAX)
                                 return ctl_usage_error(ctl, "too many --product options");
                         products[n_products++] = optarg;
+                        break;
+                case ARG_DOMAINS_LIST:
+                        domains = true;
                         break;
                 case ARG_SERVICE:
                         if (n_services >= LIST_FILTERS_MAX)
@@ -121,6 +127,8 @@ int verb_list(struct ctl *ctl, int argc, char **argv) {
         }
         if (optind < argc)
                 return ctl_usage_error(ctl, "unexpected argument '%s'", argv[optind]);
+        if (domains)
+                return domains_list(ctl);
 
         r = ctl_need_catalog(ctl);
         if (r != 0)

@@ -298,8 +298,10 @@ int verb_lookup(struct ctl *ctl, int argc, char **argv) {
         if (argc - optind == 2)
                 return lookup_connection(ctl, &args, argv[optind], argv[optind + 1]);
         if (argc - optind != 1)
-                return ctl_usage_error(ctl, "lookup needs exactly one PORT[/PROTO] or "
-                                       "ADDRESS:PORT[/PROTO], or a connection: SOURCE DESTINATION");
+                return ctl_usage_error(ctl, "lookup needs exactly one PORT[/PROTO], "
+                                       "ADDRESS:PORT[/PROTO] or NAME, or a connection: SOURCE DESTINATION");
+        if (domains_query_is_name(argv[optind]))
+                return domains_lookup(ctl, argv[optind]);
         r = lookup_parse_query(ctl, argv[optind], &q);
         if (r != 0)
                 return r;

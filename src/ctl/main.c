@@ -16,16 +16,17 @@
 /* One line per verb. */
 static const struct verb verbs[] = {
         { "lookup", verb_lookup,
-          "PORT[/tcp|udp] | ADDRESS:PORT[/tcp|udp] | SOURCE DESTINATION[/tcp|udp]",
+          "PORT[/tcp|udp] | ADDRESS:PORT[/tcp|udp] | SOURCE DESTINATION[/tcp|udp] | NAME",
           "Show every catalogue entry for a port, and for an address whether it is Apple's;\n"
-          "given a connection, its tag and why.",
+          "given a connection, its tag and why; given a host name, its Apple service.",
           "  --dnat ADDRESS:PORT       the destination was forwarded there (a port forward)\n"
           "  --local-port-range F-L    the router's net.ipv4.ip_local_port_range\n"
           "                            (default 32768-60999)\n" },
-        { "list", verb_list, "[--product NAME]... [--service ID]...",
-          "List the catalogue, or the entries of some products or services.",
+        { "list", verb_list, "[--product NAME]... [--service ID]... | --suffixes",
+          "List the catalogue, or the entries of some products or services, or Apple's domains.",
           "  --product NAME     entries of this product (name or former name; repeatable)\n"
-          "  --service ID       the entry with this id (repeatable)\n" },
+          "  --service ID       the entry with this id (repeatable)\n"
+          "  --suffixes         Apple's domain suffixes and their services instead\n" },
         { "products", verb_products, "",
           "List the products, by name, with their former names and number of entries.",
           NULL },
@@ -44,9 +45,9 @@ static const struct verb verbs[] = {
           "                     iptables: the table (default filter)\n"
           "  --chain NAME       the chain the rules go to (default apple_allow); it is\n"
           "                     flushed when the rules load, so give it a chain of its own\n" },
-        { "check", verb_check, "[FILE] [--networks FILE]",
-          "Validate a catalogue FILE (or --catalog FILE) and a list of networks (--networks FILE) "
-          "as the daemon would.",
+        { "check", verb_check, "[FILE] [--networks FILE] [--domains FILE]",
+          "Validate a catalogue FILE (or --catalog FILE), a list of networks (--networks FILE) "
+          "and a list of Apple's domains (--domains FILE) as the daemon would.",
           NULL },
         { "stats", verb_stats, "[--watch] [--product NAME] [--service ID] [--all] [--socket PATH]",
           "Show the running daemon's per-service counts and rates, busiest first.",
@@ -85,6 +86,7 @@ static void help(FILE *f) {
         fputs("\nOptions:\n"
               "  --catalog PATH     use this catalogue instead of the built-in one\n"
               "  --networks PATH    use this list of Apple's networks instead of the built-in one\n"
+              "  --domains PATH     use this list of Apple's domains instead of the built-in one\n"
               "  --json             print JSON instead of text\n"
               "  -h, --help         show this help ('appleflowctl VERB --help' for a verb)\n"
               "  --version          show the version\n\n"

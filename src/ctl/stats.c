@@ -372,6 +372,37 @@ static void print_idle_warning(json_object *reply) {
         printf("\nWarning: %s.\n", advice);
 }
 
+/* "icloud 3, software-update 2": the connections an Apple name tagged, as the daemon counted them. */
+static void print_name_counts(const char *label, json_object *counts) {
+        bool first = true;
+
+        if (!counts || !json_object_is_type(counts, json_type_object))
+                return;
+        printf("%s", label);
+        json_object_object_foreach(counts, key, value) {
+                printf("%s%s %" PRIu64, first ? "" : ", ", key, (uint64_t) json_object_get_uint64(value));
+                first = false;
+        }
+        printf("%s\n", first ? "none" : "");
+}
+
+static void print_dns(json_object *d) {
+        json_object *dns = get(d, "dns"), *a = get(dns, "answers"), *t = get(dns, "table");
+
+        if (!dns || !json_object_get_boolean(get(dns, "enabled")))
+                return;
+        printf("DNS answers:      %" PRIu64 " with an Apple name, %" PRIu64 " without (dropped), %" PRIu64
+               " not answers, %" PRIu64 " malformed, %" PRIu64 " skipped, %" PRIu64 " lost\n",
+               get_u64(a, "apple"), get_u64(a, "other"), get_u64(a, "not_answers"), get_u64(a, "malformed"),
+               get_u64(a, "skipped"), get_u64(a, "lost"));
+        printf("Apple names:      %" PRIu64 " of %" PRIu64 " (%" PRIu64 " KiB); %" PRIu64 " hits, %" PRIu64
+               " misses, %" PRIu64 " evicted, %" PRIu64 " expired\n",
+               get_u64(t, "names"), get_u64(t, "capacity"), get_u64(t, "bytes") / 1024, get_u64(t, "hits"),
+               get_u64(t, "misses"), get_u64(t, "evicted"), get_u64(t, "expired"));
+        print_name_counts("Named services:   ", get(dns, "services"));
+        print_name_counts("Named suffixes:   ", get(dns, "suffixes"));
+}
+
 static void print_daemon(json_object *reply) {
         json_object *d = get(reply, "daemon");
         json_object *recv = get(d, "events_received"), *lost = get(d, "events_lost");
@@ -412,6 +443,7 @@ static void print_daemon(json_object *reply) {
                 printf("%" PRIu64 " new %s refused because it was full\n", n,
                        plural(n, "connection", "connections"));
         }
+        print_dns(d);
         /* "Entries": they go to the journal, the console or JSON (mode=). */
         n = get_u64(d, "journal_errors");
         printf("Entries:          %" PRIu64 " written, %" PRIu64 " dropped, %" PRIu64 " %s\n",

@@ -48,7 +48,9 @@ struct nflog_input {
         int ifname_fd;                  /* AF_UNIX socket for SIOCGIFNAME */
         uint32_t portid, seq;
         flow_handler_t handler;
+        nflog_payload_handler_t payload_handler;        /* instead of handler: the packet as it came */
         void *userdata;
+        uint32_t copy_range;
         struct nflog_input_stats stats;
         struct socket_drops drops;
         struct flow flow;
@@ -109,8 +111,13 @@ static int config(struct nflog_input *in, uint16_t group, int cmd, int mode, uin
         if (cmd >= 0)
                 nflog_attr_put_cfg_cmd(nlh, (uint8_t) cmd);
         if (mode >= 0) {
-                nflog_attr_put_cfg_mode(nlh, (uint8_t) mode, NFLOG_COPY_RANGE);
+                nflog_attr_put_cfg_mode(nlh, (uint8_t) mode, in->copy_range);
                 mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(NFLOG_FLUSH_CENTISEC));
+                /* A payload input's packets go out at once: a DNS answer must
+                 * be read before the connection it announces, which follows
+                 * within a round trip, not after the kernel's batching delay. */
+                if (in->payload_handler)
+                        mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
         }
         if (flags)
                 mnl_attr_put_u16(nlh, NFULA_CFG_FLAGS, htons(flags));
@@ -130,12 +137,14 @@ static void set_rcvbuf(int fd, size_t bytes) {
                 (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
 }
 
-int nflog_input_new(struct nflog_input **ret, const uint16_t *groups, size_t n_groups,
-                    size_t rcvbuf_bytes, flow_handler_t handler, void *userdata) {
+static int input_new(struct nflog_input **ret, const uint16_t *groups, size_t n_groups, uint32_t copy_range,
+                     size_t rcvbuf_bytes, flow_handler_t handler, nflog_payload_handler_t payload_handler,
+                     void *userdata) {
         _cleanup_(nflog_input_freep) struct nflog_input *in = NULL;
         int r;
 
-        if (!ret || !handler || (!groups && n_groups > 0) || n_groups > NFLOG_MAX_GROUPS)
+        if (!ret || (!handler && !payload_handler) || (!groups && n_groups > 0) ||
+            n_groups > NFLOG_MAX_GROUPS || copy_range == 0 || copy_range > NFLOG_PAYLOAD_COPY_RANGE_MAX)
                 return -EINVAL;
 
         in = calloc(1, sizeof(*in));
@@ -143,7 +152,9 @@ int nflog_input_new(struct nflog_input **ret, const uint16_t *groups, size_t n_g
                 return -ENOMEM;
         in->ifname_fd = -1;
         in->handler = handler;
+        in->payload_handler = payload_handler;
         in->userdata = userdata;
+        in->copy_range = copy_range;
 
         in->ifname_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (in->ifname_fd < 0)
@@ -185,6 +196,20 @@ int nflog_input_new(struct nflog_input **ret, const uint16_t *groups, size_t n_g
         *ret = in;
         in = NULL;
         return 0;
+}
+
+int nflog_input_new(struct nflog_input **ret, const uint16_t *groups, size_t n_groups,
+                    size_t rcvbuf_bytes, flow_handler_t handler, void *userdata) {
+        if (!handler)
+                return -EINVAL;
+        return input_new(ret, groups, n_groups, NFLOG_COPY_RANGE, rcvbuf_bytes, handler, NULL, userdata);
+}
+
+int nflog_input_new_payload(struct nflog_input **ret, uint16_t group, uint32_t copy_range, size_t rcvbuf_bytes,
+                            nflog_payload_handler_t handler, void *userdata) {
+        if (!handler)
+                return -EINVAL;
+        return input_new(ret, &group, 1, copy_range, rcvbuf_bytes, NULL, handler, userdata);
 }
 
 struct nflog_input *nflog_input_free(struct nflog_input *in) {
@@ -357,6 +382,12 @@ static void handle_packet(struct nflog_input *in, const struct nlmsghdr *nlh) {
                 return;
         }
         nfg = mnl_nlmsg_get_payload(nlh);
+
+        if (in->payload_handler) {
+                in->payload_handler(mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
+                                    mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), in->userdata);
+                return;
+        }
 
         memset(f, 0, sizeof(*f));
         r = packet_parse(mnl_attr_get_payload(tb[NFULA_PAYLOAD]),

@@ -25,7 +25,15 @@
  * so a renamed interface shows its new name within a minute. */
 #define NFLOG_IFNAME_TTL_SEC 60
 
+/* The most a payload input may ask the kernel to copy: a whole packet, as
+ * long as its message still fits the receive buffer. */
+#define NFLOG_PAYLOAD_COPY_RANGE_MAX (60u * 1024)
+
 struct nflog_input;
+
+/* Gets each logged packet as it came, from its IP header on: buf[0..len)
+ * (the kernel's copy, at most the copy range). */
+typedef void (*nflog_payload_handler_t)(const uint8_t *buf, size_t len, void *userdata);
 
 /* Every count since nflog_input_new(); no packet is left uncounted:
  * packets = handed to the handler + malformed + not_tcp_udp + fragments
@@ -68,6 +76,11 @@ struct nflog_input_stats {
  */
 int nflog_input_new(struct nflog_input **ret, const uint16_t *groups, size_t n_groups,
                     size_t rcvbuf_bytes, flow_handler_t handler, void *userdata);
+/* One group whose packets go whole (up to copy_range bytes) to the handler,
+ * unparsed: for inputs that read what packets carry (DNS answers). Counted
+ * in packets and malformed (a message without payload) only. */
+int nflog_input_new_payload(struct nflog_input **ret, uint16_t group, uint32_t copy_range, size_t rcvbuf_bytes,
+                            nflog_payload_handler_t handler, void *userdata);
 struct nflog_input *nflog_input_free(struct nflog_input *in);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nflog_input *, nflog_input_free);
 

@@ -35,8 +35,8 @@ static bool fits(size_t off, size_t need, size_t limit) {
 }
 
 static int parse_l4(const uint8_t *buf, size_t len, size_t end, size_t off, uint8_t proto,
-                    struct flow *f) {
-        size_t need;
+                    struct flow *f, struct packet_payload *pl) {
+        size_t need, data;
 
         f->l4proto = proto;
         if (proto == IPPROTO_TCP)
@@ -58,20 +58,26 @@ static int parse_l4(const uint8_t *buf, size_t len, size_t end, size_t off, uint
                  * beyond the packet. */
                 if (doff < TCP_MIN_HEADER || !fits(off, doff, end))
                         return PACKET_MALFORMED;
+                data = off + doff;
         } else {
                 size_t ulen = get_be16(buf + off + 4);
 
                 /* 0 is a jumbogram's UDP length (RFC 2675) */
                 if (ulen != 0 && (ulen < UDP_HEADER || !fits(off, ulen, end)))
                         return PACKET_MALFORMED;
+                if (ulen != 0)
+                        end = off + ulen;
+                data = off + UDP_HEADER;
         }
+        if (pl)
+                *pl = (struct packet_payload) { .offset = data, .length = end - data };
 
         f->src_port = get_be16(buf + off);
         f->dst_port = get_be16(buf + off + 2);
         return PACKET_OK;
 }
 
-static int parse_ipv4(const uint8_t *buf, size_t len, struct flow *f) {
+static int parse_ipv4(const uint8_t *buf, size_t len, struct flow *f, struct packet_payload *pl) {
         size_t ihl, tot, end;
         uint16_t frag;
 
@@ -100,10 +106,10 @@ static int parse_ipv4(const uint8_t *buf, size_t len, struct flow *f) {
         }
 
         /* Options cut by the capture end up as truncated in parse_l4. */
-        return parse_l4(buf, len, end, ihl, buf[9], f);
+        return parse_l4(buf, len, end, ihl, buf[9], f, pl);
 }
 
-static int parse_ipv6(const uint8_t *buf, size_t len, struct flow *f) {
+static int parse_ipv6(const uint8_t *buf, size_t len, struct flow *f, struct packet_payload *pl) {
         size_t plen, end, off = IPV6_HEADER;
         uint8_t nh;
 
@@ -137,7 +143,7 @@ static int parse_ipv6(const uint8_t *buf, size_t len, struct flow *f) {
                 case NEXTHDR_SHIM6:
                         break;
                 default:
-                        return parse_l4(buf, len, end, off, nh, f);
+                        return parse_l4(buf, len, end, off, nh, f, pl);
                 }
 
                 if (n >= PACKET_MAX_EXT_HEADERS)
@@ -169,6 +175,10 @@ static int parse_ipv6(const uint8_t *buf, size_t len, struct flow *f) {
 }
 
 int packet_parse(const uint8_t *buf, size_t len, struct flow *f) {
+        return packet_parse_payload(buf, len, f, NULL);
+}
+
+int packet_parse_payload(const uint8_t *buf, size_t len, struct flow *f, struct packet_payload *ret) {
         f->family = 0;
         f->l4proto = 0;
         memset(&f->src, 0, sizeof(f->src));
@@ -180,9 +190,9 @@ int packet_parse(const uint8_t *buf, size_t len, struct flow *f) {
 
         switch (buf[0] >> 4) {
         case 4:
-                return parse_ipv4(buf, len, f);
+                return parse_ipv4(buf, len, f, ret);
         case 6:
-                return parse_ipv6(buf, len, f);
+                return parse_ipv6(buf, len, f, ret);
         default:
                 return PACKET_MALFORMED;
         }

@@ -53,5 +53,15 @@ enum packet_result {
  */
 int packet_parse(const uint8_t *buf, size_t len, struct flow *f);
 
+/* Where the transport payload lies by the packet's own lengths: from offset
+ * for length bytes (the capture may end before). A jumbogram or BIG TCP
+ * packet, whose length is not given, extends to SIZE_MAX. */
+struct packet_payload {
+        size_t offset, length;
+};
+
+/* packet_parse(), and for PACKET_OK also the payload's place in *ret. */
+int packet_parse_payload(const uint8_t *buf, size_t len, struct flow *f, struct packet_payload *ret);
+
 /* A short static name for a result ("ok", "malformed", …), for logs. */
 const char *packet_result_to_string(int r);

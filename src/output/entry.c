@@ -239,12 +239,33 @@ static void sb_duration(struct sb *s, uint64_t ns) {
         sb_puts(s, " s");
 }
 
+/* "iCloud (www.icloud.com, 443/tcp)": the name's service, the name, the port. */
+static void sb_name_label(struct sb *s, const struct flow *f, const struct tag *t) {
+        const struct domain_rule *r = t->name_rule;
+
+        for (unsigned i = 0; i < r->n_products && i < DOMAINS_PRODUCTS_MAX; i++) {
+                if (i > 0)
+                        sb_puts(s, ", ");
+                sb_clean(s, r->products[i], DOMAINS_PRODUCT_MAX);
+        }
+        if (r->n_products == 0)
+                sb_clean(s, r->service, DOMAINS_SERVICE_MAX);
+        sb_puts(s, " (");
+        sb_clean(s, t->domain, DOMAINS_NAME_MAX);
+        sb_puts(s, ", ");
+        sb_u64(s, t->port);
+        sb_puts(s, f->l4proto == IPPROTO_TCP ? "/tcp)" : "/udp)");
+}
+
 static int add_flow_message(struct entry *e, const struct flow *f, const struct tag *t,
                             const struct catalog *c, const struct catalog_entry *ce) {
         struct sb s;
 
         field_open(e, "MESSAGE", &s);
-        sb_label(&s, f, t, c, ce);
+        if (t->by_name)
+                sb_name_label(&s, f, t);
+        else
+                sb_label(&s, f, t, c, ce);
         if (f->action == FLOW_CONNECTION_END)
                 sb_puts(&s, " ended");
         else if (f->action == FLOW_PACKET_LOGGED)
@@ -253,6 +274,11 @@ static int add_flow_message(struct entry *e, const struct flow *f, const struct 
         sb_endpoint(&s, f->family, &f->src, f->src_port);
         sb_puts(&s, " -> ");
         sb_endpoint(&s, f->family, &f->dst, f->dst_port);
+        if (t->domain && !t->by_name) {
+                sb_puts(&s, " (");
+                sb_clean(&s, t->domain, DOMAINS_NAME_MAX);
+                sb_putc(&s, ')');
+        }
         if (f->has_snat) {
                 sb_puts(&s, " via ");
                 sb_endpoint(&s, f->family, &f->snat, f->snat_port);
@@ -319,6 +345,15 @@ static int add_products(struct entry *e, const struct catalog *c, const struct c
         return 0;
 }
 
+static int add_name_products(struct entry *e, const struct domain_rule *r) {
+        int k;
+
+        for (unsigned i = 0; i < r->n_products && i < DOMAINS_PRODUCTS_MAX; i++)
+                if ((k = add_clean(e, "APPLE_PRODUCT", r->products[i], DOMAINS_PRODUCT_MAX)) < 0)
+                        return k;
+        return 0;
+}
+
 int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t,
                       const struct catalog *c) {
         static const struct {
@@ -335,7 +370,7 @@ int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t
         int r;
 
         if ((unsigned) f->action >= ELEMENTSOF(kinds) || t->confidence == CONFIDENCE_NONE ||
-            t->entry >= c->n_entries)
+            t->entry >= c->n_entries || ((t->by_name || t->domain) && (!t->name_rule || !t->domain)))
                 return -EINVAL;
         if (f->family != AF_INET && f->family != AF_INET6)
                 return -EINVAL;
@@ -353,10 +388,11 @@ int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t
             (r = add_flow_message(e, f, t, c, ce)) < 0 ||
             (r = add_header_tail(e)) < 0 ||
             (r = add_str(e, "EVENT_ACTION", kinds[f->action].action)) < 0 ||
-            (r = add_clean(e, "APPLE_SERVICE", ce->id, CATALOG_ID_MAX)) < 0)
+            (r = add_clean(e, "APPLE_SERVICE", t->by_name ? t->name_rule->service : ce->id,
+                           t->by_name ? DOMAINS_SERVICE_MAX : CATALOG_ID_MAX)) < 0)
                 return r;
         products = e->n_fields;
-        if ((r = add_products(e, c, ce)) < 0 ||
+        if ((r = t->by_name ? add_name_products(e, t->name_rule) : add_products(e, c, ce)) < 0 ||
             (r = entry_add_joined(e, "APPLE_PRODUCTS", products)) < 0 ||
             (r = add_str(e, "APPLE_NETWORK", t->apple_network ? "1" : "0")) < 0 ||
             (r = add_str(e, "APPLE_CONFIDENCE", confidence_to_string(t->confidence))) < 0 ||
@@ -367,6 +403,8 @@ int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t
             (r = add_u64(e, "SOURCE_PORT", f->src_port)) < 0 ||
             (r = add_ip(e, "DESTINATION_IP", f->family, &f->dst)) < 0 ||
             (r = add_u64(e, "DESTINATION_PORT", f->dst_port)) < 0)
+                return r;
+        if (t->domain && (r = add_clean(e, "DESTINATION_DOMAIN", t->domain, DOMAINS_NAME_MAX)) < 0)
                 return r;
 
         if (t->side != TAG_SIDE_NONE && (r = add_u64(e, "APPLE_MATCHED_PORT", t->port)) < 0)

@@ -322,6 +322,72 @@ static void labels(FILE *f, const struct stats *s, enum scope scope, size_t i) {
         fputc('}', f);
 }
 
+/* The DNS names (dns_nflog_group): written only when that input is on, so a
+ * router without it exports none of these families. */
+static void dns_header(FILE *f, const char *name, const char *type, const char *help) {
+        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void dns_single(FILE *f, const char *name, const char *type, const char *help, uint64_t v) {
+        dns_header(f, name, type, help);
+        fprintf(f, "%s %" PRIu64 "\n", name, v);
+}
+
+static void dns_labelled(FILE *f, const char *name, const char *key, const char *value, uint64_t v) {
+        fputs(name, f);
+        label(f, true, key, value);
+        fprintf(f, "} %" PRIu64 "\n", v);
+}
+
+static void dns_name_counts(FILE *f, const char *name, const char *key, const char *help,
+                            const struct name_stats_table *t) {
+        dns_header(f, name, "counter", help);
+        for (size_t i = 0; i < t->n; i++)
+                dns_labelled(f, name, key, t->rows[i].key, t->rows[i].connections);
+        if (t->overflow > 0)
+                dns_labelled(f, name, key, "other", t->overflow);
+}
+
+static void dns_families(const struct stats *s, FILE *f) {
+        static const char answers[] = "appleflowd_dns_answers_total";
+        const struct stats_dns *d = &s->daemon.dns;
+        const struct {
+                const char *result;
+                uint64_t v;
+        } rows[] = {
+                { "apple", d->answers_apple },
+                { "other", d->answers_other },
+                { "without-address", d->answers - MIN(d->answers, d->answers_apple + d->answers_other) },
+                { "not-answer", d->not_answers },
+                { "malformed", d->malformed },
+                { "skipped", d->skipped },
+                { "lost", d->lost },
+        };
+
+        dns_header(f, answers, "counter",
+                   "DNS answers read from the DNS NFLOG group, by what became of them (lost: a lower bound).");
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++)
+                dns_labelled(f, answers, "result", rows[i].result, rows[i].v);
+        dns_single(f, "appleflowd_dns_names", "gauge", "Addresses in the name table.", d->names);
+        dns_single(f, "appleflowd_dns_names_capacity", "gauge", "Addresses the name table holds at most.",
+                   d->capacity);
+        dns_single(f, "appleflowd_dns_names_bytes", "gauge", "Memory of the name table, allocated whole.", d->bytes);
+        dns_single(f, "appleflowd_dns_name_hits_total", "counter",
+                   "Connections whose server address had an Apple name.", d->hits);
+        dns_single(f, "appleflowd_dns_name_misses_total", "counter", "Connections whose server address had none.",
+                   d->misses);
+        dns_single(f, "appleflowd_dns_names_evicted_total", "counter",
+                   "Names pushed out of the full table before their TTL ended.", d->evicted);
+        dns_single(f, "appleflowd_dns_names_expired_total", "counter", "Names whose TTL ended.", d->expired);
+        if (s->names) {
+                dns_name_counts(f, "appleflowd_dns_service_connections_total", "service",
+                                "Connections tagged by an Apple name, per the name's service.", &s->names->services);
+                dns_name_counts(f, "appleflowd_dns_suffix_connections_total", "suffix",
+                                "Connections tagged by an Apple name, per the domain suffix it fell under.",
+                                &s->names->suffixes);
+        }
+}
+
 int prometheus_format(const struct stats *s, uint64_t now_usec, uint64_t interval_usec, FILE *f) {
         const struct view v = { .stats = s, .now_usec = now_usec, .interval_usec = interval_usec };
 
@@ -337,6 +403,8 @@ int prometheus_format(const struct stats *s, uint64_t now_usec, uint64_t interva
                         fprintf(f, " %" PRIu64 "\n", fam->value(&v, fam->scope, i));
                 }
         }
+        if (s->daemon.dns.enabled)
+                dns_families(s, f);
         return ferror(f) ? -EIO : 0;
 }
 

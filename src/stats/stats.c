@@ -47,6 +47,7 @@ struct stats *stats_free(struct stats *s) {
         sd_event_source_disable_unref(s->timer);
         free(s->entries);
         free(s->products);
+        name_stats_free(s->names);
         free(s);
         return NULL;
 }
@@ -166,6 +167,10 @@ void stats_count_excluded(struct stats *s, const struct flow *f) {
                 s->excluded_packets++;
 }
 
+int stats_enable_names(struct stats *s) {
+        return s->names ? 0 : name_stats_new(&s->names);
+}
+
 void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t) {
         struct stats_account *a;
 
@@ -180,6 +185,11 @@ void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t
         s->stamp++;
         item_add(&s->entries[t->entry], f);
         item_add_confidence(&s->entries[t->entry], f, t->confidence);
+        if (t->name_rule && f->action == FLOW_CONNECTION_NEW)
+                name_stats_count(s->names, t->name_rule);
+        /* Tagged by an Apple name: its service and suffix count, not the port's products. */
+        if (t->by_name)
+                return;
         /* The most confident match first, so a product named by several
          * entries counts with the best of them. */
         for (enum confidence c = CONFIDENCE_HIGH; c >= CONFIDENCE_LOW; c--) {

@@ -34,6 +34,7 @@
 #include "catalog.h"
 #include "flow.h"
 #include "macro.h"
+#include "name-stats.h"
 #include "rate.h"
 #include "tagger.h"
 
@@ -48,6 +49,15 @@ enum stats_rated {
         STATS_RATED_CONNECTIONS,
         STATS_RATED_BLOCKED,
         _STATS_RATED_MAX,
+};
+
+/* Apple's names from DNS answers (the DNS NFLOG group and the name table). */
+struct stats_dns {
+        bool enabled;
+        uint64_t packets, answers, not_answers, malformed, skipped, empty, other, lost;
+        uint64_t answers_apple, answers_other;  /* answers: with an Apple name, without */
+        uint64_t hits, misses, evicted, expired;
+        uint64_t names, capacity, bytes;        /* the table now */
 };
 
 /* The daemon's own counters, filled by the daemon (see stats_set_refresh). */
@@ -69,6 +79,7 @@ struct stats_daemon {
         uint64_t nflog_conntrack_unparsed;              /* NFLOG packets handled without their
                                                          * connection, which did not parse */
         uint64_t conntrack_quiet_sec;                   /* no conntrack event for so long; 0: fine */
+        struct stats_dns dns;
 };
 
 /* Connections by the confidence of their match: [CONFIDENCE_LOW .. HIGH]. */
@@ -121,6 +132,7 @@ struct stats {
         struct stats_account connections;               /* NEW events, this run */
         struct stats_account packets;                   /* NFLOG packets, this run */
         enum confidence attribute_min;                  /* products count matches from here up */
+        struct name_stats *names;                       /* NULL unless DNS names are learnt */
 
         uint64_t stamp;
         uint64_t started_usec;                          /* CLOCK_MONOTONIC */
@@ -142,8 +154,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct stats *, stats_free);
  * Call before freeing the old catalogue. */
 int stats_reload(struct stats *s, const struct catalog *c);
 
+/* Count connections tagged by an Apple name, per service and suffix. */
+int stats_enable_names(struct stats *s);
+
 /* Per event: stats_count_seen(), then one of stats_count_excluded() or
  * stats_count_flow() (tagged or not: confidence NONE counts as unmatched).
+ * A connection tagged by a name (t->by_name) counts for its entry and for
+ * the name's service and suffix, not for the port's products.
  * The hot path: no allocation, no system call. */
 void stats_count_seen(struct stats *s, const struct flow *f);
 void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t);

@@ -8,3 +8,5 @@ extern const char default_catalog_tsv[];
 extern const size_t default_catalog_tsv_len;
 extern const char default_networks_txt[];
 extern const size_t default_networks_txt_len;
+extern const char default_domains_tsv[];
+extern const size_t default_domains_tsv_len;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "catalog.h"
+#include "domains.h"
 #include "ephemeral-range.h"
 #include "networks.h"
 #include "port-index.h"
@@ -72,6 +73,12 @@ struct tag {
         size_t entry;                   /* primary entry: the first of matches with the highest
                                          * tagger_entry_confidence(), or catalog.apple_other when
                                          * matches is empty (also for CONFIDENCE_NONE) */
+        /* Set by name_tag_apply() (name-tag.h) when the server's address was
+         * answered for an Apple name; NULL otherwise. domain points into the
+         * name table: valid until it learns the next answer. */
+        const char *domain;
+        const struct domain_rule *name_rule;
+        bool by_name;                   /* the service is name_rule's, not entry's */
 };
 
 struct tagger {

@@ -7,10 +7,11 @@
 #include "tagset.h"
 
 int tagset_load(struct tagset *ret, const char *catalog_path, const char *networks_path,
-                char *err, size_t errlen) {
+                const char *domains_path, char *err, size_t errlen) {
         _cleanup_(catalog_freep) struct catalog *c = NULL;
         _cleanup_(port_index_freep) struct port_index *idx = NULL;
         _cleanup_(networks_freep) struct networks *n = NULL;
+        _cleanup_(domains_freep) struct domains *dom = NULL;
         int r;
 
         r = catalog_path ? catalog_load_file(catalog_path, &c, err, errlen)
@@ -27,10 +28,16 @@ int tagset_load(struct tagset *ret, const char *catalog_path, const char *networ
         if (r < 0)
                 return r;
 
-        *ret = (struct tagset) { .catalog = c, .index = idx, .networks = n };
+        r = domains_path ? domains_load_file(domains_path, &dom, err, errlen)
+                         : domains_load_default(&dom, err, errlen);
+        if (r < 0)
+                return r;
+
+        *ret = (struct tagset) { .catalog = c, .index = idx, .networks = n, .domains = dom };
         c = NULL;
         idx = NULL;
         n = NULL;
+        dom = NULL;
         return 0;
 }
 
@@ -38,4 +45,5 @@ void tagset_done(struct tagset *t) {
         t->index = port_index_free(t->index);
         t->catalog = catalog_free(t->catalog);
         t->networks = networks_free(t->networks);
+        t->domains = domains_free(t->domains);
 }

@@ -5,7 +5,7 @@ Exit statuses (appleflowctl(1), EXIT STATUS): 0 found or valid, 1 failure,
 2 bad usage, 3 nothing matches, 4 not permitted, 6 invalid data, 7 no daemon.
 
 usage: test-ctl.py APPLEFLOWCTL GROUP
-GROUP is one of: lookup, json, exit, list, check, rules, golden, firewall.
+GROUP is one of: lookup, json, exit, list, check, rules, golden, firewall, domains.
 Exit 0 passed, 1 failed, 77 skipped (meson's convention).
 """
 import json
@@ -19,6 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SAMPLE = HERE / "sample.tsv"
 NETWORKS = HERE.parent.parent / "data" / "apple-networks.txt"
+DOMAINS = HERE.parent.parent / "data" / "apple-domains.tsv"
 CTL = None
 failures = []
 OK, FAILURE, USAGE, NO_MATCH, NO_PERMISSION, INVALID_DATA, NOT_RUNNING = 0, 1, 2, 3, 4, 6, 7
@@ -246,7 +247,7 @@ def test_exit():
                       (["rules", "--product", "FaceTime", "--table", "arp x"], r"family"),
                       (["rules", "--product", "FaceTime", "--format", "iptables", "--table", "nat"],
                        r"--table"),
-                      (["check"], r"nothing to check: give a catalogue FILE, --networks FILE, or both"),
+                      (["check"], r"nothing to check: give a catalogue FILE, --networks FILE, --domains FILE, or several"),
                       (["check", "a", "b"], r"unexpected argument 'b'"),
                       (["lookup", "17.1.2.3/24"], r"'17\.1\.2\.3/24': lookup takes one address, not a prefix")):
         p = expect_exit(args, USAGE, stderr_re=msg)
@@ -618,6 +619,44 @@ def test_golden():
         expect(p.stdout == f"{one}: 1 entry, 1 product\n", f"check one entry: {p.stdout!r}")
 
 
+def test_domains():
+    """Apple's domain list: lookup NAME, list --suffixes, check --domains, --domains PATH."""
+    expect_exit(["lookup", "gateway.icloud.com"], 0,
+                stdout_re=r"^gateway\.icloud\.com: icloud, under icloud\.com \(iCloud; source 101555\)$")
+    expect_exit(["lookup", "1-COURIER.push.apple.com."], 0, stdout_re=r"^1-courier\.push\.apple\.com: apns, ")
+    expect_exit(["lookup", "www.apple.com"], 0, stdout_re=r"apple \(Apple's, service unknown\), under apple\.com")
+    expect_exit(["lookup", "www.example.org"], NO_MATCH, stdout_re=r"^www\.example\.org: not an Apple name$")
+    expect_exit(["lookup", "a..b.com"], 2, stderr_re=r"not a host name")
+    j = load_json(["lookup", "swcdn.apple.com"])
+    expect(j.get("match", {}).get("service") == "software-update" and
+           j["match"].get("products") == ["Software Update"], f"lookup --json swcdn.apple.com: {j}")
+    j = load_json(["lookup", "example.net"])
+    expect(j == {"name": "example.net", "match": None}, f"lookup --json example.net: {j}")
+
+    rows = [l for l in DOMAINS.read_text().splitlines() if l.strip() and not l.startswith("#")]
+    p = expect_exit(["list", "--suffixes"], 0, stdout_re=r"(?m)^SUFFIX +SERVICE +PRODUCTS +SOURCE$")
+    expect(len(p.stdout.splitlines()) == len(rows) + 1, f"list --suffixes: {len(p.stdout.splitlines())} lines")
+    listed = load_json(["list", "--suffixes"])
+    expect(len(listed) == len(rows) and listed[0]["suffix"] == rows[0].split("\t")[0],
+           f"list --suffixes --json: {listed[:2]}")
+    expect_exit(["check", "--domains", str(DOMAINS)], 0, stdout_re=rf": {len(rows)} suffixes$")
+
+    with tempfile.TemporaryDirectory() as d:
+        mine = Path(d) / "domains.tsv"
+        mine.write_text("# mine\nexample.net\tmine\tiCloud\tme\n")
+        expect_exit(["--domains", str(mine), "lookup", "a.example.net"], 0, stdout_re=r": mine, under example\.net")
+        expect_exit(["--domains", str(mine), "lookup", "gateway.icloud.com"], NO_MATCH)
+        mine.write_text("example.net\tmine\tiCloud\tme\nexample.net\tother\t-\tme\n")
+        expect_exit(["check", "--domains", str(mine)], INVALID_DATA,
+                    stderr_re=rf"^{re.escape(str(mine))}:2: duplicate suffix example\.net \(first on line 1\)$")
+        expect_exit(["--domains", str(mine), "lookup", "x.example.net"], INVALID_DATA, stderr_re=rf"{re.escape(str(mine))}:2:")
+        j = load_json(["check", "--domains", str(mine)])
+        expect(j.get("valid") is False and ":2:" in j.get("domains", {}).get("error", ""),
+               f"check --domains --json: {j}")
+    # A catalogue is not a domain list.
+    expect_exit(["check", "--domains", str(SAMPLE)], INVALID_DATA, stderr_re=rf"{re.escape(str(SAMPLE))}:\d+: ")
+
+
 GROUPS = {
     "golden": test_golden,
     "lookup": test_lookup,
@@ -627,6 +666,7 @@ GROUPS = {
     "check": test_check,
     "rules": test_rules,
     "firewall": test_firewall,
+    "domains": test_domains,
 }
 
 

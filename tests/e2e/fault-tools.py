@@ -95,11 +95,13 @@ def journald_hold(sock_path, pidfile, journald):
 
 def message_ids(topdir):
     ids = {}
-    with open(os.path.join(topdir, "src", "output", "message-id.h")) as f:
-        for line in f:
-            m = re.match(r'#define MESSAGE_ID_([A-Z_]+)_STR "([0-9a-f]{32})"', line)
-            if m:
-                ids[m.group(2)] = m.group(1)
+    # The entries' ids, and the daemon's own (the kernel-setting warnings).
+    for path in (("src", "output", "message-id.h"), ("src", "daemon.h")):
+        with open(os.path.join(topdir, *path)) as f:
+            for line in f:
+                m = re.match(r'#define MESSAGE_ID_([A-Z_]+)_STR "([0-9a-f]{32})"', line)
+                if m:
+                    ids[m.group(2)] = m.group(1)
     return ids
 
 

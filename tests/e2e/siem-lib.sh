@@ -23,8 +23,9 @@ siem_find() {
 }
 
 # The first wave: appleflowd starts; APNs (six products) on both families and
-# FaceTime media (two) to Apple's addresses. Source ports from SIEM_SPORT + 1,
-# so that the routers of fleet.sh use ports of their own.
+# FaceTime media (two) to Apple's addresses, from the ports the kernel picks.
+# The dropped datagrams of the second wave leave one socket, from SIEM_SPORT
+# + 6, so that each router of fleet.sh uses a port of its own.
 SIEM_SPORT=${SIEM_SPORT:-21400}
 siem_wave_1() {
         if [[ -z ${SIEM_SERVERS:-} ]]; then
@@ -32,9 +33,9 @@ siem_wave_1() {
                 SIEM_SERVERS=1
         fi
         e2e_daemon_start
-        e2e_client tcp "$APPLE_IP4" 5223 --sport $((SIEM_SPORT + 1))
-        e2e_client tcp "$APPLE_IP6" 5223 --sport $((SIEM_SPORT + 2))
-        e2e_client udp "$APPLE_IP4" 16385 --sport $((SIEM_SPORT + 3))
+        e2e_client tcp "$APPLE_IP4" 5223
+        e2e_client tcp "$APPLE_IP6" 5223
+        e2e_client udp "$APPLE_IP4" 16385
         e2e_expect 3 EVENT_ACTION=connection-new
 }
 
@@ -42,8 +43,8 @@ siem_wave_1() {
 # firewall drops (NFLOG: interfaces and prefix), every connection ended
 # (bytes, duration), and the stop (summaries, the stopping entry).
 siem_wave_2() {
-        e2e_client udp "$APPLE_IP6" 16385 --sport $((SIEM_SPORT + 4))
-        e2e_client tcp "$OTHER_IP4" 5223 --sport $((SIEM_SPORT + 5))
+        e2e_client udp "$APPLE_IP6" 16385
+        e2e_client tcp "$OTHER_IP4" 5223
         e2e_send_dropped "$APPLE_IP4" 4398 $((SIEM_SPORT + 6)) 2
         e2e_expect 5 EVENT_ACTION=connection-new
         e2e_expect 2 EVENT_ACTION=packet-logged

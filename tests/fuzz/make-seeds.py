@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # Writes the binary seed inputs of tests/fuzz/corpus/{nflog,conntrack,local-addresses,state}/:
 # netlink datagrams as the kernel sends them and statistics state files, each
-# valid or broken in one named way. The text corpora are written by hand.
+# valid or broken in one named way, and the crafted DNS answers of
+# tests/fuzz/corpus/dns/ (its real answers, as dnsmasq sent them, are kept as
+# they came). The text corpora are written by hand.
 #
 #   tests/fuzz/make-seeds.py            (from the repository root)
 import os
@@ -201,3 +203,36 @@ s = bytearray(state(["apns"], []))
 struct.pack_into("<I", s, 12, 4097)             # more entries than a catalogue may hold
 s[-4:] = struct.pack("<I", zlib.crc32(bytes(s[:-4])))
 write("state", "too-many-entries", bytes(s))
+
+# dns ------------------------------------------------------------------------
+def dns_name(name):
+    return b"".join(bytes([len(label)]) + label.encode() for label in name.split(".") if label) + b"\0"
+
+
+def dns_answer(qname, records, qd=1, an=None, flags=0x8180):
+    head = struct.pack(">HHHHHH", 0x1234, flags, qd, len(records) if an is None else an, 0, 0)
+    return head + dns_name(qname) + struct.pack(">HH", 1, 1) + b"".join(records)
+
+
+def rr(owner, kind, rdata, ttl=300):
+    owner = owner if isinstance(owner, bytes) else dns_name(owner)
+    return owner + struct.pack(">HHIH", kind, 1, ttl, len(rdata)) + rdata
+
+
+A, CNAME, AAAA = 1, 5, 28
+cdn = bytes([203, 0, 113, 40])
+write("dns", "crafted-pointer-self", dns_answer("a.icloud.com", [b"\xc0\x1e" + struct.pack(">HHIH", A, 1, 60, 4) + cdn]))
+write("dns", "crafted-pointer-forward", dns_answer("a.icloud.com", [b"\xc0\x30" + struct.pack(">HHIH", A, 1, 60, 4) + cdn]))
+write("dns", "crafted-pointer-header", dns_answer("a.icloud.com", [b"\xc0\x04" + struct.pack(">HHIH", A, 1, 60, 4) + cdn]))
+write("dns", "crafted-cname-loop", dns_answer("a.icloud.com", [rr("a.icloud.com", CNAME, dns_name("b.example.net")),
+                                                              rr("b.example.net", CNAME, dns_name("a.icloud.com"))]))
+write("dns", "crafted-chain-long", dns_answer("n0.icloud.com",
+      [rr(f"n{i}.icloud.com", CNAME, dns_name(f"n{i + 1}.icloud.com")) for i in range(10)] + [rr("n10.icloud.com", A, cdn)]))
+write("dns", "crafted-count-high", dns_answer("a.icloud.com", [rr("a.icloud.com", A, cdn)], an=5))
+write("dns", "crafted-a-5-bytes", dns_answer("a.icloud.com", [rr("a.icloud.com", A, cdn + b"\1")]))
+write("dns", "crafted-label-64", dns_answer("a" * 64 + ".com", []))
+write("dns", "crafted-name-256", dns_answer(".".join(["b" * 63] * 4), []))
+write("dns", "crafted-compressed-cname", dns_answer("www.icloud.com", [
+      b"\xc0\x0c" + struct.pack(">HHIH", CNAME, 1, 300, 6) + b"\3cdn\xc0\x10",
+      b"\xc0\x2c" + struct.pack(">HHIH", AAAA, 1, 20, 16) + bytes(15) + b"\1"]))
+write("dns", "crafted-query", dns_answer("a.icloud.com", [], flags=0x0100))

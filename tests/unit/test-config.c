@@ -321,6 +321,63 @@ static void test_validate(void **state) {
         config_free(c);
 }
 
+static void test_dns_names(void **state) {
+        struct config *c, *d;
+        char restart[256];
+
+        (void) state;
+        c = load("", 0);
+        assert_int_equal(c->dns_nflog_group, -1);
+        assert_null(c->domains);
+        assert_int_equal(c->dns_names_max, 50000);
+        assert_int_equal(c->dns_names_max_bytes, 16u * 1024 * 1024);
+        assert_int_equal(c->dns_ttl_min, 60);
+        assert_int_equal(c->dns_ttl_max, 3600);
+        config_free(c);
+
+        c = load("[input]\ndns_nflog_group = 3\n[tagging]\ndomains = /etc/d.tsv\ndns_names_max = 1000\n"
+                 "dns_names_max_bytes = 1M\ndns_ttl_min = 0\ndns_ttl_max = 2h\n", 0);
+        assert_int_equal(c->dns_nflog_group, 3);
+        assert_string_equal(c->domains, "/etc/d.tsv");
+        assert_int_equal(c->dns_names_max, 1000);
+        assert_int_equal(c->dns_names_max_bytes, 1024 * 1024);
+        assert_int_equal(c->dns_ttl_min, 0);
+        assert_int_equal(c->dns_ttl_max, 7200);
+        assert_int_equal(config_validate(c, err, sizeof(err)), 0);
+
+        /* The group and the sizes need a restart; the list reloads. */
+        d = load("[input]\ndns_nflog_group =\n[tagging]\ndomains = /etc/e.tsv\n", 0);
+        assert_int_equal(d->dns_nflog_group, -1);
+        config_restart_changes(c, d, restart, sizeof(restart));
+        assert_string_equal(restart, "dns_nflog_group, dns_names_max, dns_names_max_bytes, dns_ttl_min, dns_ttl_max");
+        config_apply_reloadable(c, d);
+        assert_string_equal(c->domains, "/etc/e.tsv");
+        assert_int_equal(c->dns_nflog_group, 3);
+        config_free(d);
+        config_free(c);
+
+        expect_error("[input]\ndns_nflog_group = 70000\n",
+                     "t.conf:2: invalid NFLOG group '70000' for dns_nflog_group (0-65535, or empty for none)");
+        expect_error("[input]\ndns_nflog_group = 2 3\n",
+                     "t.conf:2: invalid NFLOG group '2 3' for dns_nflog_group (0-65535, or empty for none)");
+        expect_error("[tagging]\ndns_names_max = 0\n", "t.conf:2: dns_names_max '0' out of range (1-10000000)");
+        expect_error("[tagging]\ndns_names_max = 1e6\n", "t.conf:2: invalid number '1e6' for dns_names_max");
+        expect_error("[tagging]\ndns_names_max = 99999999999\n",
+                     "t.conf:2: invalid number '99999999999' for dns_names_max");
+        expect_error("[tagging]\ndns_names_max_bytes = 1K\n",
+                     "t.conf:2: dns_names_max_bytes '1K' out of range (64K-1024M)");
+        expect_error("[tagging]\ndns_ttl_max = 0\n", "t.conf:2: dns_ttl_max '0' out of range (1-604800)");
+
+        c = load("[tagging]\ndns_ttl_min = 2h\ndns_ttl_max = 1h\n", 0);
+        assert_int_equal(config_validate(c, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "configuration: dns_ttl_min (7200) is larger than dns_ttl_max (3600)");
+        config_free(c);
+        c = load("[input]\nnflog_groups = 2 3\ndns_nflog_group = 3\n", 0);
+        assert_int_equal(config_validate(c, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "configuration: NFLOG group 3 is both in nflog_groups and dns_nflog_group");
+        config_free(c);
+}
+
 static void write_file(const char *path, const char *text) {
         FILE *f = fopen(path, "we");
 
@@ -364,6 +421,24 @@ static int parse(struct options *o, const char *const *args) {
         argv[argc] = NULL;
         err[0] = '\0';
         return options_parse(o, argc, argv, err, sizeof(err));
+}
+
+static void test_dns_options(void **state) {
+        struct options o;
+        struct config *c = NULL;
+
+        (void) state;
+        assert_int_equal(parse(&o, (const char *[]) { "--config", "/nonexistent/a.conf", NULL }), 0);
+        assert_int_equal(o.dns_nflog_group, -1);
+        assert_int_equal(parse(&o, (const char *[]) { "--dns-nflog-group", "5", "--domains=/cli/domains.tsv",
+                                                      NULL }), 0);
+        o.config_path = "/nonexistent/a.conf";
+        assert_int_equal(config_load_all(&o, &c, err, sizeof(err)), 0);
+        assert_int_equal(c->dns_nflog_group, 5);
+        assert_string_equal(c->domains, "/cli/domains.tsv");
+        config_free(c);
+        assert_int_equal(parse(&o, (const char *[]) { "--dns-nflog-group", "x", NULL }), -EINVAL);
+        assert_string_equal(err, "--dns-nflog-group: invalid group 'x' (0-65535)");
 }
 
 static void test_options(void **state) {
@@ -526,6 +601,8 @@ int main(void) {
                 cmocka_unit_test(test_option_errors),
                 cmocka_unit_test(test_value_parsers),
                 cmocka_unit_test(test_check_system),
+                cmocka_unit_test(test_dns_names),
+                cmocka_unit_test(test_dns_options),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

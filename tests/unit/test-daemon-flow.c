@@ -37,7 +37,7 @@ static int setup(void **state) {
         char err[512];
 
         corpus_load(corpus_path, &x.corpus);
-        if (config_new(&x.d.config) < 0 || tagset_load(&x.d.tagset, NULL, NULL, err, sizeof(err)) < 0 ||
+        if (config_new(&x.d.config) < 0 || tagset_load(&x.d.tagset, NULL, NULL, NULL, err, sizeof(err)) < 0 ||
             stats_new(&x.d.stats, x.d.tagset.catalog) < 0 || ring_new(&x.ring, 4u << 20) < 0 ||
             queue_new(&x.d.queue, x.ring, NULL) < 0 || local_addresses_new(&x.d.local, &ex) < 0)
                 return -1;
