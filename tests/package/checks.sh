@@ -276,7 +276,7 @@ pk_checks() {
                 until_ok 45 eval '[[ $(prop MainPID) != "$pid" && $(prop MainPID) != 0 &&
                         $(prop ActiveState) == active && $(prop NRestarts) -gt $n ]]'
         check "systemd logged the watchdog timeout" \
-                eval 'ct journalctl -u appleflowd.service --no-pager | grep -q "Watchdog timeout"'
+                until_ok 10 eval 'ct journalctl -u appleflowd.service --no-pager | grep -q "Watchdog timeout"'
 
         # Remove, then purge.
         check "apt-get remove stops the service and keeps its state and configuration" \
