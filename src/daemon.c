@@ -1,4 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The wiring: builds every stage from the configuration, opens the inputs
+ * with the per-event path (daemon-flow.c) as their handler, and runs the
+ * sd-event loop: signals, the tick, the watchdog and sd_notify. What the
+ * daemon reports of itself is in daemon-log.c and daemon-health.c, the
+ * reload in daemon-reload.c.
+ */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,14 +23,14 @@
 #include "conntrack.h"
 #include "control.h"
 #include "daemon.h"
+#include "daemon-internal.h"
 #include "dns-input.h"
 #include "entry.h"
-#include "flow-tag.h"
 #include "local-addresses.h"
 #include "exit-status.h"
 #include "message-id.h"
-#include "name-tag.h"
 #include "nflog.h"
+#include "name-tag.h"
 #include "nflog-holder.h"
 #include "prometheus.h"
 #include "queue.h"
@@ -32,132 +39,6 @@
 #include "summary.h"
 #include "sysctl-check.h"
 #include "writer.h"
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
-/* The name table's clock: seconds, and cheap enough for every event. */
-static uint64_t now_sec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-        return (uint64_t) ts.tv_sec;
-}
-
-/* The daemon's own entries go through the same queue as the connections',
- * so they reach the same sink in order. */
-_printf_(4, 5)
-static struct entry *daemon_entry(struct daemon *d, const char *message_id, int priority,
-                                  const char *fmt, ...) {
-        char message[1024];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(message, sizeof(message), fmt, ap);
-        va_end(ap);
-        if (entry_format_message(d->scratch, message_id, priority, "%s", message) < 0)
-                return NULL;
-        return d->scratch;
-}
-
-static void daemon_submit(struct daemon *d, struct entry *e) {
-        if (e)
-                (void) queue_submit_entry(d->queue, e);
-}
-
-/* ---- the per-event path ---- */
-
-void daemon_handle_flow(const struct flow *f, void *userdata) {
-        struct daemon *d = userdata;
-        const struct config *c = d->config;
-        struct tag_input in;
-        struct tag tag;
-
-        if (f->l4proto != IPPROTO_TCP && f->l4proto != IPPROTO_UDP)
-                return;         /* the inputs pass TCP and UDP only */
-        stats_count_seen(d->stats, f);
-        /* The router's own traffic, or a configured exclusion: counted only. */
-        if (d->local && local_addresses_excludes(d->local, f)) {
-                stats_count_excluded(d->stats, f);
-                return;
-        }
-        flow_tag_input(f, &in);
-        tagger_tag(&d->tagger, &in, &tag);
-        if (d->names)
-                name_tag_apply(d->names, d->tagset.domains, d->tagset.catalog, &in, now_sec(), &tag);
-        stats_count_flow(d->stats, f, &tag);
-        if (tag.confidence == CONFIDENCE_NONE)
-                return;
-
-        if (tag.confidence < c->log_min_confidence ||
-            (f->action == FLOW_CONNECTION_END && !c->log_connection_end)) {
-                d->stats->daemon.below_threshold++;
-                return;
-        }
-        (void) queue_submit_flow(d->queue, f, &tag, d->tagset.catalog);
-}
-
-/* The running loss totals of each input, as the next report would give them. */
-static void read_losses(struct daemon *d, struct daemon_losses now[static _STATS_SOURCE_MAX]) {
-        if (d->conntrack) {
-                struct conntrack_stats cs;
-
-                conntrack_input_get_stats(d->conntrack, &cs);
-                now[STATS_SOURCE_CONNTRACK] = (struct daemon_losses) {
-                        .events = cs.dropped,
-                        .overruns = cs.enobufs,
-                        .receive_buffer = cs.rcvbuf,
-                        .at_least = !cs.dropped_exact,
-                };
-        }
-        if (d->nflog) {
-                const struct nflog_input_stats *ns = nflog_input_get_stats(d->nflog);
-
-                /* A dropped NFLOG message held one packet or more. */
-                now[STATS_SOURCE_NFLOG] = (struct daemon_losses) {
-                        .events = MAX(ns->dropped, ns->enobufs),
-                        .overruns = ns->enobufs,
-                        .at_least = true,
-                };
-        }
-}
-
-static void report_losses(struct daemon *d) {
-        struct daemon_losses now[_STATS_SOURCE_MAX] = {};
-
-        read_losses(d, now);
-        for (unsigned s = 0; s < _STATS_SOURCE_MAX; s++) {
-                struct daemon_losses *done = &d->losses_reported[s];
-                struct entry_loss l = {
-                        .source = stats_source_to_string(s),
-                        .events = now[s].events - done->events,
-                        .overruns = now[s].overruns - done->overruns,
-                        .receive_buffer = now[s].receive_buffer,
-                        .at_least = now[s].at_least,
-                };
-
-                if (l.events == 0 && l.overruns == 0)
-                        continue;
-                /* No room even in the reserve: the same totals go next time. */
-                if (queue_submit_lost(d->queue, &l) == -EAGAIN)
-                        continue;
-                *done = now[s];
-        }
-        d->last_loss_report_usec = now_usec();
-        queue_flush(d->queue);
-}
-
-static void on_conntrack_loss(struct conntrack_input *in, void *userdata) {
-        struct daemon *d = userdata;
-
-        /* At once for the first loss, then at most once per tick. */
-        if (now_usec() - d->last_loss_report_usec >= DAEMON_TICK_USEC)
-                report_losses(d);
-}
 
 /* Called by d->conntrack_reader: at once when idle, every
  * BATCH_IO_INTERVAL_USEC while events keep coming. */
@@ -237,7 +118,7 @@ static void on_stats_refresh(struct stats *s, struct stats_daemon *dd, void *use
         struct daemon_losses lost[_STATS_SOURCE_MAX] = {};
         struct queue_stats q;
 
-        read_losses(d, lost);
+        daemon_read_losses(d, lost);
         dd->malformed = 0;
         if (d->conntrack) {
                 struct conntrack_stats cs;
@@ -277,101 +158,19 @@ static void on_stats_refresh(struct stats *s, struct stats_daemon *dd, void *use
         refresh_dns(d, &dd->dns);
 }
 
-static void notify_status(struct daemon *d, const char *state) {
-        const struct stats_daemon *dd = &d->stats->daemon;
-        uint64_t now = now_usec(), events, lost = 0;
-        double rate = 0;
-
-        stats_refresh(d->stats);
-        events = dd->events_received[STATS_SOURCE_CONNTRACK] + dd->events_received[STATS_SOURCE_NFLOG];
-        for (unsigned s = 0; s < _STATS_SOURCE_MAX; s++)
-                lost += dd->events_lost[s];
-        if (d->status_usec > 0 && now > d->status_usec)
-                rate = (double) (events - d->status_events) * 1e6 / (double) (now - d->status_usec);
-        d->status_events = events;
-        d->status_usec = now;
-
-        sd_notifyf(false, "%sSTATUS=%.0f events/s, %" PRIu64 " entries written, %" PRIu64 " dropped, "
-                   "%" PRIu64 " kernel losses",
-                   state ?: "", rate, dd->entries_written, dd->entries_dropped + dd->journal_errors, lost);
-}
-
-/* Connections the kernel refused because its table was full never reach
- * us as events: read its count, and say so at once, then at most every
- * DAEMON_TABLE_REPORT_USEC (or at a stop, `now`). The count goes into the
- * next report when this one finds no room. */
-static void watch_table(struct daemon *d, bool now) {
-        uint64_t refused, t = now_usec();
-        struct entry *e;
-
-        if (!d->conntrack_table || conntrack_table_read(d->conntrack_table, &d->table) < 0)
-                return;
-        refused = d->table.refused - d->table_refused_reported;
-        if (refused == 0 ||
-            (!now && d->table_report_usec > 0 && t - d->table_report_usec < DAEMON_TABLE_REPORT_USEC))
-                return;
-        e = daemon_entry(d, MESSAGE_ID_TABLE_FULL_STR, 4,
-                         "The conntrack table was full: the kernel refused %" PRIu64 " new connection%s "
-                         "since the last report, which appleflowd cannot see or log (%" PRIu64 " of %" PRIu64
-                         " entries now)", refused, refused == 1 ? "" : "s", d->table.entries, d->table.max);
-        if (!e || entry_add_field(e, "EVENT_ACTION", "connections-refused") < 0 ||
-            entry_add_field(e, "CONNTRACK_REFUSED", "%" PRIu64, refused) < 0 ||
-            entry_add_field(e, "CONNTRACK_ENTRIES", "%" PRIu64, d->table.entries) < 0 ||
-            entry_add_field(e, "CONNTRACK_MAX", "%" PRIu64, d->table.max) < 0 ||
-            queue_submit_entry(d->queue, e) < 0)
-                return;
-        d->table_refused_reported = d->table.refused;
-        d->table_report_usec = t;
-}
-
-/* No conntrack event at all: say why, at start and after a quiet while. */
-static void watch_quiet(struct daemon *d, bool at_start) {
-        struct conntrack_stats cs;
-        char advice[512];
-        int64_t entries = -1;
-        struct entry *e;
-
-        if (!d->conntrack)
-                return;
-        /* Later ticks use what watch_table() read. */
-        if (d->conntrack_table && (!at_start || conntrack_table_read(d->conntrack_table, &d->table) >= 0))
-                entries = (int64_t) d->table.entries;
-        conntrack_input_get_stats(d->conntrack, &cs);
-        if (!conntrack_quiet_check(&d->quiet, cs.events, entries, at_start, now_usec(), advice,
-                                   sizeof(advice)))
-                return;
-        e = daemon_entry(d, MESSAGE_ID_KERNEL_SETTING_STR, 4, "%s", advice);
-        if (e && entries >= 0)
-                (void) entry_add_field(e, "CONNTRACK_ENTRIES", "%" PRId64, entries);
-        daemon_submit(d, e);
-}
-
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         struct daemon *d = userdata;
 
-        report_losses(d);
-        watch_table(d, false);
-        watch_quiet(d, false);
+        daemon_report_losses(d);
+        daemon_watch_table(d, false);
+        daemon_watch_quiet(d, false);
         if (++d->ticks % DAEMON_STATUS_TICKS == 0)
-                notify_status(d, NULL);
+                daemon_notify_status(d, NULL);
         (void) sd_event_source_set_time_relative(s, DAEMON_TICK_USEC);
         return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
 /* ---- the router's addresses and ports ---- */
-
-/* The tagger's notion of a client port; a warning when it must guess.
- * After every tagset_tagger(), which knows nothing of it. */
-static void read_ephemeral_range(struct daemon *d) {
-        int r = sysctl_read_local_port_range(SYSCTL_LOCAL_PORT_RANGE_PATH, &d->ephemeral);
-
-        d->tagger.local_ports = d->ephemeral;
-        if (r < 0)
-                daemon_submit(d, daemon_entry(d, MESSAGE_ID_STARTED_STR, 4,
-                                              "Cannot read %s: %s; client ports are taken to be %u-%u",
-                                              SYSCTL_LOCAL_PORT_RANGE_PATH, strerror(-r),
-                                              d->ephemeral.first, d->ephemeral.last));
-}
 
 /* Before the inputs, so that the first flow is judged against the whole
  * table. Without rtnetlink the configured networks still apply; the
@@ -398,103 +197,6 @@ static int open_local_addresses(struct daemon *d, char *err, size_t errlen) {
 
 /* ---- reload ---- */
 
-static void reload_failed(struct daemon *d, const char *what, const char *error) {
-        struct entry *e = daemon_entry(d, MESSAGE_ID_RELOAD_FAILED_STR, 3,
-                                       "Reload refused, the old %s stays in force: %s", what, error);
-
-        if (e)
-                (void) entry_add_field(e, "RELOAD_ERROR", "%s", error);
-        daemon_submit(d, e);
-}
-
-/* What a reload changes, keys and files: "catalogue /etc/x.tsv changed (142 →
- * 143 entries); log_min_confidence medium → high", or "" when nothing does. */
-static void describe_reload(const struct daemon *d, const struct config *next, const struct tagset *set,
-                            char *buf, size_t size) {
-        const struct catalog *a = d->tagset.catalog, *b = set->catalog;
-        size_t n = 0;
-        char keys[512];
-
-        buf[0] = '\0';
-        if (strcmp(a->source, b->source) != 0)
-                n += (size_t) snprintf(buf + n, size - n, "catalogue %s in place of %s (%zu → %zu entries)",
-                                       b->source, a->source, catalog_listed_entries(a), catalog_listed_entries(b));
-        else if (a->digest != b->digest)
-                n += (size_t) snprintf(buf + n, size - n, "catalogue %s changed (%zu → %zu entries)", b->source,
-                                       catalog_listed_entries(a), catalog_listed_entries(b));
-        if (n < size && (networks_digest(d->tagset.networks) != networks_digest(set->networks) ||
-                         strcmp(networks_source(d->tagset.networks), networks_source(set->networks)) != 0))
-                n += (size_t) snprintf(buf + n, size - n, "%snetworks %s changed (%zu → %zu prefixes)",
-                                       n > 0 ? "; " : "", networks_source(set->networks),
-                                       networks_count(d->tagset.networks), networks_count(set->networks));
-        if (n < size && (domains_digest(d->tagset.domains) != domains_digest(set->domains) ||
-                         strcmp(domains_source(d->tagset.domains), domains_source(set->domains)) != 0))
-                n += (size_t) snprintf(buf + n, size - n, "%sdomains %s changed (%zu → %zu suffixes)",
-                                       n > 0 ? "; " : "", domains_source(set->domains),
-                                       domains_count(d->tagset.domains), domains_count(set->domains));
-        config_reload_changes(d->config, next, keys, sizeof(keys));
-        if (n < size && keys[0])
-                snprintf(buf + n, size - n, "%s%s", n > 0 ? "; " : "", keys);
-}
-
-static void daemon_reload(struct daemon *d) {
-        _cleanup_(config_freep) struct config *next = NULL;
-        struct tagset set = {}, old;
-        char err[CONFIG_ERROR_MAX], restart[256], changes[1024];
-        struct entry *e;
-        int r;
-
-        sd_notify(false, "RELOADING=1\nSTATUS=Reloading");
-
-        r = config_load_all(d->options, &next, err, sizeof(err));
-        if (r < 0) {
-                reload_failed(d, "configuration", err);
-                goto done;
-        }
-        r = tagset_load(&set, next->catalog, next->networks, next->domains, err, sizeof(err));
-        if (r < 0) {
-                reload_failed(d, "catalogue, networks and domains", err);
-                goto done;
-        }
-        r = stats_reload(d->stats, set.catalog);
-        if (r < 0) {
-                tagset_done(&set);
-                reload_failed(d, "catalogue", "out of memory");
-                goto done;
-        }
-
-        describe_reload(d, next, &set, changes, sizeof(changes));
-
-        /* Entries in the ring are preformatted: nothing else points into the
-         * old catalogue, and this thread is the only one that tags. */
-        old = d->tagset;
-        d->tagset = set;
-        d->tagger = tagset_tagger(&d->tagset);
-        tagset_done(&old);
-
-        config_restart_changes(d->config, next, restart, sizeof(restart));
-        config_apply_reloadable(d->config, next);
-        d->stats->attribute_min = d->config->attribute_min_confidence;
-        local_addresses_set_exclusions(d->local, &d->config->exclude);
-        read_ephemeral_range(d);
-        if (d->conntrack)
-                (void) conntrack_input_set_rcvbuf(d->conntrack, d->config->receive_buffer,
-                                                  d->config->receive_buffer_max);
-
-        e = daemon_entry(d, MESSAGE_ID_RELOADED_STR, 5, "Reloaded: %s%s%s%s",
-                         changes[0] ? changes : "nothing changed",
-                         restart[0] ? "; changes to " : "", restart, restart[0] ? " take effect at restart" : "");
-        if (e) {
-                (void) entry_add_field(e, "CATALOG_SOURCE", "%s", d->tagset.catalog->source);
-                (void) entry_add_field(e, "NETWORKS_SOURCE", "%s", networks_source(d->tagset.networks));
-                (void) entry_add_field(e, "DOMAINS_SOURCE", "%s", domains_source(d->tagset.domains));
-        }
-        daemon_submit(d, e);
-done:
-        queue_flush(d->queue);
-        notify_status(d, "READY=1\n");
-}
-
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         struct daemon *d = userdata;
 
@@ -509,23 +211,6 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 }
 
 /* ---- start and stop ---- */
-
-static void warn_kernel_settings(struct daemon *d) {
-        struct sysctl_state st;
-        char advice[512];
-
-        sysctl_read(SYSCTL_NETFILTER_DIR, &st);
-        for (unsigned i = 0; i < _SYSCTL_SETTING_MAX; i++) {
-                struct entry *e;
-
-                if (!sysctl_advice(i, st.value[i], advice, sizeof(advice)))
-                        continue;
-                e = daemon_entry(d, MESSAGE_ID_KERNEL_SETTING_STR, 4, "%s", advice);
-                if (e)
-                        (void) entry_add_field(e, "SYSCTL_NAME", "%s", sysctl_setting_name(i));
-                daemon_submit(d, e);
-        }
-}
 
 static int open_statistics_files(struct daemon *d, char *fatal, size_t fatal_size) {
         const struct config *c = d->config;
@@ -631,7 +316,7 @@ static int open_inputs(struct daemon *d, char *err, size_t errlen) {
 
         if (c->conntrack) {
                 r = conntrack_input_new(&d->conntrack, c->families, c->receive_buffer, c->receive_buffer_max,
-                                        daemon_handle_flow, on_conntrack_loss, d);
+                                        daemon_handle_flow, daemon_on_conntrack_loss, d);
                 if (r < 0) {
                         snprintf(err, errlen, "Cannot subscribe to conntrack events: %s%s", strerror(-r),
                                  r == -EPERM ? " (needs root or CAP_NET_ADMIN; --no-conntrack turns it off)" : "");
@@ -712,66 +397,6 @@ static int setup_event(struct daemon *d) {
         return sd_event_source_set_enabled(d->tick, SD_EVENT_ONESHOT);
 }
 
-/* "medium or high confidence", for the start entry. */
-static const char *confidence_phrase(enum confidence c) {
-        return c <= CONFIDENCE_LOW ? "any confidence" :
-               c == CONFIDENCE_MEDIUM ? "medium or high confidence" : "high confidence only";
-}
-
-static const char *output_phrase(enum output_mode m) {
-        return m == OUTPUT_JOURNAL ? "the journal" :
-               m == OUTPUT_JSON ? "standard output as JSON" : "standard output (console)";
-}
-
-static void log_started(struct daemon *d) {
-        const struct config *c = d->config;
-        char groups[CONFIG_NFLOG_GROUPS_MAX * 6 + 1] = "", inputs[64 + sizeof(groups)], notes[256] = "", dns[384] = "";
-        struct local_addresses_stats la;
-        struct entry *e;
-        int refused = d->nflog ? nflog_input_get_stats(d->nflog)->conntrack_refused : 0;
-
-        if (d->names)
-                snprintf(dns, sizeof(dns), "Apple's names from the DNS answers of NFLOG group %d, domains %s "
-                         "(%zu suffixes)", c->dns_nflog_group, domains_source(d->tagset.domains),
-                         domains_count(d->tagset.domains));
-
-        for (unsigned i = 0; i < c->n_nflog_groups; i++)
-                snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups), "%s%u",
-                         i > 0 ? " " : "", c->nflog_groups[i]);
-        snprintf(inputs, sizeof(inputs), "%s%s%s%s%s",
-                 c->conntrack ? "conntrack " : "",
-                 c->conntrack ? ((c->families & INPUT_FAMILY_IPV4) && (c->families & INPUT_FAMILY_IPV6) ? "ipv4+ipv6" :
-                                 (c->families & INPUT_FAMILY_IPV4) ? "ipv4" : "ipv6") : "",
-                 c->conntrack && c->n_nflog_groups ? ", " : "",
-                 c->n_nflog_groups ? "NFLOG groups " : "", groups);
-        local_addresses_get_stats(d->local, &la);
-        snprintf(notes, sizeof(notes), "; %zu router addresses followed", la.addresses);
-        /* A kernel without CONFIG_NETFILTER_NETLINK_GLUE_CT: how the kernel
-         * is built, not a fault, so said in the start entry. */
-        if (refused < 0)
-                snprintf(notes + strlen(notes), sizeof(notes) - strlen(notes),
-                         "; NFLOG packets come without their connection (the kernel refuses "
-                         "NFULNL_CFG_F_CONNTRACK: %s), which way each went is not known", strerror(-refused));
-
-        e = daemon_entry(d, MESSAGE_ID_STARTED_STR, 5,
-                         "appleflowd " PACKAGE_VERSION " started: %s; catalogue %s (%zu entries, %zu products), "
-                         "networks %s (%zu prefixes); %s%slogs connections of %s to %s%s",
-                         inputs, d->tagset.catalog->source, catalog_listed_entries(d->tagset.catalog),
-                         d->tagset.catalog->n_products, networks_source(d->tagset.networks),
-                         networks_count(d->tagset.networks), dns, dns[0] ? "; " : "",
-                         confidence_phrase(c->log_min_confidence),
-                         output_phrase(writer_mode(d->writer)), notes);
-        if (e) {
-                (void) entry_add_field(e, "CATALOG_SOURCE", "%s", d->tagset.catalog->source);
-                (void) entry_add_field(e, "CATALOG_ENTRIES", "%zu", catalog_listed_entries(d->tagset.catalog));
-                (void) entry_add_field(e, "NETWORKS_SOURCE", "%s", networks_source(d->tagset.networks));
-                (void) entry_add_field(e, "NETWORKS_PREFIXES", "%zu", networks_count(d->tagset.networks));
-                (void) entry_add_field(e, "DOMAINS_SOURCE", "%s", domains_source(d->tagset.domains));
-                (void) entry_add_field(e, "CONFIG_FILE", "%s", c->source ?: "none (defaults)");
-        }
-        daemon_submit(d, e);
-}
-
 int daemon_new(struct daemon **ret, const struct options *o, struct config *config,
                char *err, size_t errlen) {
         _cleanup_(daemon_freep) struct daemon *d = NULL;
@@ -832,7 +457,7 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
                 snprintf(err, errlen, "Cannot set up the event loop: %s", strerror(-r));
                 return r;
         }
-        read_ephemeral_range(d);
+        daemon_read_ephemeral_range(d);
         r = open_local_addresses(d, err, errlen);
         if (r < 0)
                 return r;
@@ -876,11 +501,11 @@ int daemon_new(struct daemon **ret, const struct options *o, struct config *conf
         }
         d->writer_running = true;
 
-        log_started(d);
+        daemon_log_started(d);
         if (d->conntrack) {
-                warn_kernel_settings(d);
+                daemon_warn_kernel_settings(d);
                 conntrack_quiet_start(&d->quiet, now_usec());
-                watch_quiet(d, true);
+                daemon_watch_quiet(d, true);
         }
         queue_flush(d->queue);
 
@@ -918,36 +543,11 @@ static void stop_inputs(struct daemon *d) {
         queue_flush(d->queue);
 }
 
-/* The final figures: STATUS= for the service manager, and on stderr what
- * the journal could not be told. */
-static void log_stopped(struct daemon *d) {
-        const struct stats_daemon *dd = &d->stats->daemon;
-        struct daemon_losses lost[_STATS_SOURCE_MAX] = {};
-        uint64_t events = 0, events_lost = 0, unreported_losses = 0;
-        struct queue_stats q;
-
-        stats_refresh(d->stats);
-        read_losses(d, lost);
-        queue_get_stats(d->queue, &q);
-        for (unsigned s = 0; s < _STATS_SOURCE_MAX; s++) {
-                events += dd->events_received[s];
-                events_lost += lost[s].events;
-                unreported_losses += lost[s].events - d->losses_reported[s].events;
-        }
-        sd_notifyf(false, "STATUS=Stopped: %" PRIu64 " events received, %" PRIu64 " lost in the kernel; "
-                   "%" PRIu64 " entries written, %" PRIu64 " not written",
-                   events, events_lost, dd->entries_written, dd->entries_dropped + dd->journal_errors);
-        if (q.writer.unreported > 0 || unreported_losses > 0)
-                fprintf(stderr, "appleflowd: stopped with %" PRIu64 " entries not written and %" PRIu64
-                        " events lost in the kernel that no journal entry reports\n",
-                        q.writer.unreported, unreported_losses);
-}
-
 int daemon_run(struct daemon *d) {
         char err[STATE_ERROR_MAX];
         int r;
 
-        notify_status(d, "READY=1\n");
+        daemon_notify_status(d, "READY=1\n");
         r = sd_event_loop(d->event);
 
         /* Lose nothing at the stop: read what the kernel queued, count the
@@ -955,8 +555,8 @@ int daemon_run(struct daemon *d) {
          * this thread, the losses that waited for room and the report of
          * every entry not written. */
         stop_inputs(d);
-        report_losses(d);
-        watch_table(d, true);
+        daemon_report_losses(d);
+        daemon_watch_table(d, true);
         /* The last period's summary, so that the journal's sums match the totals. */
         if (d->summary && d->config->summary_interval > 0) {
                 uint64_t now = 0;
@@ -974,9 +574,9 @@ int daemon_run(struct daemon *d) {
                 (void) writer_stop(d->writer, WRITER_STOP_TIMEOUT_USEC);
                 d->writer_running = false;
         }
-        report_losses(d);
+        daemon_report_losses(d);
         (void) writer_drain(d->writer);
-        log_stopped(d);
+        daemon_log_stopped(d);
         if (r < 0)
                 return 1;
         return d->exit_code;
