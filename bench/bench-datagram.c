@@ -97,10 +97,18 @@ int main(int argc, char *argv[]) {
 
         while ((opt = getopt_long(argc, argv, "c:s:k:r:", options, NULL)) >= 0)
                 switch (opt) {
-                case 'c': count = number(optarg, "--count", 100000000); break;
-                case 's': size = number(optarg, "--size", SIZE_MAX_BYTES); break;
-                case 'k': segments = number(optarg, "--segments", SEGMENTS_MAX); break;
-                case 'r': rounds = number(optarg, "--rounds", 100); break;
+                case 'c':
+                        count = number(optarg, "--count", 100000000);
+                        break;
+                case 's':
+                        size = number(optarg, "--size", SIZE_MAX_BYTES);
+                        break;
+                case 'k':
+                        segments = number(optarg, "--segments", SEGMENTS_MAX);
+                        break;
+                case 'r':
+                        rounds = number(optarg, "--rounds", 100);
+                        break;
                 default:
                         fprintf(stderr, "usage: bench-datagram [--count N] [--size BYTES] [--segments K] [--rounds R]\n");
                         return 2;

@@ -43,7 +43,7 @@
 
 #define FLOWS 4096
 #define ROUNDS_MAX 101
-#define SLICES 20                       /* per round: the variants alternate this often */
+#define SLICES 20 /* per round: the variants alternate this often */
 
 /* www.icloud.com CNAME www-cdn.icloud.com.akadns.net A 203.0.113.23, TTL 300 (dnsmasq 2.90) */
 static const char answer_apple[] =
@@ -227,7 +227,10 @@ int main(int argc, char **argv) {
                 {},
         };
         struct name_table_config nc = {
-                .max_entries = 50000, .max_bytes = 16u * 1024 * 1024, .ttl_min = 60, .ttl_max = 3600,
+                .max_entries = 50000,
+                .max_bytes = 16u * 1024 * 1024,
+                .ttl_min = 60,
+                .ttl_max = 3600,
         };
         static struct bench b;
         static double v[8][ROUNDS_MAX];
@@ -304,9 +307,9 @@ int main(int argc, char **argv) {
                 b.table = name_table_free(b.table == tables[2] ? NULL : b.table);
                 if (name_table_new(&b.table, &nc) < 0)
                         return 1;
-                v[2][r] = run_answers(&b, pkt_apple, len_apple, capacity, 0);          /* filling */
-                v[3][r] = run_answers(&b, pkt_apple, len_apple, capacity, capacity);   /* full: evicting */
-                v[4][r] = run_answers(&b, pkt_other, len_other, capacity, 0);          /* not Apple's */
+                v[2][r] = run_answers(&b, pkt_apple, len_apple, capacity, 0);        /* filling */
+                v[3][r] = run_answers(&b, pkt_apple, len_apple, capacity, capacity); /* full: evicting */
+                v[4][r] = run_answers(&b, pkt_other, len_other, capacity, 0);        /* not Apple's */
                 answers = b.table;
 
                 /* The connections in slices, the four variants in turn, the order rotating. */
@@ -330,7 +333,9 @@ int main(int argc, char **argv) {
         {
                 static double ratio[3][ROUNDS_MAX];
                 static const char *const names[3] = {
-                        "on, table empty", "on, table full, other addresses", "on, table full, named (hits)",
+                        "on, table empty",
+                        "on, table full, other addresses",
+                        "on, table full, named (hits)",
                 };
                 static const unsigned variant[3] = { 1, 5, 6 };
 

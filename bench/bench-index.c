@@ -31,7 +31,7 @@ struct query {
 };
 
 static volatile uint64_t sink;
-static volatile uint64_t zero;          /* read once: the compiler cannot know it is 0 */
+static volatile uint64_t zero; /* read once: the compiler cannot know it is 0 */
 
 static uint64_t now_ns(void) {
         struct timespec ts;
@@ -86,7 +86,7 @@ static uint64_t index_lookup_timed(const struct port_index *idx, unsigned transp
  * previous answer. Inlined so that a constant chained=false leaves no link
  * between iterations: the CPU would honour even a mask that is always 0. */
 static inline __attribute__((always_inline)) double time_index(const struct port_index *idx, const struct query *q, unsigned rounds, bool chained,
-                         bool branch) {
+                                                               bool branch) {
         uint64_t mask = chained ? zero : 0, prev = 0, sum = 0, t0 = now_ns();
 
         for (unsigned round = 0; round < rounds; round++)

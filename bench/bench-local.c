@@ -62,10 +62,10 @@ static struct local_addresses *router(size_t n_addresses, unsigned n_networks) {
         }
         if (local_addresses_new(&la, &x) < 0)
                 abort();
-        add4(la, 0xc0a80101u, 24);                      /* 192.168.1.1 */
-        add4(la, 0xc6336401u, 24);                      /* 198.51.100.1 */
+        add4(la, 0xc0a80101u, 24); /* 192.168.1.1 */
+        add4(la, 0xc6336401u, 24); /* 198.51.100.1 */
         for (size_t i = 2; i < n_addresses; i++)
-                add4(la, 0xac100000u + (uint32_t) i, 32);       /* 172.16.x.y */
+                add4(la, 0xac100000u + (uint32_t) i, 32); /* 172.16.x.y */
         return la;
 }
 
@@ -98,8 +98,7 @@ int main(int argc, char **argv) {
                 uint32_t src = htonl(0xc0a80100u + (uint32_t) (xorshift(&seed) % 200 + 2));
                 uint32_t dst = htonl((uint32_t) xorshift(&seed) | 0x01000000u);
 
-                flows[i] = (struct flow) { .action = FLOW_CONNECTION_NEW, .family = AF_INET,
-                                           .l4proto = IPPROTO_TCP, .has_ct_tuple = true };
+                flows[i] = (struct flow) { .action = FLOW_CONNECTION_NEW, .family = AF_INET, .l4proto = IPPROTO_TCP, .has_ct_tuple = true };
                 memcpy(flows[i].ct_src.bytes, &src, 4);
                 memcpy(flows[i].ct_dst.bytes, &dst, 4);
                 flows[i].src = flows[i].ct_src;

@@ -124,13 +124,14 @@ int main(int argc, char **argv) {
         for (unsigned i = 0; i < FLOWS; i++) {
                 make_flow(i, &flows[i]);
                 tagger_tag(&tagger, &(struct tag_input) {
-                        .family = AF_INET,
-                        .transport = TRANSPORT_UDP,
-                        .src_addr = &flows[i].src,
-                        .dst_addr = &flows[i].dst,
-                        .src_port = flows[i].src_port,
-                        .dst_port = flows[i].dst_port,
-                }, &tags[i]);
+                                            .family = AF_INET,
+                                            .transport = TRANSPORT_UDP,
+                                            .src_addr = &flows[i].src,
+                                            .dst_addr = &flows[i].dst,
+                                            .src_port = flows[i].src_port,
+                                            .dst_port = flows[i].dst_port,
+                                    },
+                           &tags[i]);
         }
 
         out = fopen("/dev/null", "we");

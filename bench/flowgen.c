@@ -39,14 +39,14 @@
 
 struct options {
         uint64_t count;
-        uint64_t rate;                  /* flows per second; 0 = as fast as possible */
+        uint64_t rate; /* flows per second; 0 = as fast as possible */
         bool ipv4, ipv6;
-        unsigned tcp_every;             /* every K-th flow is TCP; 0 = none */
+        unsigned tcp_every; /* every K-th flow is TCP; 0 = none */
         struct in_addr dst4;
         struct in6_addr dst6;
         uint16_t ports[64];
         unsigned n_ports;
-        uint16_t sport;                 /* of the UDP sockets; 0 = the kernel's choice */
+        uint16_t sport; /* of the UDP sockets; 0 = the kernel's choice */
 };
 
 static uint64_t now_ns(void) {
@@ -79,7 +79,7 @@ static int parse_ports(const char *s, struct options *o) {
         return o->n_ports > 0 ? 0 : -EINVAL;
 }
 
-#define HOSTS4 ((1u << 23) - 2)         /* stays inside a /9 from the base */
+#define HOSTS4 ((1u << 23) - 2) /* stays inside a /9 from the base */
 
 /* The i-th destination of a family: address base + 1 + i / n_ports, port i % n_ports. */
 static void destination(const struct options *o, bool v6, uint64_t i, struct sockaddr_storage *ss,
@@ -192,8 +192,10 @@ static int run(const struct options *o) {
                                 continue;
                         }
                         msgs[n].msg_hdr = (struct msghdr) {
-                                .msg_name = &addrs[n], .msg_namelen = len,
-                                .msg_iov = &iov, .msg_iovlen = 1,
+                                .msg_name = &addrs[n],
+                                .msg_namelen = len,
+                                .msg_iov = &iov,
+                                .msg_iovlen = 1,
                         };
                 }
                 /* Send the UDP ones; TCP slots have no name and are skipped. */
@@ -215,7 +217,7 @@ static int run(const struct options *o) {
                                         return 1;
                                 }
                                 failed++;
-                                r = 1;  /* skip one: it counts as created but failed */
+                                r = 1; /* skip one: it counts as created but failed */
                         }
                         k += (unsigned) r;
                 }

@@ -37,9 +37,9 @@
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
-#define FIELDS_MAX 128                  /* per entry */
+#define FIELDS_MAX 128 /* per entry */
 #define FIELD_NAME_MAX 64
-#define FIELD_SIZE_MAX (64u * 1024)     /* journald's own limit is far larger; ours are small */
+#define FIELD_SIZE_MAX (64u * 1024) /* journald's own limit is far larger; ours are small */
 
 static double cpu_seconds(void) {
         struct rusage ru;
@@ -63,7 +63,8 @@ static int send_synthetic(uint64_t i) {
         return sd_journal_send(
                 "MESSAGE_ID=fd9fd13f564b4308be583094f3978cff",
                 "MESSAGE=APNs, iCloud, FaceTime, Game Center, iMessage, Back to My Mac (APNs 5223/tcp): "
-                "198.51.100.1:%u -> 17.128.%u.%u:5223", port, host >> 8, host & 255,
+                "198.51.100.1:%u -> 17.128.%u.%u:5223",
+                port, host >> 8, host & 255,
                 "PRIORITY=6",
                 "SYSLOG_IDENTIFIER=journal-sender",
                 "EVENT_ACTION=connection-new",
@@ -87,8 +88,8 @@ static int send_synthetic(uint64_t i) {
 /* Entries of an export file, ready to send: every field an iovec over
  * "NAME=value" (a copy for binary fields, the file's bytes otherwise). */
 struct replay {
-        struct iovec *iov;      /* all entries' fields, one after another */
-        size_t *first;          /* entry i: iov[first[i] .. first[i + 1]) */
+        struct iovec *iov; /* all entries' fields, one after another */
+        size_t *first;     /* entry i: iov[first[i] .. first[i + 1]) */
         size_t n_iov, n_entries;
 };
 
@@ -140,7 +141,7 @@ static int replay_load(struct replay *r, const char *path) {
                 if (!nl)
                         return bad(path, line, "no newline at the end");
                 len = (size_t) (nl - (p + pos));
-                if (len == 0) {                 /* end of an entry */
+                if (len == 0) { /* end of an entry */
                         if (fields > 0) {
                                 if (!grow((void **) &r->first, &cap_first, r->n_entries + 2, sizeof(*r->first)))
                                         return -ENOMEM;
@@ -164,7 +165,7 @@ static int replay_load(struct replay *r, const char *path) {
                         }
                         pos += len + 1;
                         line++;
-                } else {                        /* binary: NAME\n size data \n */
+                } else { /* binary: NAME\n size data \n */
                         uint64_t n = 0;
                         char *copy;
 

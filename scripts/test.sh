@@ -56,6 +56,7 @@ check() {
         fi
 }
 check static-analysis tools/analyze.sh
+check format tools/format.sh --check
 if [[ -x tests/fuzz/run.sh ]]; then
         tests/fuzz/run.sh | tee "$fuzz_log" || status=1
 fi

@@ -15,15 +15,14 @@
 
 struct report {
         const struct config *config;
-        const char *name;               /* the configuration file, for every line */
+        const char *name; /* the configuration file, for every line */
         char *out;
         size_t size, len;
         unsigned n;
 };
 
 /* "FILE:LINE: key value: reason"; the key is the format's first word. */
-_printf_(2, 3)
-static void problem(struct report *r, const char *fmt, ...) {
+_printf_(2, 3) static void problem(struct report *r, const char *fmt, ...) {
         char key[CONFIG_ERROR_MAX] = "";
         unsigned line;
         va_list ap;
@@ -106,7 +105,8 @@ static void check_group(struct report *r, const char *group) {
                 problem(r, "control_group %s: cannot look it up: %s", group, strerror(k));
         else if (!result)
                 problem(r, "control_group %s: no such group; the control socket would stay root's "
-                        "only (groupadd --system %s)", group, group);
+                           "only (groupadd --system %s)",
+                        group, group);
 }
 
 unsigned config_check_system(const struct config *c, char *out, size_t size) {

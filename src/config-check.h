@@ -12,8 +12,8 @@
 
 #include "config.h"
 
-#define CONFIG_CHECK_START_ONLY                                                                   \
-        "subscribing to conntrack events and binding the NFLOG groups (privileges, a group "    \
+#define CONFIG_CHECK_START_ONLY                                                              \
+        "subscribing to conntrack events and binding the NFLOG groups (privileges, a group " \
         "already in use), the control socket (another daemon), the lock on the state directory"
 
 /* Appends every problem found to out (lines, NUL-terminated, truncated to

@@ -112,13 +112,16 @@ int config_parse_size(const char *s, uint32_t min, uint32_t max, uint32_t *ret) 
         switch (*s) {
         case '\0':
                 break;
-        case 'K': case 'k':
+        case 'K':
+        case 'k':
                 factor = 1024;
                 break;
-        case 'M': case 'm':
+        case 'M':
+        case 'm':
                 factor = 1024 * 1024;
                 break;
-        case 'G': case 'g':
+        case 'G':
+        case 'g':
                 factor = 1024 * 1024 * 1024;
                 break;
         default:
@@ -198,7 +201,7 @@ static const char *next_word(const char **s, char *buf, size_t size) {
         if (n == 0)
                 return NULL;
         if (n >= size)
-                n = size - 1;   /* too long to be valid anyway: the parser rejects it */
+                n = size - 1; /* too long to be valid anyway: the parser rejects it */
         memcpy(buf, p, n);
         buf[n] = '\0';
         *s = p + strcspn(p, " \t");
@@ -259,13 +262,12 @@ struct parse_state {
         size_t errlen;
 };
 
-_printf_(2, 3)
-static void parse_error(struct parse_state *s, const char *fmt, ...) {
+_printf_(2, 3) static void parse_error(struct parse_state *s, const char *fmt, ...) {
         va_list ap;
         int n;
 
         if (s->failed)
-                return;         /* keep the first error: inih goes on to the end */
+                return; /* keep the first error: inih goes on to the end */
         s->failed = true;
         s->error_line = s->line;
         n = snprintf(s->err, s->errlen, "%s:%u: ", s->name, s->line);
@@ -290,7 +292,7 @@ static void check_section_line(struct parse_state *s, const char *line, size_t n
                 return;
         end = memchr(line, ']', n);
         if (!end)
-                return;         /* inih reports the syntax error */
+                return; /* inih reports the syntax error */
         len = (size_t) (end - line - 1);
         for (size_t i = 0; i < ELEMENTSOF(sections); i++)
                 if (strlen(sections[i]) == len && memcmp(line + 1, sections[i], len) == 0)
@@ -326,7 +328,7 @@ static char *reader(char *str, int num, void *stream) {
         }
         /* Hand inih whole lines only: a line cut in two would shift every
          * line number after it and let the tail pass as a line of its own. */
-        room = (size_t) num - 1;        /* the line with its newline, and inih's NUL */
+        room = (size_t) num - 1; /* the line with its newline, and inih's NUL */
         if (n > room) {
                 parse_error(s, "line longer than %zu bytes", room - 1);
                 n = 0;
@@ -361,7 +363,8 @@ struct key {
         uint32_t min, max;
 };
 
-#define K(sec, n, t, field, lo, hi) { sec, n, t, offsetof(struct config, field), lo, hi }
+#define K(sec, n, t, field, lo, hi) \
+        { sec, n, t, offsetof(struct config, field), lo, hi }
 
 static const struct key keys[] = {
         K("input", "conntrack", KEY_BOOL, conntrack, 0, 0),
@@ -426,7 +429,7 @@ static int parse_groups(struct parse_state *s, const char *value) {
         uint16_t g;
         int r;
 
-        c->n_nflog_groups = 0;          /* the key replaces earlier settings */
+        c->n_nflog_groups = 0; /* the key replaces earlier settings */
         while (next_word(&value, word, sizeof(word))) {
                 if (config_parse_nflog_group(word, &g) < 0) {
                         parse_error(s, "invalid NFLOG group '%s' (0-65535)", word);
@@ -455,7 +458,8 @@ static void parse_networks(struct parse_state *s, struct local_exclusions *x, co
 
                 if (ip_prefix_parse(word, &p) < 0) {
                         parse_error(s, "invalid network '%s' for exclude_networks "
-                                    "(an address with a prefix length, host bits clear: 10.9.0.0/24, fd09::/48)", word);
+                                       "(an address with a prefix length, host bits clear: 10.9.0.0/24, fd09::/48)",
+                                    word);
                         return;
                 }
                 if (x->n_networks >= LOCAL_EXCLUDE_NETWORKS_MAX) {
@@ -621,8 +625,12 @@ static int handler(void *userdata, const char *section, const char *name, const 
 int config_load_string(struct config *c, const char *name, const char *text, size_t len,
                        char *err, size_t errlen) {
         struct parse_state s = {
-                .config = c, .name = name, .text = text, .len = len,
-                .err = err, .errlen = errlen,
+                .config = c,
+                .name = name,
+                .text = text,
+                .len = len,
+                .err = err,
+                .errlen = errlen,
         };
         int r;
 

@@ -12,12 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "input.h"                  /* enum input_family */
-#include "local-addresses.h"          /* struct local_exclusions */
+#include "input.h"           /* enum input_family */
+#include "local-addresses.h" /* struct local_exclusions */
 #include "macro.h"
-#include "ring.h"                   /* RING_SIZE_MAX */
+#include "ring.h" /* RING_SIZE_MAX */
 #include "tagger.h"
-#include "writer.h"                 /* enum output_mode */
+#include "writer.h" /* enum output_mode */
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -26,11 +26,11 @@
 #define CONFIG_NFLOG_GROUPS_MAX 32
 #define CONFIG_ERROR_MAX 512
 #define CONFIG_RECEIVE_BUFFER_MIN (64u * 1024)
-#define CONFIG_RECEIVE_BUFFER_LIMIT (1024u * 1024 * 1024)  /* SO_RCVBUF takes an int, doubled */
+#define CONFIG_RECEIVE_BUFFER_LIMIT (1024u * 1024 * 1024) /* SO_RCVBUF takes an int, doubled */
 /* Bytes of the queue to the writer: some 650 bytes a connection entry. */
 #define CONFIG_QUEUE_SIZE_DEFAULT (16u * 1024 * 1024)
 #define CONFIG_QUEUE_SIZE_MIN (256u * 1024)
-#define CONFIG_QUEUE_SIZE_MAX RING_SIZE_MAX     /* what ring_new() accepts */
+#define CONFIG_QUEUE_SIZE_MAX RING_SIZE_MAX /* what ring_new() accepts */
 #define CONFIG_INTERVAL_MAX (7 * 24 * 3600)
 #define CONFIG_KEYS_MAX 32
 #define CONFIG_DNS_NAMES_MAX 10000000u
@@ -40,43 +40,43 @@
 
 
 struct config {
-        char *source;                   /* the file read, or NULL when only defaults apply */
+        char *source; /* the file read, or NULL when only defaults apply */
 
         /* [input] */
         bool conntrack;
-        unsigned families;              /* INPUT_FAMILY_* mask, never 0 */
+        unsigned families; /* INPUT_FAMILY_* mask, never 0 */
         uint16_t nflog_groups[CONFIG_NFLOG_GROUPS_MAX];
         unsigned n_nflog_groups;
-        uint32_t receive_buffer, receive_buffer_max;    /* bytes */
-        int32_t dns_nflog_group;        /* the group logging DNS answers; -1: none */
+        uint32_t receive_buffer, receive_buffer_max; /* bytes */
+        int32_t dns_nflog_group;                     /* the group logging DNS answers; -1: none */
 
         /* [tagging] */
-        char *catalog;                  /* NULL: the built-in catalogue */
-        char *networks;                 /* NULL: the built-in list of Apple's networks */
+        char *catalog;  /* NULL: the built-in catalogue */
+        char *networks; /* NULL: the built-in list of Apple's networks */
         enum confidence log_min_confidence;
         bool log_connection_end;
-        struct local_exclusions exclude;        /* exclude_router, _networks, _interfaces */
-        char *domains;                  /* NULL: the built-in list of Apple's domains */
-        uint32_t dns_names_max;         /* records of the address -> name table */
+        struct local_exclusions exclude; /* exclude_router, _networks, _interfaces */
+        char *domains;                   /* NULL: the built-in list of Apple's domains */
+        uint32_t dns_names_max;          /* records of the address -> name table */
         uint32_t dns_names_max_bytes;
-        uint32_t dns_ttl_min, dns_ttl_max;      /* seconds */
+        uint32_t dns_ttl_min, dns_ttl_max; /* seconds */
 
         /* [output] */
         enum output_mode output;
-        uint32_t queue_size;            /* bytes of the writer ring */
+        uint32_t queue_size; /* bytes of the writer ring */
 
         /* [stats] */
-        enum confidence attribute_min_confidence;       /* products count matches from here up */
+        enum confidence attribute_min_confidence; /* products count matches from here up */
         char *state_directory;
         char *control_socket;
-        char *control_group;            /* NULL: root only */
-        char *prometheus_file;          /* NULL: off */
-        uint32_t prometheus_interval;   /* seconds */
-        uint32_t summary_interval;      /* seconds, 0 = off */
-        uint32_t save_interval;         /* seconds, 0 = only at stop */
+        char *control_group;          /* NULL: root only */
+        char *prometheus_file;        /* NULL: off */
+        uint32_t prometheus_interval; /* seconds */
+        uint32_t summary_interval;    /* seconds, 0 = off */
+        uint32_t save_interval;       /* seconds, 0 = only at stop */
 
         /* [daemon] */
-        char *user;                     /* NULL: keep the user we were started as */
+        char *user; /* NULL: keep the user we were started as */
 
         /* The line of the file each key was set on (0: default or command
          * line), by key name through config_key_line(), for messages. */
@@ -123,7 +123,7 @@ int config_parse_bool(const char *s, bool *ret);
 int config_parse_size(const char *s, uint32_t min, uint32_t max, uint32_t *ret);
 int config_parse_seconds(const char *s, uint32_t max, uint32_t *ret);
 int config_parse_nflog_group(const char *s, uint16_t *ret);
-int config_parse_number(const char *s, uint32_t min, uint32_t max, uint32_t *ret);     /* -ERANGE */
+int config_parse_number(const char *s, uint32_t min, uint32_t max, uint32_t *ret); /* -ERANGE */
 int config_parse_families(const char *s, unsigned *ret);
-int config_add_nflog_group(struct config *c, uint16_t group);  /* -EEXIST, -E2BIG */
-int config_set_string(char **field, const char *value);        /* "" sets NULL */
+int config_add_nflog_group(struct config *c, uint16_t group); /* -EEXIST, -E2BIG */
+int config_set_string(char **field, const char *value);       /* "" sets NULL */

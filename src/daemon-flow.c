@@ -27,7 +27,7 @@ void daemon_handle_flow(const struct flow *f, void *userdata) {
         struct tag tag;
 
         if (f->l4proto != IPPROTO_TCP && f->l4proto != IPPROTO_UDP)
-                return;         /* the inputs pass TCP and UDP only */
+                return; /* the inputs pass TCP and UDP only */
         stats_count_seen(d->stats, f);
         /* The router's own traffic, or a configured exclusion: counted only. */
         if (d->local && local_addresses_excludes(d->local, f)) {

@@ -97,7 +97,8 @@ void daemon_watch_table(struct daemon *d, bool now) {
         e = daemon_entry(d, MESSAGE_ID_TABLE_FULL_STR, 4,
                          "The conntrack table was full: the kernel refused %" PRIu64 " new connection%s "
                          "since the last report, which appleflowd cannot see or log (%" PRIu64 " of %" PRIu64
-                         " entries now)", refused, refused == 1 ? "" : "s", d->table.entries, d->table.max);
+                         " entries now)",
+                         refused, refused == 1 ? "" : "s", d->table.entries, d->table.max);
         if (!e || entry_add_field(e, "EVENT_ACTION", "connections-refused") < 0 ||
             entry_add_field(e, "CONNTRACK_REFUSED", "%" PRIu64, refused) < 0 ||
             entry_add_field(e, "CONNTRACK_ENTRIES", "%" PRIu64, d->table.entries) < 0 ||

@@ -30,8 +30,7 @@ static inline uint64_t now_sec(void) {
 
 /* daemon-log.c: an entry of the daemon's own, formatted in d->scratch (NULL
  * when it does not fit), and its submission (NULL is ignored). */
-_printf_(4, 5)
-struct entry *daemon_entry(struct daemon *d, const char *message_id, int priority, const char *fmt, ...);
+_printf_(4, 5) struct entry *daemon_entry(struct daemon *d, const char *message_id, int priority, const char *fmt, ...);
 void daemon_submit(struct daemon *d, struct entry *e);
 void daemon_notify_status(struct daemon *d, const char *state);
 void daemon_log_started(struct daemon *d);

@@ -21,9 +21,8 @@
 #include "queue.h"
 #include "writer.h"
 
-_printf_(4, 5)
-struct entry *daemon_entry(struct daemon *d, const char *message_id, int priority,
-                                  const char *fmt, ...) {
+_printf_(4, 5) struct entry *daemon_entry(struct daemon *d, const char *message_id, int priority,
+                                          const char *fmt, ...) {
         char message[1024];
         va_list ap;
 
@@ -55,19 +54,19 @@ void daemon_notify_status(struct daemon *d, const char *state) {
         d->status_usec = now;
 
         sd_notifyf(false, "%sSTATUS=%.0f events/s, %" PRIu64 " entries written, %" PRIu64 " dropped, "
-                   "%" PRIu64 " kernel losses",
+                          "%" PRIu64 " kernel losses",
                    state ?: "", rate, dd->entries_written, dd->entries_dropped + dd->journal_errors, lost);
 }
 
 /* "medium or high confidence", for the start entry. */
 static const char *confidence_phrase(enum confidence c) {
-        return c <= CONFIDENCE_LOW ? "any confidence" :
-               c == CONFIDENCE_MEDIUM ? "medium or high confidence" : "high confidence only";
+        return c <= CONFIDENCE_LOW ? "any confidence" : c == CONFIDENCE_MEDIUM ? "medium or high confidence"
+                                                                               : "high confidence only";
 }
 
 static const char *output_phrase(enum output_mode m) {
-        return m == OUTPUT_JOURNAL ? "the journal" :
-               m == OUTPUT_JSON ? "standard output as JSON" : "standard output (console)";
+        return m == OUTPUT_JOURNAL ? "the journal" : m == OUTPUT_JSON ? "standard output as JSON"
+                                                                      : "standard output (console)";
 }
 
 void daemon_log_started(struct daemon *d) {
@@ -79,7 +78,8 @@ void daemon_log_started(struct daemon *d) {
 
         if (d->names)
                 snprintf(dns, sizeof(dns), "Apple's names from the DNS answers of NFLOG group %d, domains %s "
-                         "(%zu suffixes)", c->dns_nflog_group, domains_source(d->tagset.domains),
+                                           "(%zu suffixes)",
+                         c->dns_nflog_group, domains_source(d->tagset.domains),
                          domains_count(d->tagset.domains));
 
         for (unsigned i = 0; i < c->n_nflog_groups; i++)
@@ -87,8 +87,9 @@ void daemon_log_started(struct daemon *d) {
                          i > 0 ? " " : "", c->nflog_groups[i]);
         snprintf(inputs, sizeof(inputs), "%s%s%s%s%s",
                  c->conntrack ? "conntrack " : "",
-                 c->conntrack ? ((c->families & INPUT_FAMILY_IPV4) && (c->families & INPUT_FAMILY_IPV6) ? "ipv4+ipv6" :
-                                 (c->families & INPUT_FAMILY_IPV4) ? "ipv4" : "ipv6") : "",
+                 c->conntrack ? ((c->families & INPUT_FAMILY_IPV4) && (c->families & INPUT_FAMILY_IPV6) ? "ipv4+ipv6" : (c->families & INPUT_FAMILY_IPV4) ? "ipv4"
+                                                                                                                                                          : "ipv6")
+                              : "",
                  c->conntrack && c->n_nflog_groups ? ", " : "",
                  c->n_nflog_groups ? "NFLOG groups " : "", groups);
         local_addresses_get_stats(d->local, &la);
@@ -98,7 +99,8 @@ void daemon_log_started(struct daemon *d) {
         if (refused < 0)
                 snprintf(notes + strlen(notes), sizeof(notes) - strlen(notes),
                          "; NFLOG packets come without their connection (the kernel refuses "
-                         "NFULNL_CFG_F_CONNTRACK: %s), which way each went is not known", strerror(-refused));
+                         "NFULNL_CFG_F_CONNTRACK: %s), which way each went is not known",
+                         strerror(-refused));
 
         e = daemon_entry(d, MESSAGE_ID_STARTED_STR, 5,
                          "appleflowd " PACKAGE_VERSION " started: %s; catalogue %s (%zu entries, %zu products), "
@@ -136,10 +138,9 @@ void daemon_log_stopped(struct daemon *d) {
                 unreported_losses += lost[s].events - d->losses_reported[s].events;
         }
         sd_notifyf(false, "STATUS=Stopped: %" PRIu64 " events received, %" PRIu64 " lost in the kernel; "
-                   "%" PRIu64 " entries written, %" PRIu64 " not written",
+                          "%" PRIu64 " entries written, %" PRIu64 " not written",
                    events, events_lost, dd->entries_written, dd->entries_dropped + dd->journal_errors);
         if (q.writer.unreported > 0 || unreported_losses > 0)
-                fprintf(stderr, "appleflowd: stopped with %" PRIu64 " entries not written and %" PRIu64
-                        " events lost in the kernel that no journal entry reports\n",
+                fprintf(stderr, "appleflowd: stopped with %" PRIu64 " entries not written and %" PRIu64 " events lost in the kernel that no journal entry reports\n",
                         q.writer.unreported, unreported_losses);
 }

@@ -104,12 +104,23 @@ static void refresh_dns(struct daemon *d, struct stats_dns *dd) {
         name_table_get_stats(d->names, &ns);
         *dd = (struct stats_dns) {
                 .enabled = true,
-                .packets = ds.packets, .answers = ds.answers, .not_answers = ds.not_answers,
-                .malformed = ds.malformed, .skipped = ds.skipped, .empty = ds.empty, .other = ds.other,
+                .packets = ds.packets,
+                .answers = ds.answers,
+                .not_answers = ds.not_answers,
+                .malformed = ds.malformed,
+                .skipped = ds.skipped,
+                .empty = ds.empty,
+                .other = ds.other,
                 .lost = ds.enobufs,
-                .answers_apple = ns.answers_apple, .answers_other = ns.answers_other,
-                .hits = ns.hits, .misses = ns.misses, .evicted = ns.evicted, .expired = ns.expired,
-                .names = ns.entries, .capacity = ns.capacity, .bytes = ns.bytes,
+                .answers_apple = ns.answers_apple,
+                .answers_other = ns.answers_other,
+                .hits = ns.hits,
+                .misses = ns.misses,
+                .evicted = ns.evicted,
+                .expired = ns.expired,
+                .names = ns.entries,
+                .capacity = ns.capacity,
+                .bytes = ns.bytes,
         };
 }
 
@@ -301,8 +312,9 @@ static int nflog_bind_error(const struct config *c, int r, char *err, size_t err
         if ((r == -EPERM || r == -EBUSY) &&
             nflog_group_holder("/proc", c->nflog_groups, c->n_nflog_groups, holder, sizeof(holder)) > 0) {
                 snprintf(err, errlen, "Cannot bind the NFLOG groups: %s; stop it (ulogd2, another "
-                         "appleflowd), or choose another group in nflog_groups= and the firewall's "
-                         "'log group' rule", holder);
+                                      "appleflowd), or choose another group in nflog_groups= and the firewall's "
+                                      "'log group' rule",
+                         holder);
                 return -EBUSY;
         }
         snprintf(err, errlen, "Cannot bind the NFLOG groups: %s%s", strerror(-r),
@@ -352,7 +364,8 @@ static int open_inputs(struct daemon *d, char *err, size_t errlen) {
                 if (r < 0) {
                         snprintf(err, errlen, "Cannot bind the DNS NFLOG group %d: %s%s", c->dns_nflog_group,
                                  strerror(-r), r == -EPERM ? " (needs root or CAP_NET_ADMIN, or the group "
-                                 "is taken by another program)" : "");
+                                                             "is taken by another program)"
+                                                           : "");
                         return r;
                 }
                 r = sd_event_add_io(d->event, &d->dns_source, dns_input_fd(d->dns), EPOLLIN, on_dns, d);
@@ -519,11 +532,11 @@ int daemon_exit_status(int r) {
         case -EPERM:
         case -EACCES:
                 return EXIT_STATUS_NO_PERMISSION;
-        case -EINVAL:           /* a catalogue or networks file that does not load */
+        case -EINVAL: /* a catalogue or networks file that does not load */
         case -ENOENT:
         case -EISDIR:
         case -EFBIG:
-        case -ESRCH:            /* user= names no user */
+        case -ESRCH: /* user= names no user */
                 return EXIT_STATUS_INVALID_DATA;
         default:
                 return EXIT_STATUS_FAILURE;
@@ -608,7 +621,7 @@ struct daemon *daemon_free(struct daemon *d) {
         d->control = control_free(d->control);
         d->prometheus = prometheus_free(d->prometheus);
         d->state = state_free(d->state);
-        d->stats = stats_free(d->stats);         /* points into the catalogue */
+        d->stats = stats_free(d->stats); /* points into the catalogue */
         tagset_done(&d->tagset);
         free(d->scratch);
         config_free(d->config);

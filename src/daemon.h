@@ -26,8 +26,8 @@
 /* Kernel settings that cost the operator data (sysctl-check.h). */
 #define MESSAGE_ID_KERNEL_SETTING_STR "6c6b5eed43664e37a36252deaa1c83e4"
 
-#define DAEMON_TICK_USEC (1000000ull)           /* losses reported, queue flushed */
-#define DAEMON_STATUS_TICKS 5                   /* STATUS= refreshed every 5 ticks */
+#define DAEMON_TICK_USEC (1000000ull) /* losses reported, queue flushed */
+#define DAEMON_STATUS_TICKS 5         /* STATUS= refreshed every 5 ticks */
 /* A full conntrack table is reported at once, then at most this often. */
 #define DAEMON_TABLE_REPORT_USEC (10 * DAEMON_TICK_USEC)
 
@@ -55,8 +55,8 @@ struct daemon_losses {
 };
 
 struct daemon {
-        const struct options *options;          /* the command line, put on top of each reload */
-        struct config *config;                  /* in force */
+        const struct options *options; /* the command line, put on top of each reload */
+        struct config *config;         /* in force */
         struct tagset tagset;
         struct tagger tagger;
 
@@ -65,23 +65,23 @@ struct daemon {
 
         struct conntrack_input *conntrack;
         struct batch_io *conntrack_reader;
-        struct conntrack_table *conntrack_table;        /* NULL: not watched */
-        struct conntrack_table_stats table;             /* at the last tick */
-        uint64_t table_refused_reported;                /* in the journal's entries */
-        uint64_t table_report_usec;                     /* the last report; 0: none yet */
-        struct conntrack_quiet quiet;                   /* no event for a while: why */
+        struct conntrack_table *conntrack_table; /* NULL: not watched */
+        struct conntrack_table_stats table;      /* at the last tick */
+        uint64_t table_refused_reported;         /* in the journal's entries */
+        uint64_t table_report_usec;              /* the last report; 0: none yet */
+        struct conntrack_quiet quiet;            /* no event for a while: why */
         struct nflog_input *nflog;
         sd_event_source *nflog_source;
-        struct local_addresses *local;          /* the router's addresses; never NULL once built */
-        struct ephemeral_range ephemeral;       /* the namespace's, read at start and reload */
-        struct dns_input *dns;                  /* DNS answers: NULL unless dns_nflog_group */
+        struct local_addresses *local;    /* the router's addresses; never NULL once built */
+        struct ephemeral_range ephemeral; /* the namespace's, read at start and reload */
+        struct dns_input *dns;            /* DNS answers: NULL unless dns_nflog_group */
         sd_event_source *dns_source;
-        struct name_table *names;               /* address -> Apple name, with dns */
+        struct name_table *names; /* address -> Apple name, with dns */
 
         struct ring *ring;
         struct writer *writer;
         struct queue *queue;
-        struct entry *scratch;                  /* the daemon's own entries are built here */
+        struct entry *scratch; /* the daemon's own entries are built here */
 
         struct stats *stats;
         struct state *state;
@@ -89,7 +89,7 @@ struct daemon {
         struct summary *summary;
         struct control *control;
 
-        struct daemon_losses losses_reported[_STATS_SOURCE_MAX];    /* in the journal's entries */
+        struct daemon_losses losses_reported[_STATS_SOURCE_MAX]; /* in the journal's entries */
         uint64_t last_loss_report_usec;
         unsigned ticks;
         uint64_t status_events, status_usec;

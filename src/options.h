@@ -12,11 +12,11 @@
 #include "config.h"
 
 struct options {
-        const char *config_path;        /* CONFIG_DEFAULT_PATH unless --config */
-        bool config_explicit;           /* --config given: the file must exist */
+        const char *config_path; /* CONFIG_DEFAULT_PATH unless --config */
+        bool config_explicit;    /* --config given: the file must exist */
 
         const char *catalog, *networks, *domains, *state_directory, *control_socket;
-        int32_t dns_nflog_group;        /* -1: not given */
+        int32_t dns_nflog_group; /* -1: not given */
         bool output_set;
         enum output_mode output;
         bool confidence_set;

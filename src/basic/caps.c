@@ -18,7 +18,7 @@
 #include "macro.h"
 
 #define CAP_WORDS _LINUX_CAPABILITY_U32S_3
-#define CAP_BIT(c) (1u << ((c) & 31))
+#define CAP_BIT(c) (1u << ((unsigned) (c) % 32u))
 #define CAP_WORD(c) ((c) >> 5)
 
 static int caps_get(struct __user_cap_data_struct data[CAP_WORDS]) {

@@ -16,8 +16,8 @@
 
 struct caps_result {
         bool changed_user;
-        bool kept_net_admin;            /* CAP_NET_ADMIN is still effective */
-        bool bounding_dropped;          /* the bounding set was reduced (needs CAP_SETPCAP) */
+        bool kept_net_admin;   /* CAP_NET_ADMIN is still effective */
+        bool bounding_dropped; /* the bounding set was reduced (needs CAP_SETPCAP) */
 };
 
 /* user: a user name to switch to when running as root, or NULL to stay.

@@ -20,18 +20,19 @@ void conntrack_quiet_advice(uint64_t quiet_sec, int64_t table_entries, char *buf
 
         if (table_entries == 0)
                 snprintf(buf, size, "%s the kernel tracks no connection in this network namespace, "
-                         "so appleflowd gets no conntrack event. Most likely no firewall rule here uses "
-                         "connection tracking (ct state, NAT, masquerade): add one, e.g. 'nft add rule inet "
-                         "filter forward ct state established,related accept', or run appleflowd in the "
-                         "namespace that routes the traffic", when);
+                                    "so appleflowd gets no conntrack event. Most likely no firewall rule here uses "
+                                    "connection tracking (ct state, NAT, masquerade): add one, e.g. 'nft add rule inet "
+                                    "filter forward ct state established,related accept', or run appleflowd in the "
+                                    "namespace that routes the traffic",
+                         when);
         else if (table_entries > 0)
                 snprintf(buf, size, "%s the kernel tracks %" PRId64 " connection%s but sends no event. "
-                         "Most likely events are off: set net.netfilter.nf_conntrack_events=1 "
-                         "(sysctl -w net.netfilter.nf_conntrack_events=1, and in /etc/sysctl.d/)",
+                                    "Most likely events are off: set net.netfilter.nf_conntrack_events=1 "
+                                    "(sysctl -w net.netfilter.nf_conntrack_events=1, and in /etc/sysctl.d/)",
                          when, table_entries, table_entries == 1 ? "" : "s");
         else
                 snprintf(buf, size, "%s no traffic, no firewall rule in this network namespace that "
-                         "uses connection tracking (ct state, NAT), or net.netfilter.nf_conntrack_events=0",
+                                    "uses connection tracking (ct state, NAT), or net.netfilter.nf_conntrack_events=0",
                          when);
 }
 

@@ -17,9 +17,9 @@
 #define CONNTRACK_QUIET_USEC (60ull * 1000000)
 
 struct conntrack_quiet {
-        uint64_t events;                /* events received at the last look */
-        uint64_t since_usec;            /* the last event, or the start */
-        bool warned;                    /* since the last event */
+        uint64_t events;     /* events received at the last look */
+        uint64_t since_usec; /* the last event, or the start */
+        bool warned;         /* since the last event */
 };
 
 void conntrack_quiet_start(struct conntrack_quiet *q, uint64_t now_usec);

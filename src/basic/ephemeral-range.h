@@ -16,8 +16,8 @@
 #define EPHEMERAL_RANGE_DEFAULT_LAST 60999
 
 struct ephemeral_range {
-        uint16_t first, last;           /* inclusive, first <= last */
-        bool from_kernel;               /* false: the default above */
+        uint16_t first, last; /* inclusive, first <= last */
+        bool from_kernel;     /* false: the default above */
 };
 
 #define EPHEMERAL_RANGE_DEFAULT \

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define FLOW_PREFIX_MAX 128             /* NFLOG prefixes are at most 64 bytes in the kernel */
+#define FLOW_PREFIX_MAX 128 /* NFLOG prefixes are at most 64 bytes in the kernel */
 
 enum flow_action {
         FLOW_CONNECTION_NEW,
@@ -22,9 +22,9 @@ enum flow_action {
 
 /* Which way a logged packet went, relative to its connection. */
 enum flow_direction {
-        FLOW_DIR_UNKNOWN,               /* no conntrack information: old kernel, untracked packet */
-        FLOW_DIR_ORIGINAL,              /* from the side that opened the connection */
-        FLOW_DIR_REPLY,                 /* the answer */
+        FLOW_DIR_UNKNOWN,  /* no conntrack information: old kernel, untracked packet */
+        FLOW_DIR_ORIGINAL, /* from the side that opened the connection */
+        FLOW_DIR_REPLY,    /* the answer */
 };
 
 union flow_addr {
@@ -35,8 +35,8 @@ union flow_addr {
 
 struct flow {
         enum flow_action action;
-        int family;                     /* AF_INET, AF_INET6 */
-        uint8_t l4proto;                /* IPPROTO_TCP, IPPROTO_UDP */
+        int family;      /* AF_INET, AF_INET6 */
+        uint8_t l4proto; /* IPPROTO_TCP, IPPROTO_UDP */
 
         /* original direction, ports in host order */
         union flow_addr src, dst;
@@ -70,9 +70,9 @@ struct flow {
         bool has_ct;
         uint32_t ct_id, ct_mark;
         uint16_t ct_zone;
-        bool has_counters;              /* kernel accounting (nf_conntrack_acct) */
+        bool has_counters; /* kernel accounting (nf_conntrack_acct) */
         uint64_t orig_packets, orig_bytes, reply_packets, reply_bytes;
-        bool has_timestamps;            /* nf_conntrack_timestamp */
+        bool has_timestamps; /* nf_conntrack_timestamp */
         uint64_t start_ns, stop_ns;
 
         /* NFLOG */

@@ -14,9 +14,9 @@
 #include "flow.h"
 
 struct ip_prefix {
-        int family;                     /* AF_INET, AF_INET6 */
-        union flow_addr addr;           /* host bits cleared */
-        uint8_t len;                    /* 0..32, 0..128 */
+        int family;           /* AF_INET, AF_INET6 */
+        union flow_addr addr; /* host bits cleared */
+        uint8_t len;          /* 0..32, 0..128 */
 };
 
 /* 4 for AF_INET, 16 for AF_INET6. */

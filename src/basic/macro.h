@@ -17,14 +17,14 @@
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Defines name##p(type **) that calls func(*p) when *p is set, for _cleanup_. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                 \
-        static inline void func##p(type *p) {                   \
-                if (*p)                                         \
-                        func(*p);                               \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+        static inline void func##p(type *p) {   \
+                if (*p)                         \
+                        func(*p);               \
         }
 
 static inline void freep(void *p) {
-        free(*(void **)p);
+        free(*(void **) p);
 }
 
 static inline void closep(int *fd) {

@@ -265,8 +265,7 @@ static json_object *dns_json(const struct stats *s, bool *ok) {
                 add(answers, "packets", json_object_new_uint64(d->packets), ok);
                 add(answers, "apple", json_object_new_uint64(d->answers_apple), ok);
                 add(answers, "other", json_object_new_uint64(d->answers_other), ok);
-                add(answers, "without_address", json_object_new_uint64(
-                                    d->answers - MIN(d->answers, d->answers_apple + d->answers_other)), ok);
+                add(answers, "without_address", json_object_new_uint64(d->answers - MIN(d->answers, d->answers_apple + d->answers_other)), ok);
                 add(answers, "not_answers", json_object_new_uint64(d->not_answers), ok);
                 add(answers, "malformed", json_object_new_uint64(d->malformed), ok);
                 add(answers, "skipped", json_object_new_uint64(d->skipped), ok);
@@ -348,8 +347,7 @@ static json_object *service_json(const struct stats *s, size_t i, bool *ok) {
                 return NULL;
         add(o, "service", json_object_new_string(e->id), ok);
         add(o, "protocol", json_object_new_string(e->protocol), ok);
-        add(o, "transport", json_object_new_string(transport_to_string(e->transports,
-                                                                         e->transport_unspecified)), ok);
+        add(o, "transport", json_object_new_string(transport_to_string(e->transports, e->transport_unspecified)), ok);
         add(o, "ports", ports_json(e), ok);
         add(o, "scope", json_object_new_string(catalog_scope_to_string(e->scope)), ok);
         products = json_object_new_array();
@@ -357,7 +355,7 @@ static json_object *service_json(const struct stats *s, size_t i, bool *ok) {
                 for (unsigned j = 0; j < e->n_products && j < CATALOG_ENTRY_PRODUCTS_MAX; j++)
                         if (e->products[j] < s->n_products &&
                             json_object_array_add(products, json_object_new_string(
-                                            s->catalog->products[e->products[j]].name)) < 0)
+                                                                    s->catalog->products[e->products[j]].name)) < 0)
                                 *ok = false;
         add(o, "products", products, ok);
         return o;
@@ -394,8 +392,7 @@ int control_reply(const struct stats *s, const struct control_request *req, uint
         }
 
         add(root, "version", json_object_new_string(PACKAGE_VERSION), &ok);
-        add(root, "uptime_sec", json_object_new_uint64(now_usec > s->started_usec ?
-                                                       (now_usec - s->started_usec) / 1000000 : 0), &ok);
+        add(root, "uptime_sec", json_object_new_uint64(now_usec > s->started_usec ? (now_usec - s->started_usec) / 1000000 : 0), &ok);
         add(root, "started_usec", json_object_new_uint64(s->started_realtime_usec), &ok);
         catalog = json_object_new_object();
         if (catalog) {

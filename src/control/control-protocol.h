@@ -21,8 +21,8 @@
 
 #include "stats.h"
 
-#define CONTROL_REQUEST_MAX 4096        /* bytes, including the newline */
-#define CONTROL_NAME_MAX 64             /* service ids and product names, with the NUL */
+#define CONTROL_REQUEST_MAX 4096 /* bytes, including the newline */
+#define CONTROL_NAME_MAX 64      /* service ids and product names, with the NUL */
 #define CONTROL_ERROR_MAX 256
 
 enum control_command {
@@ -33,7 +33,7 @@ enum control_command {
 
 struct control_request {
         enum control_command command;
-        char service[CONTROL_NAME_MAX];         /* "" when not given */
+        char service[CONTROL_NAME_MAX]; /* "" when not given */
         char product[CONTROL_NAME_MAX];
         bool all;
 };

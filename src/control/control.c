@@ -21,7 +21,7 @@ struct control_client {
         char in[CONTROL_REQUEST_MAX];
         char *out;
         size_t out_len, out_off;
-        bool draining;                  /* reply sent, reading to the peer's end */
+        bool draining; /* reply sent, reading to the peer's end */
 };
 
 static void client_free(struct control_client *cl) {

@@ -68,7 +68,9 @@ static void check_domains(struct checked *c) {
                 c->suffixes = domains_count(d);
 }
 
-enum checked_kind { CHECKED_CATALOG, CHECKED_NETWORKS, CHECKED_DOMAINS };
+enum checked_kind { CHECKED_CATALOG,
+                    CHECKED_NETWORKS,
+                    CHECKED_DOMAINS };
 
 /* "FILE: 8 entries, 3 products" on stdout, or the loader's "FILE:LINE: reason" on stderr. */
 static void print_text(const struct checked *c, enum checked_kind kind) {
@@ -115,7 +117,8 @@ int verb_check(struct ctl *ctl, int argc, char **argv) {
         }
         if (argc - optind > 1)
                 return ctl_usage_error(ctl, "unexpected argument '%s': check takes one catalogue FILE "
-                                       "(and --networks FILE, --domains FILE)", argv[optind + 1]);
+                                            "(and --networks FILE, --domains FILE)",
+                                       argv[optind + 1]);
         if (argc - optind == 1 && ctl->catalog_path)
                 return ctl_usage_error(ctl, "two catalogues: FILE '%s' and --catalog '%s'", argv[optind],
                                        ctl->catalog_path);
@@ -124,7 +127,7 @@ int verb_check(struct ctl *ctl, int argc, char **argv) {
         domains.path = ctl->domains_path;
         if (!catalog.path && !networks.path && !domains.path)
                 return ctl_usage_error(ctl, "nothing to check: give a catalogue FILE, --networks FILE, "
-                                       "--domains FILE, or several");
+                                            "--domains FILE, or several");
 
         if (catalog.path)
                 check_catalog(&catalog);
@@ -136,9 +139,7 @@ int verb_check(struct ctl *ctl, int argc, char **argv) {
         if (ctl->json) {
                 _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
 
-                if (!o || json_add_bool(o, "valid", (!catalog.path || catalog.valid) &&
-                                                    (!networks.path || networks.valid) &&
-                                                    (!domains.path || domains.valid)) < 0 ||
+                if (!o || json_add_bool(o, "valid", (!catalog.path || catalog.valid) && (!networks.path || networks.valid) && (!domains.path || domains.valid)) < 0 ||
                     (catalog.path && add_json(o, "catalog", &catalog, CHECKED_CATALOG) < 0) ||
                     (networks.path && add_json(o, "networks", &networks, CHECKED_NETWORKS) < 0) ||
                     (domains.path && add_json(o, "domains", &domains, CHECKED_DOMAINS) < 0) ||

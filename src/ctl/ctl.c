@@ -7,9 +7,8 @@
 
 #include "ctl.h"
 
-_printf_(1, 0)
-static void vreport(const char *fmt, va_list ap) {
-        int saved = errno;      /* for %m */
+_printf_(1, 0) static void vreport(const char *fmt, va_list ap) {
+        int saved = errno; /* for %m */
 
         fputs("appleflowctl: ", stderr);
         errno = saved;
@@ -53,7 +52,8 @@ void ctl_verb_help(const struct ctl *ctl, FILE *f) {
               "  --catalog PATH     use this catalogue instead of the built-in one\n"
               "  --networks PATH    use this list of Apple's networks instead of the built-in one\n"
               "  --json             print JSON instead of text\n"
-              "  -h, --help         show this help\n", f);
+              "  -h, --help         show this help\n",
+              f);
 }
 
 int ctl_common_option(struct ctl *ctl, int c, const char *arg) {

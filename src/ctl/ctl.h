@@ -26,18 +26,18 @@ struct ctl;
 
 struct verb {
         const char *name;
-        int (*run)(struct ctl *ctl, int argc, char **argv);     /* argv[0] is the verb */
-        const char *synopsis;   /* arguments after the verb, for usage lines */
-        const char *summary;    /* one line for --help */
-        const char *options;    /* the verb's own options, one per line, or NULL */
+        int (*run)(struct ctl *ctl, int argc, char **argv); /* argv[0] is the verb */
+        const char *synopsis;                               /* arguments after the verb, for usage lines */
+        const char *summary;                                /* one line for --help */
+        const char *options;                                /* the verb's own options, one per line, or NULL */
 };
 
 struct ctl {
-        const char *catalog_path;       /* NULL: the built-in catalogue */
-        const char *networks_path;      /* NULL: the built-in networks */
-        const char *domains_path;       /* NULL: the built-in domain list */
+        const char *catalog_path;  /* NULL: the built-in catalogue */
+        const char *networks_path; /* NULL: the built-in networks */
+        const char *domains_path;  /* NULL: the built-in domain list */
         bool json;
-        const struct verb *verb;        /* the verb running, for its usage line */
+        const struct verb *verb; /* the verb running, for its usage line */
 
         struct catalog *catalog;
         struct port_index *index;
@@ -56,13 +56,18 @@ enum {
         CTL_ARG_VERB = 0x200,
 };
 
-#define CTL_OPTION_HELP { "help", no_argument, NULL, 'h' }
-#define CTL_OPTION_CATALOG { "catalog", required_argument, NULL, CTL_ARG_CATALOG }
-#define CTL_OPTION_NETWORKS { "networks", required_argument, NULL, CTL_ARG_NETWORKS }
-#define CTL_OPTION_JSON { "json", no_argument, NULL, CTL_ARG_JSON }
-#define CTL_OPTION_DOMAINS { "domains", required_argument, NULL, CTL_ARG_DOMAINS }
+#define CTL_OPTION_HELP \
+        { "help", no_argument, NULL, 'h' }
+#define CTL_OPTION_CATALOG \
+        { "catalog", required_argument, NULL, CTL_ARG_CATALOG }
+#define CTL_OPTION_NETWORKS \
+        { "networks", required_argument, NULL, CTL_ARG_NETWORKS }
+#define CTL_OPTION_JSON \
+        { "json", no_argument, NULL, CTL_ARG_JSON }
+#define CTL_OPTION_DOMAINS \
+        { "domains", required_argument, NULL, CTL_ARG_DOMAINS }
 #define CTL_OPTIONS_COMMON CTL_OPTION_HELP, CTL_OPTION_CATALOG, CTL_OPTION_NETWORKS, CTL_OPTION_JSON, \
-        CTL_OPTION_DOMAINS
+                           CTL_OPTION_DOMAINS
 #define CTL_SHORT_OPTIONS "h"
 
 #define CTL_CONTINUE (-1)

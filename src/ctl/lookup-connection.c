@@ -37,7 +37,8 @@ static int parse_endpoint(const struct ctl *ctl, const char *text, bool transpor
                 return r;
         if (!ret->has_addr || !ret->has_port)
                 return ctl_usage_error(ctl, "'%s': a connection's ends are ADDRESS:PORT "
-                                       "([ADDRESS]:PORT for IPv6)", text);
+                                            "([ADDRESS]:PORT for IPv6)",
+                                       text);
         if (!transport_allowed && ret->transports != (TRANSPORT_TCP | TRANSPORT_UDP))
                 return ctl_usage_error(ctl, "'%s': give the transport after the destination", text);
         return 0;
@@ -76,7 +77,8 @@ static void print_server(const struct connection *cn, const struct tag *tag, uin
 
         if (cn->has_dnat)
                 printf("  server       %s: the destination %s was forwarded there (DNAT), "
-                       "so its port is the service's\n", endpoint(&cn->dnat, cn->dnat.port, a, sizeof(a)),
+                       "so its port is the service's\n",
+                       endpoint(&cn->dnat, cn->dnat.port, a, sizeof(a)),
                        endpoint(&cn->dst, dport, b, sizeof(b)));
         else if (tag->side == TAG_SIDE_CLIENT)
                 printf("  server       %s, the source: the destination port %u is ephemeral and "
@@ -117,8 +119,8 @@ static void print_text(const struct ctl *ctl, const struct tagger *t, const stru
                        unsigned transport, const struct tag *tag) {
         const char *sp = apple_prefix(ctl, &cn->src), *dp = apple_prefix(ctl, &cn->dst);
         char a[INET6_ADDRSTRLEN + 8], b[INET6_ADDRSTRLEN + 8];
-        uint16_t server_port = cn->has_dnat ? cn->dnat.port :
-                               tag->side == TAG_SIDE_CLIENT ? cn->src.port : cn->dst.port;
+        uint16_t server_port = cn->has_dnat ? cn->dnat.port : tag->side == TAG_SIDE_CLIENT ? cn->src.port
+                                                                                           : cn->dst.port;
 
         printf("%s -> %s/%s\n", endpoint(&cn->src, cn->src.port, a, sizeof(a)),
                endpoint(&cn->dst, cn->dst.port, b, sizeof(b)), transport_name(transport));
@@ -127,8 +129,8 @@ static void print_text(const struct ctl *ctl, const struct tagger *t, const stru
         if (tag->matches.n == 0)
                 printf("  server port  %u/%s: %s\n", server_port, transport_name(transport),
                        port_index_lookup(t->index, transport, server_port).n > 0
-                       ? "only broad ranges list it, and an Apple address says more"
-                       : "no catalogue entry lists it");
+                               ? "only broad ranges list it, and an Apple address says more"
+                               : "no catalogue entry lists it");
         print_matches(ctl, tag);
         if (sp)
                 printf("  source       %s is in Apple's networks (%s)\n", cn->src.addr_text, sp);
@@ -180,8 +182,7 @@ static int print_json(const struct ctl *ctl, const struct connection *cn, const 
         if (!o || json_add(o, "results", results) < 0 ||
             json_add_string(o, "source", endpoint(&cn->src, cn->src.port, a, sizeof(a))) < 0 ||
             json_add_string(o, "destination", endpoint(&cn->dst, cn->dst.port, a, sizeof(a))) < 0 ||
-            json_add_string(o, "dnat", cn->has_dnat ? endpoint(&cn->dnat, cn->dnat.port, a, sizeof(a))
-                                                    : NULL) < 0)
+            json_add_string(o, "dnat", cn->has_dnat ? endpoint(&cn->dnat, cn->dnat.port, a, sizeof(a)) : NULL) < 0)
                 return -ENOMEM;
         for (size_t k = 0; k < n; k++)
                 if (json_append(results, result_json(ctl, which[k], &tags[k])) < 0)
@@ -217,15 +218,16 @@ int lookup_connection(struct ctl *ctl, const struct lookup_args *args, const cha
                 if (!(cn.dst.transports & transport))
                         continue;
                 tagger_tag(&t, &(struct tag_input) {
-                                .family = cn.src.family,
-                                .transport = transport,
-                                .src_addr = &cn.src.addr,
-                                .dst_addr = &cn.dst.addr,
-                                .src_port = cn.src.port,
-                                .dst_port = cn.dst.port,
-                                .dnat_addr = cn.has_dnat ? &cn.dnat.addr : NULL,
-                                .dnat_port = cn.dnat.port,
-                           }, &tags[n]);
+                                       .family = cn.src.family,
+                                       .transport = transport,
+                                       .src_addr = &cn.src.addr,
+                                       .dst_addr = &cn.dst.addr,
+                                       .src_port = cn.src.port,
+                                       .dst_port = cn.dst.port,
+                                       .dnat_addr = cn.has_dnat ? &cn.dnat.addr : NULL,
+                                       .dnat_port = cn.dnat.port,
+                               },
+                           &tags[n]);
                 found = found || tags[n].confidence != CONFIDENCE_NONE;
                 which[n++] = transport;
         }

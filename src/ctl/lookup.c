@@ -94,7 +94,8 @@ int lookup_parse_query(const struct ctl *ctl, const char *text, struct query *q)
                 else if (slash[1] >= '0' && slash[1] <= '9')
                         /* 17.1.2.3/24: a prefix, which lookup does not take. */
                         return ctl_usage_error(ctl, "'%s': lookup takes one address, not a prefix; "
-                                               "write ADDRESS, ADDRESS:PORT or ADDRESS:PORT/tcp", text);
+                                                    "write ADDRESS, ADDRESS:PORT or ADDRESS:PORT/tcp",
+                                               text);
                 else
                         return ctl_usage_error(ctl, "'%s': unknown transport '%s' (tcp or udp)",
                                                text, slash + 1);
@@ -106,7 +107,7 @@ int lookup_parse_query(const struct ctl *ctl, const char *text, struct query *q)
                 if (!close || parse_addr(q, text + 1, (size_t) (close - text - 1), AF_INET6) < 0)
                         return ctl_usage_error(ctl, "'%s': bad IPv6 address", text);
                 if ((size_t) (close + 1 - text) == len)
-                        ;       /* [ADDRESS] alone */
+                        ; /* [ADDRESS] alone */
                 else if (close[1] != ':' ||
                          parse_port(close + 2, len - (size_t) (close + 2 - text), &q->port) < 0)
                         return ctl_usage_error(ctl, "'%s': bad port after the address", text);
@@ -123,7 +124,8 @@ int lookup_parse_query(const struct ctl *ctl, const char *text, struct query *q)
         } else if (colon) {
                 if (parse_addr(q, text, len, AF_INET6) < 0)
                         return ctl_usage_error(ctl, "'%s': bad IPv6 address "
-                                               "(with a port, write [ADDRESS]:PORT)", text);
+                                                    "(with a port, write [ADDRESS]:PORT)",
+                                               text);
         } else if (parse_port(text, len, &q->port) == 0) {
                 q->has_port = true;
         } else if (parse_addr(q, text, len, AF_INET) < 0) {
@@ -299,7 +301,7 @@ int verb_lookup(struct ctl *ctl, int argc, char **argv) {
                 return lookup_connection(ctl, &args, argv[optind], argv[optind + 1]);
         if (argc - optind != 1)
                 return ctl_usage_error(ctl, "lookup needs exactly one PORT[/PROTO], "
-                                       "ADDRESS:PORT[/PROTO] or NAME, or a connection: SOURCE DESTINATION");
+                                            "ADDRESS:PORT[/PROTO] or NAME, or a connection: SOURCE DESTINATION");
         if (domains_query_is_name(argv[optind]))
                 return domains_lookup(ctl, argv[optind]);
         r = lookup_parse_query(ctl, argv[optind], &q);

@@ -22,12 +22,12 @@ struct query {
         } addr;
         char addr_text[INET6_ADDRSTRLEN];
         uint16_t port;
-        unsigned transports;            /* TRANSPORT_* to look up */
+        unsigned transports; /* TRANSPORT_* to look up */
 };
 
 /* What the daemon knows besides the catalogue: given on the command line. */
 struct lookup_args {
-        const char *dnat;               /* ADDRESS:PORT the destination was forwarded to, or NULL */
+        const char *dnat; /* ADDRESS:PORT the destination was forwarded to, or NULL */
         struct ephemeral_range local_ports;
 };
 

@@ -79,7 +79,8 @@ static const struct verb verbs[] = {
 static void help(FILE *f) {
         fputs("usage: appleflowctl [OPTIONS] VERB [ARGS]\n\n"
               "Query the catalogue of the TCP and UDP ports Apple's products use.\n\n"
-              "Verbs:\n", f);
+              "Verbs:\n",
+              f);
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 fprintf(f, "  %-9s %s\n            %s\n", verbs[i].name, verbs[i].synopsis,
                         verbs[i].summary);
@@ -91,7 +92,8 @@ static void help(FILE *f) {
               "  -h, --help         show this help ('appleflowctl VERB --help' for a verb)\n"
               "  --version          show the version\n\n"
               "Exit status: 0 found, valid or done; 1 failure; 2 bad usage; 3 nothing matches;\n"
-              "4 not permitted; 6 invalid data (catalogue, networks); 7 the daemon is not running.\n", f);
+              "4 not permitted; 6 invalid data (catalogue, networks); 7 the daemon is not running.\n",
+              f);
 }
 
 static const struct verb *find_verb(const char *name) {
@@ -142,7 +144,7 @@ int main(int argc, char **argv) {
         /* getopt_long names argv[0] in its messages */
         snprintf(name, sizeof(name), "appleflowctl %s", ctl.verb->name);
         argv[0] = name;
-        optind = 0;     /* getopt_long starts afresh on the verb's arguments */
+        optind = 0; /* getopt_long starts afresh on the verb's arguments */
         r = ctl.verb->run(&ctl, argc, argv);
         ctl_done(&ctl);
         if (fflush(stdout) != 0 || ferror(stdout)) {

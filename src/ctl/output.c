@@ -17,8 +17,8 @@ struct table {
         unsigned n_columns;
         bool right[TABLE_COLUMNS_MAX];
         bool shrink[TABLE_COLUMNS_MAX];
-        char **cells;                   /* n_rows * n_columns, row 0 is the header */
-        size_t n_rows, allocated;       /* rows */
+        char **cells;             /* n_rows * n_columns, row 0 is the header */
+        size_t n_rows, allocated; /* rows */
 };
 
 struct table *table_free(struct table *t) {
@@ -197,8 +197,8 @@ void table_print(const struct table *t, FILE *f) {
 
 int json_print(struct json_object *o, FILE *f) {
         const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                          JSON_C_TO_STRING_SPACED |
-                                                          JSON_C_TO_STRING_NOSLASHESCAPE);
+                                                                  JSON_C_TO_STRING_SPACED |
+                                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
         if (!s || fprintf(f, "%s\n", s) < 0)
                 return -EIO;
         return 0;
@@ -263,8 +263,12 @@ const char *format_transport(const struct catalog_entry *e) {
 }
 
 char *format_ports_transport(const struct catalog_entry *e, char *buf, size_t size) {
-        static const struct { unsigned bit; const char *name; } ts[] = {
-                { TRANSPORT_TCP, "tcp" }, { TRANSPORT_UDP, "udp" },
+        static const struct {
+                unsigned bit;
+                const char *name;
+        } ts[] = {
+                { TRANSPORT_TCP, "tcp" },
+                { TRANSPORT_UDP, "udp" },
         };
         size_t n = 0;
 
@@ -274,10 +278,7 @@ char *format_ports_transport(const struct catalog_entry *e, char *buf, size_t si
                         continue;
                 for (unsigned i = 0; i < e->n_ports && n < size; i++) {
                         const struct port_range *p = &e->ports[i];
-                        int k = p->lo == p->hi ?
-                                snprintf(buf + n, size - n, "%s%u/%s", n ? ", " : "", p->lo, ts[t].name) :
-                                snprintf(buf + n, size - n, "%s%u-%u/%s", n ? ", " : "", p->lo, p->hi,
-                                         ts[t].name);
+                        int k = p->lo == p->hi ? snprintf(buf + n, size - n, "%s%u/%s", n ? ", " : "", p->lo, ts[t].name) : snprintf(buf + n, size - n, "%s%u-%u/%s", n ? ", " : "", p->lo, p->hi, ts[t].name);
                         if (k < 0)
                                 return buf;
                         n += (size_t) k;
@@ -339,7 +340,7 @@ char *format_products(const struct catalog *c, const struct catalog_entry *e, bo
         }
         if (e->n_products == 0)
                 fputc('-', f);
-        fclose(f);      /* NUL-terminates, truncating to size */
+        fclose(f); /* NUL-terminates, truncating to size */
         return buf;
 }
 
@@ -383,8 +384,7 @@ struct json_object *entry_to_json(const struct catalog *c, size_t i) {
 
         if (!o || json_add(o, "id", json_object_new_string(e->id)) < 0 ||
             json_add(o, "ports", ports) < 0 ||
-            json_add_string(o, "transport", e->transport_unspecified ? "unspecified" :
-                            transport_to_string(e->transports, false)) < 0 ||
+            json_add_string(o, "transport", e->transport_unspecified ? "unspecified" : transport_to_string(e->transports, false)) < 0 ||
             json_add(o, "products", products) < 0 ||
             json_add_string(o, "protocol", e->protocol) < 0 ||
             json_add_string(o, "iana", e->iana) < 0 ||

@@ -20,7 +20,7 @@ static size_t count_entries(const struct catalog *c, size_t product) {
         return n;
 }
 
-static const struct catalog *sort_catalog;     /* for qsort's comparison */
+static const struct catalog *sort_catalog; /* for qsort's comparison */
 
 static int compare_name(const void *a, const void *b) {
         const struct catalog_product *p = sort_catalog->products;

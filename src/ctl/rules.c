@@ -21,8 +21,8 @@
 #include "verbs.h"
 
 #define RULES_PRODUCTS_MAX 64
-#define RULES_NAME_MAX 28               /* iptables' limit; nft allows more */
-#define MULTIPORT_SLOTS 15              /* xt_multiport: a range takes two */
+#define RULES_NAME_MAX 28  /* iptables' limit; nft allows more */
+#define MULTIPORT_SLOTS 15 /* xt_multiport: a range takes two */
 /* A run of more ports than this, open to any destination, is worth a warning. */
 #define RULES_BROAD_PORTS 1024
 
@@ -41,9 +41,9 @@ struct rules {
         const char *family, *table, *chain;
         size_t products[RULES_PRODUCTS_MAX];
         size_t n_products;
-        bool apple_only;                /* entries of Apple's own scope only */
-        const struct networks *nets;    /* destinations restricted to these; NULL: any */
-        struct port_bitmap ports[2];    /* [0] tcp, [1] udp */
+        bool apple_only;             /* entries of Apple's own scope only */
+        const struct networks *nets; /* destinations restricted to these; NULL: any */
+        struct port_bitmap ports[2]; /* [0] tcp, [1] udp */
 };
 
 static const char *const transport_names[] = { "tcp", "udp" };
@@ -147,7 +147,7 @@ static void warn_broad(const struct catalog *c, const struct rules *r) {
                                "# --apple-networks limits them to Apple's networks.\n",
                                lo, hi, transport_names[t], hi - lo + 1, ids);
                         fprintf(stderr, "appleflowctl: warning: the rules accept %u-%u/%s, %u ports (%s), "
-                                "to any destination; --apple-networks limits them to Apple's networks\n",
+                                        "to any destination; --apple-networks limits them to Apple's networks\n",
                                 lo, hi, transport_names[t], hi - lo + 1, ids);
                 }
         }
@@ -171,7 +171,8 @@ static void print_shared(const struct catalog *c, const struct rules *r) {
                                                c->entries[i].id);
         if (n > 0)
                 printf("# Included, of scope shared (ports that other services use too): %s;\n"
-                       "# --apple-only leaves them out.\n", ids);
+                       "# --apple-only leaves them out.\n",
+                       ids);
 }
 
 /* A comment block saying what the rules allow and what they come from, so
@@ -242,7 +243,10 @@ static bool family_has(const struct rules *r, int family) {
 }
 
 static void print_nft_networks(const struct rules *r) {
-        static const struct { int family; const char *set, *type; } fam[] = {
+        static const struct {
+                int family;
+                const char *set, *type;
+        } fam[] = {
                 { AF_INET, "apple_net4", "ipv4_addr" },
                 { AF_INET6, "apple_net6", "ipv6_addr" },
         };
@@ -299,7 +303,8 @@ static void print_nft(const struct catalog *c, const struct rules *r) {
                "\tset apple_tcp {\n\t\ttype inet_service\n\t\tflags interval\n\t}\n"
                "\tset apple_udp {\n\t\ttype inet_service\n\t\tflags interval\n\t}\n"
                "\tchain %s {\n\t}\n"
-               "}\n\n", r->family, r->table, r->chain);
+               "}\n\n",
+               r->family, r->table, r->chain);
         printf("flush set %s %s apple_tcp\n", r->family, r->table);
         printf("flush set %s %s apple_udp\n", r->family, r->table);
         printf("flush chain %s %s %s\n\n", r->family, r->table, r->chain);
@@ -437,7 +442,8 @@ static int parse_table(const struct ctl *ctl, struct rules *r, const char *arg,
                                 r->family = nft_families[i];
                 if (!r->family)
                         return ctl_usage_error(ctl, "--table '%s': family not ip, ip6, inet, "
-                                               "bridge or netdev", arg);
+                                                    "bridge or netdev",
+                                               arg);
                 r->table = space + 1;
         }
         if (!name_valid(r->table, false))
@@ -464,7 +470,7 @@ int verb_rules(struct ctl *ctl, int argc, char **argv) {
                 { "apple-networks", no_argument, NULL, ARG_APPLE_NETWORKS },
                 {}
         };
-        static struct rules r;          /* 16 KiB of bitmaps; one call per process */
+        static struct rules r; /* 16 KiB of bitmaps; one call per process */
         const char *products[RULES_PRODUCTS_MAX], *table = NULL;
         char table_buf[128];
         size_t n_products = 0;
@@ -516,7 +522,7 @@ int verb_rules(struct ctl *ctl, int argc, char **argv) {
                 return ctl_usage_error(ctl, "--chain '%s': bad chain name", r.chain);
         if (chain_is_base(r.chain))
                 return ctl_usage_error(ctl, "--chain '%s': the rules flush their chain when they "
-                                       "load; give a chain of their own and jump to it from '%s'",
+                                            "load; give a chain of their own and jump to it from '%s'",
                                        r.chain, r.chain);
         if (table) {
                 k = parse_table(ctl, &r, table, table_buf, sizeof(table_buf));

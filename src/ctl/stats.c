@@ -39,7 +39,7 @@ struct stats_args {
         const char *service;
         bool watch;
         bool all;
-        bool tty;               /* stdout is a terminal: --watch redraws the screen */
+        bool tty; /* stdout is a terminal: --watch redraws the screen */
 };
 
 static int64_t now_ms(void) {
@@ -74,7 +74,8 @@ static int connect_error(const char *socket) {
 
         if (e == ENOENT || e == ECONNREFUSED) {
                 ctl_error("%s: %s: appleflowd is not running, or listens elsewhere (control_socket "
-                          "in appleflowd.conf(5), --socket here)", socket, strerror(e));
+                          "in appleflowd.conf(5), --socket here)",
+                          socket, strerror(e));
                 return EXIT_STATUS_NOT_RUNNING;
         }
         if (e == EACCES || e == EPERM) {
@@ -419,8 +420,7 @@ static void print_daemon(json_object *reply) {
 
         /* Absent from a daemon older than this appleflowctl. */
         if (conn)
-                printf("Connections:      %" PRIu64 " seen = %" PRIu64 " tagged + %" PRIu64 " unmatched + %"
-                       PRIu64 " excluded (the router's own), since start\n",
+                printf("Connections:      %" PRIu64 " seen = %" PRIu64 " tagged + %" PRIu64 " unmatched + %" PRIu64 " excluded (the router's own), since start\n",
                        get_u64(conn, "seen"), get_u64(conn, "tagged"), get_u64(conn, "unmatched"),
                        get_u64(conn, "excluded"));
         n = get_u64(d, "unmatched_connections");

@@ -8,8 +8,8 @@
 #include "batch-io.h"
 
 struct batch_io {
-        sd_event_source *io;            /* on while idle */
-        sd_event_source *timer;         /* armed while busy */
+        sd_event_source *io;    /* on while idle */
+        sd_event_source *timer; /* armed while busy */
         batch_io_read_t read;
         void *userdata;
 };

@@ -14,7 +14,7 @@
 
 struct conntrack_table {
         int stat_fd, max_fd;
-        char *buf;                              /* CONNTRACK_TABLE_BUF_SIZE */
+        char *buf; /* CONNTRACK_TABLE_BUF_SIZE */
         struct conntrack_table_sample last, now;
         uint64_t refused;
 };
@@ -106,7 +106,7 @@ int conntrack_table_parse(const char *buf, size_t len, struct conntrack_table_sa
                         continue;
                 }
                 if (w == 0 && !nl && pos == len)
-                        break;          /* nothing after the last newline */
+                        break; /* nothing after the last newline */
                 if (w != columns)
                         return errorf(-EBADMSG, err, err_size,
                                       "line %u: %d columns, the header has %d", line, w, columns);
@@ -120,7 +120,7 @@ int conntrack_table_parse(const char *buf, size_t len, struct conntrack_table_sa
                                 return errorf(-EBADMSG, err, err_size,
                                               "line %u: column %d is not a hexadecimal number", line, i + 1);
                         if (i == entries_col)
-                                ret->entries = MAX(ret->entries, v);    /* the same in every row */
+                                ret->entries = MAX(ret->entries, v); /* the same in every row */
                         else if (i == drop_col) {
                                 if (v > UINT32_MAX)
                                         return errorf(-EBADMSG, err, err_size,
@@ -154,7 +154,7 @@ static ssize_t read_all(int fd, char *buf, size_t size) {
                         return (ssize_t) n;
                 n += (size_t) r;
         }
-        return -EFBIG;          /* filled the buffer: the end may be missing */
+        return -EFBIG; /* filled the buffer: the end may be missing */
 }
 
 static int read_max(struct conntrack_table *t, uint64_t *ret) {

@@ -28,15 +28,15 @@
 #define CONNTRACK_TABLE_BUF_SIZE (1024u * 1024)
 
 struct conntrack_table_sample {
-        uint64_t entries;               /* in the table now */
+        uint64_t entries; /* in the table now */
         unsigned n_cpus;
-        uint32_t drop[CONNTRACK_TABLE_CPUS_MAX];        /* the kernel's counters, per CPU */
+        uint32_t drop[CONNTRACK_TABLE_CPUS_MAX]; /* the kernel's counters, per CPU */
 };
 
 struct conntrack_table_stats {
-        uint64_t entries;               /* in the table now */
-        uint64_t max;                   /* nf_conntrack_max; 0: no limit, or unknown */
-        uint64_t refused;               /* new connections refused (table full) since open */
+        uint64_t entries; /* in the table now */
+        uint64_t max;     /* nf_conntrack_max; 0: no limit, or unknown */
+        uint64_t refused; /* new connections refused (table full) since open */
 };
 
 struct conntrack_table;

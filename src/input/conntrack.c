@@ -23,9 +23,9 @@
 #include "nlmsg.h"
 #include "socket-drops.h"
 
-#define CONNTRACK_BATCH 32              /* messages per recvmmsg */
-#define CONNTRACK_MSG_SIZE 8192         /* one event is a few hundred bytes */
-#define CONNTRACK_DISPATCH_MAX 64       /* recvmmsg calls per dispatch */
+#define CONNTRACK_BATCH 32        /* messages per recvmmsg */
+#define CONNTRACK_MSG_SIZE 8192   /* one event is a few hundred bytes */
+#define CONNTRACK_DISPATCH_MAX 64 /* recvmmsg calls per dispatch */
 
 struct conntrack_input {
         int fd;
@@ -35,7 +35,7 @@ struct conntrack_input {
         void *userdata;
         struct conntrack_stats stats;
         struct socket_drops drops;
-        struct flow flow;               /* filled in place per event */
+        struct flow flow; /* filled in place per event */
 
         struct mmsghdr msgs[CONNTRACK_BATCH];
         struct iovec iov[CONNTRACK_BATCH];
@@ -293,7 +293,7 @@ int conntrack_input_new(struct conntrack_input **ret, unsigned families, uint32_
         r = attach_filter(in->fd, families);
         if (r < 0)
                 return r;
-        (void) socket_drops_init(&in->drops, in->fd);   /* unsupported: ENOBUFS is all we know */
+        (void) socket_drops_init(&in->drops, in->fd); /* unsupported: ENOBUFS is all we know */
         /* Subscribing to ctnetlink groups needs CAP_NET_ADMIN: -EPERM. */
         if (bind(in->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return -errno;
@@ -369,7 +369,7 @@ static void handle_datagram(struct conntrack_input *in, unsigned i) {
                 nlh = mnl_nlmsg_next(nlh, &len);
         }
         if (len != 0)
-                in->stats.malformed++;  /* trailing bytes that are no message */
+                in->stats.malformed++; /* trailing bytes that are no message */
 }
 
 /* Reads until EAGAIN, or until max_rounds recvmmsg calls (0: no limit). */

@@ -25,15 +25,15 @@ struct nlmsghdr;
 struct conntrack_input;
 
 struct conntrack_stats {
-        uint64_t events;                /* flows handed to the handler */
-        uint64_t malformed;             /* messages that did not parse */
-        uint64_t ignored;               /* other families or transports (kernel filter missed) */
-        uint64_t enobufs;               /* overruns: times the kernel reported lost events */
-        uint64_t dropped;               /* events the kernel dropped (socket-drops.h) */
-        bool dropped_exact;             /* false: the kernel does not count, dropped = enobufs */
-        uint32_t rcvbuf;                /* receive buffer requested now, bytes */
+        uint64_t events;    /* flows handed to the handler */
+        uint64_t malformed; /* messages that did not parse */
+        uint64_t ignored;   /* other families or transports (kernel filter missed) */
+        uint64_t enobufs;   /* overruns: times the kernel reported lost events */
+        uint64_t dropped;   /* events the kernel dropped (socket-drops.h) */
+        bool dropped_exact; /* false: the kernel does not count, dropped = enobufs */
+        uint32_t rcvbuf;    /* receive buffer requested now, bytes */
         uint32_t rcvbuf_max;
-        bool rcvbuf_forced;             /* SO_RCVBUFFORCE worked (CAP_NET_ADMIN) */
+        bool rcvbuf_forced; /* SO_RCVBUFFORCE worked (CAP_NET_ADMIN) */
 };
 
 /* Called after each ENOBUFS, once the buffer has been grown; the number of

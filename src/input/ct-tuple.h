@@ -18,7 +18,7 @@ struct ct_tuple {
         bool has_src, has_dst, has_proto, has_ports;
         union flow_addr src, dst;
         uint8_t proto;
-        uint16_t src_port, dst_port;    /* host order */
+        uint16_t src_port, dst_port; /* host order */
 };
 
 /* Parses one tuple nest into *t (which the caller zeroes). family decides

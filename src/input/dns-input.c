@@ -127,7 +127,7 @@ void dns_input_process_packet(struct dns_input *in, const uint8_t *buf, size_t l
         }
         captured = len - pl.offset;
         if (pl.length > captured) {
-                in->stats.skipped++;            /* the copy ends before the packet does */
+                in->stats.skipped++; /* the copy ends before the packet does */
                 return;
         }
         if (in->flow.l4proto == IPPROTO_UDP) {

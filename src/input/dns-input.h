@@ -24,14 +24,14 @@ struct dns_input;
 
 /* packets = answers + not_answers + malformed + skipped + empty + other */
 struct dns_input_stats {
-        uint64_t packets;       /* logged packets received */
-        uint64_t answers;       /* parsed answers handed over (with addresses or not) */
-        uint64_t not_answers;   /* queries, other opcodes, errors (NXDOMAIN, SERVFAIL …) */
-        uint64_t malformed;     /* broken IP/UDP/TCP headers or DNS message */
-        uint64_t skipped;       /* TCP answers over several segments; captures cut short */
-        uint64_t empty;         /* TCP segments without data (handshake, acknowledgements) */
-        uint64_t other;         /* not from port 53, not TCP or UDP, fragments */
-        uint64_t enobufs;       /* the socket overflowed: answers lost */
+        uint64_t packets;     /* logged packets received */
+        uint64_t answers;     /* parsed answers handed over (with addresses or not) */
+        uint64_t not_answers; /* queries, other opcodes, errors (NXDOMAIN, SERVFAIL …) */
+        uint64_t malformed;   /* broken IP/UDP/TCP headers or DNS message */
+        uint64_t skipped;     /* TCP answers over several segments; captures cut short */
+        uint64_t empty;       /* TCP segments without data (handshake, acknowledgements) */
+        uint64_t other;       /* not from port 53, not TCP or UDP, fragments */
+        uint64_t enobufs;     /* the socket overflowed: answers lost */
 };
 
 typedef void (*dns_answer_handler_t)(const struct dns_answer *a, void *userdata);

@@ -18,14 +18,14 @@
 #define DNS_TYPE_AAAA 28
 #define DNS_CLASS_IN 1
 #define DNS_WIRE_NAME_MAX 255
-#define DNS_TTL_MAX 0x7fffffffu         /* RFC 2181 8: a TTL with the top bit set means 0 */
+#define DNS_TTL_MAX 0x7fffffffu /* RFC 2181 8: a TTL with the top bit set means 0 */
 
 struct record {
         uint16_t type;
         uint32_t ttl;
         struct dns_name owner;
-        struct dns_name target;         /* CNAME */
-        uint8_t addr[16];               /* A: 4 bytes, AAAA: 16 */
+        struct dns_name target; /* CNAME */
+        uint8_t addr[16];       /* A: 4 bytes, AAAA: 16 */
 };
 
 struct dns_parser {
@@ -90,7 +90,7 @@ static int read_name(const uint8_t *msg, size_t len, size_t *off, struct dns_nam
                         pos = target;
                         continue;
                 }
-                if ((l & 0xc0) != 0)            /* 0x40 and 0x80: extended and reserved label types */
+                if ((l & 0xc0) != 0) /* 0x40 and 0x80: extended and reserved label types */
                         return DNS_MALFORMED;
                 wire += 1u + l;
                 if (wire > DNS_WIRE_NAME_MAX)
@@ -119,7 +119,7 @@ static int read_name(const uint8_t *msg, size_t len, size_t *off, struct dns_nam
         }
         out->text[out->len] = 0;
         if (out->len == 0)
-                out->usable = false;            /* the root */
+                out->usable = false; /* the root */
         *off = jumped ? end : pos;
         return 0;
 }
@@ -167,7 +167,7 @@ static int read_record(struct dns_parser *p, const uint8_t *msg, size_t len, siz
         }
         if (class != DNS_CLASS_IN || !rec || !owner.usable ||
             (type != DNS_TYPE_A && type != DNS_TYPE_AAAA && type != DNS_TYPE_CNAME))
-                return 0;               /* well-formed, of no use */
+                return 0; /* well-formed, of no use */
         rec->type = type;
         rec->ttl = ttl > DNS_TTL_MAX ? 0 : ttl;
         rec->owner = owner;
@@ -237,7 +237,7 @@ int dns_parse_answer(struct dns_parser *p, const uint8_t *msg, size_t len, struc
         qdcount = be16(msg + 4);
         ancount = be16(msg + 6);
         if (!(flags & 0x8000) || (flags & 0x7800) != 0 || (flags & 0x000f) != 0)
-                return DNS_NOT_ANSWER;          /* a query, not QUERY, or an error */
+                return DNS_NOT_ANSWER; /* a query, not QUERY, or an error */
         if (qdcount != 1)
                 return DNS_MALFORMED;
 
@@ -246,7 +246,7 @@ int dns_parse_answer(struct dns_parser *p, const uint8_t *msg, size_t len, struc
                 return r;
         if (len - off < 4)
                 return DNS_MALFORMED;
-        off += 4;                               /* QTYPE, QCLASS */
+        off += 4; /* QTYPE, QCLASS */
         ret->n_chain = 1;
 
         for (unsigned i = 0; i < ancount; i++) {
@@ -257,7 +257,7 @@ int dns_parse_answer(struct dns_parser *p, const uint8_t *msg, size_t len, struc
                 }
         }
         if (!ret->chain[0].usable)
-                return DNS_OK;                  /* nothing to follow */
+                return DNS_OK; /* nothing to follow */
         r = resolve(p, ret);
         if (r < 0) {
                 ret->n_chain = 0;

@@ -18,12 +18,12 @@
 #include "macro.h"
 
 #define DNS_HEADER_SIZE 12
-#define DNS_RECORDS_MAX 64              /* A, AAAA and CNAME records kept from one answer */
+#define DNS_RECORDS_MAX 64 /* A, AAAA and CNAME records kept from one answer */
 
 enum dns_result {
-        DNS_OK = 0,                     /* *ret holds the chain and its addresses (maybe none) */
-        DNS_NOT_ANSWER = -1,            /* a query, another opcode, or an error rcode: nothing to learn */
-        DNS_MALFORMED = -2,             /* contradicts itself or the buffer */
+        DNS_OK = 0,          /* *ret holds the chain and its addresses (maybe none) */
+        DNS_NOT_ANSWER = -1, /* a query, another opcode, or an error rcode: nothing to learn */
+        DNS_MALFORMED = -2,  /* contradicts itself or the buffer */
 };
 
 /* Scratch space for the records of one answer; one per input, reused. */
@@ -37,4 +37,4 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct dns_parser *, dns_parser_free);
  * two-byte length). Returns an enum dns_result. */
 int dns_parse_answer(struct dns_parser *p, const uint8_t *msg, size_t len, struct dns_answer *ret);
 
-const char *dns_result_to_string(int r);        /* "ok", "not-answer", "malformed" */
+const char *dns_result_to_string(int r); /* "ok", "not-answer", "malformed" */

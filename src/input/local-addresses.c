@@ -57,18 +57,18 @@ struct local_entry {
 
 struct local_addresses {
         struct local_exclusions x;
-        struct local_entry *entries;            /* LOCAL_ADDRESSES_MAX, sorted */
+        struct local_entry *entries; /* LOCAL_ADDRESSES_MAX, sorted */
         size_t n;
 
-        struct match nets[LOCAL_EXCLUDE_NETWORKS_MAX];  /* x.networks */
+        struct match nets[LOCAL_EXCLUDE_NETWORKS_MAX]; /* x.networks */
 
         /* derived from the entries after each batch of changes */
         struct match host[LOCAL_HOST_PREFIXES_MAX];
         unsigned n_host;
         struct match iface[LOCAL_IFACE_PREFIXES_MAX];
         unsigned n_iface;
-        unsigned prefixes_dropped;              /* beyond those two tables, now */
-        bool changed;                           /* entries changed since the last derive */
+        unsigned prefixes_dropped; /* beyond those two tables, now */
+        bool changed;              /* entries changed since the last derive */
 
         struct local_addresses_stats stats;
         int fd;
@@ -97,7 +97,8 @@ static struct key key_of(int family, const union flow_addr *a) {
 
 /* The top `bits` bits set, of 64. */
 static uint64_t top_bits(unsigned bits) {
-        return bits == 0 ? 0 : bits >= 64 ? UINT64_MAX : UINT64_MAX << (64 - bits);
+        return bits == 0 ? 0 : bits >= 64 ? UINT64_MAX
+                                          : UINT64_MAX << (64 - bits);
 }
 
 static struct match match_of(const struct ip_prefix *p) {
@@ -228,7 +229,7 @@ static int add_entry(struct local_addresses *la, int family, const void *addr, u
         k = key_of(family, &a);
         i = lower_bound(la, family, k, ifindex);
         if (i < la->n && compare_key(family, k, ifindex, &la->entries[i]) == 0) {
-                e = &la->entries[i];    /* known: refreshed */
+                e = &la->entries[i]; /* known: refreshed */
         } else {
                 if (la->n >= LOCAL_ADDRESSES_MAX) {
                         la->stats.overflow++;
@@ -401,7 +402,7 @@ static void handle_addr(struct local_addresses *la, const struct nlmsghdr *nlh) 
                 return;
         }
         if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
-                return;         /* another family: not ours */
+                return; /* another family: not ours */
         /* IFA_LOCAL is the router's end where a peer is configured
          * (point-to-point links); IFA_ADDRESS is the peer then. */
         chosen = local ? local : address;
@@ -423,7 +424,7 @@ static int request_dump(struct local_addresses *la) {
         struct ifaddrmsg *ifa;
 
         if (la->dumping) {
-                la->dump_again = true;  /* one dump at a time per socket */
+                la->dump_again = true; /* one dump at a time per socket */
                 return 0;
         }
         nlh->nlmsg_type = RTM_GETADDR;
@@ -512,7 +513,7 @@ static int read_socket(struct local_addresses *la) {
                         return -errno;
                 }
                 if (msg.msg_namelen != sizeof(sa) || sa.nl_pid != 0)
-                        continue;       /* only the kernel speaks here */
+                        continue; /* only the kernel speaks here */
                 if (msg.msg_flags & MSG_TRUNC) {
                         la->stats.malformed++;
                         la->dump_again = true;
@@ -579,7 +580,7 @@ int local_addresses_open(struct local_addresses *la) {
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        (void) local_addresses_dispatch(userdata);     /* errors: the next dump repairs */
+        (void) local_addresses_dispatch(userdata); /* errors: the next dump repairs */
         return 0;
 }
 

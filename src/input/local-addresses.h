@@ -42,7 +42,7 @@
 
 /* What to exclude besides the router's own connections: configuration. */
 struct local_exclusions {
-        bool router;                    /* originated or terminated by the router (default on) */
+        bool router; /* originated or terminated by the router (default on) */
         struct ip_prefix networks[LOCAL_EXCLUDE_NETWORKS_MAX];
         unsigned n_networks;
         char interfaces[LOCAL_EXCLUDE_INTERFACES_MAX][IF_NAMESIZE];
@@ -50,19 +50,19 @@ struct local_exclusions {
 };
 
 enum local_verdict {
-        LOCAL_NOT,                      /* the LAN's traffic: tag it */
-        LOCAL_ORIGINATED,               /* the router's address is the original source */
-        LOCAL_TERMINATED,               /* the router's address is the original destination, no DNAT */
-        LOCAL_EXCLUDED_NETWORK,         /* an end lies in a configured network */
-        LOCAL_EXCLUDED_INTERFACE,       /* an end lies in a configured interface's prefix */
+        LOCAL_NOT,                /* the LAN's traffic: tag it */
+        LOCAL_ORIGINATED,         /* the router's address is the original source */
+        LOCAL_TERMINATED,         /* the router's address is the original destination, no DNAT */
+        LOCAL_EXCLUDED_NETWORK,   /* an end lies in a configured network */
+        LOCAL_EXCLUDED_INTERFACE, /* an end lies in a configured interface's prefix */
         _LOCAL_VERDICT_MAX,
 };
 
 struct local_addresses_stats {
-        size_t addresses;               /* in the table now */
-        uint64_t overflow;              /* addresses not kept: table full */
-        uint64_t resyncs;               /* full dumps after lost messages (ENOBUFS) */
-        uint64_t malformed;             /* messages that did not parse */
+        size_t addresses;   /* in the table now */
+        uint64_t overflow;  /* addresses not kept: table full */
+        uint64_t resyncs;   /* full dumps after lost messages (ENOBUFS) */
+        uint64_t malformed; /* messages that did not parse */
 };
 
 struct local_addresses;
@@ -106,6 +106,6 @@ enum local_verdict local_addresses_classify(const struct local_addresses *la, co
 static inline bool local_addresses_excludes(const struct local_addresses *la, const struct flow *f) {
         return local_addresses_classify(la, f) != LOCAL_NOT;
 }
-const char *local_verdict_to_string(enum local_verdict v);      /* "originated", … */
+const char *local_verdict_to_string(enum local_verdict v); /* "originated", … */
 
 void local_addresses_get_stats(const struct local_addresses *la, struct local_addresses_stats *ret);

@@ -124,8 +124,7 @@ int nflog_group_holder(const char *proc, const uint16_t *groups, size_t n_groups
                         snprintf(buf, size, "group %u is in use by netlink port %" PRIu32 ", %s",
                                  groups[i], portid, process);
                 else
-                        snprintf(buf, size, "group %u is in use by netlink port %" PRIu32
-                                 " (a process this one cannot see)", groups[i], portid);
+                        snprintf(buf, size, "group %u is in use by netlink port %" PRIu32 " (a process this one cannot see)", groups[i], portid);
                 return 1;
         }
         return 0;

@@ -31,11 +31,11 @@
 #include "socket-drops.h"
 
 #define NFLOG_MAX_GROUPS 32
-#define NFLOG_RECV_BUFFER (64 * 1024)   /* the kernel batches into NLMSG_GOODSIZE skbs */
-#define NFLOG_BATCH 256                 /* datagrams per dispatch call */
-#define NFLOG_FLUSH_CENTISEC 10         /* kernel batching delay: 0.1 s */
+#define NFLOG_RECV_BUFFER (64 * 1024) /* the kernel batches into NLMSG_GOODSIZE skbs */
+#define NFLOG_BATCH 256               /* datagrams per dispatch call */
+#define NFLOG_FLUSH_CENTISEC 10       /* kernel batching delay: 0.1 s */
 #define NFLOG_ACK_TIMEOUT_MSEC 5000
-#define IFNAME_CACHE_SIZE 64            /* direct-mapped by ifindex */
+#define IFNAME_CACHE_SIZE 64 /* direct-mapped by ifindex */
 
 struct ifname_entry {
         uint32_t ifindex;
@@ -45,10 +45,10 @@ struct ifname_entry {
 
 struct nflog_input {
         struct mnl_socket *nl;
-        int ifname_fd;                  /* AF_UNIX socket for SIOCGIFNAME */
+        int ifname_fd; /* AF_UNIX socket for SIOCGIFNAME */
         uint32_t portid, seq;
         flow_handler_t handler;
-        nflog_payload_handler_t payload_handler;        /* instead of handler: the packet as it came */
+        nflog_payload_handler_t payload_handler; /* instead of handler: the packet as it came */
         void *userdata;
         uint32_t copy_range;
         struct nflog_input_stats stats;
@@ -95,7 +95,7 @@ static int wait_ack(struct nflog_input *in, uint32_t seq) {
                         if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*err))
                                 return -EBADMSG;
                         err = mnl_nlmsg_get_payload(nlh);
-                        return err->error;      /* 0 or a negative errno */
+                        return err->error; /* 0 or a negative errno */
                 }
         }
 }
@@ -293,7 +293,7 @@ static bool fill_ct_tuples(struct flow *f, const struct nlattr *orig_nest, const
         struct ct_tuple orig = {}, reply = {};
 
         if (!orig_nest)
-                return true;            /* nothing to read */
+                return true; /* nothing to read */
         if (ct_tuple_parse(orig_nest, f->family, &orig) < 0 ||
             (reply_nest && ct_tuple_parse(reply_nest, f->family, &reply) < 0))
                 return false;
@@ -374,9 +374,8 @@ static void handle_packet(struct nflog_input *in, const struct nlmsghdr *nlh) {
                 in->stats.malformed++;
                 return;
         }
-        nlmsg_for_each_attr(a, nlh, sizeof(*nfg))
-                if (mnl_attr_get_type(a) <= NFULA_MAX)
-                        tb[mnl_attr_get_type(a)] = a;
+        nlmsg_for_each_attr(a, nlh, sizeof(*nfg)) if (mnl_attr_get_type(a) <= NFULA_MAX)
+                tb[mnl_attr_get_type(a)] = a;
         if (!nlmsg_attrs_complete(nlh, a) || !tb[NFULA_PAYLOAD]) {
                 in->stats.malformed++;
                 return;

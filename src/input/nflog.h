@@ -39,24 +39,24 @@ typedef void (*nflog_payload_handler_t)(const uint8_t *buf, size_t len, void *us
  * packets = handed to the handler + malformed + not_tcp_udp + fragments
  *         + truncated. */
 struct nflog_input_stats {
-        uint64_t packets;       /* packet messages received from the kernel */
-        uint64_t malformed;     /* unparseable netlink message (also bytes at the
+        uint64_t packets;      /* packet messages received from the kernel */
+        uint64_t malformed;    /* unparseable netlink message (also bytes at the
                                  * end of a datagram that are no whole message,
                                  * counted as a packet), or IP header, or
                                  * an IP version contradicting the link-layer
                                  * protocol (PACKET_MALFORMED) */
-        uint64_t not_tcp_udp;   /* ICMP, ESP, … (PACKET_NOT_TCP_UDP) */
-        uint64_t fragments;     /* non-first fragments: no ports (PACKET_FRAGMENT) */
-        uint64_t enobufs;       /* times the socket buffer overflowed (ENOBUFS) or
+        uint64_t not_tcp_udp;  /* ICMP, ESP, … (PACKET_NOT_TCP_UDP) */
+        uint64_t fragments;    /* non-first fragments: no ports (PACKET_FRAGMENT) */
+        uint64_t enobufs;      /* times the socket buffer overflowed (ENOBUFS) or
                                  * a datagram did not fit the receive buffer:
                                  * an unknown number of packets was lost */
-        uint64_t truncated;     /* copy ended before the ports (PACKET_TRUNCATED) */
-        uint64_t dropped;       /* messages the kernel could not queue (socket-drops.h):
+        uint64_t truncated;    /* copy ended before the ports (PACKET_TRUNCATED) */
+        uint64_t dropped;      /* messages the kernel could not queue (socket-drops.h):
                                  * each held one packet or more */
-        uint64_t ct_malformed;  /* packets handed over without their conntrack
+        uint64_t ct_malformed; /* packets handed over without their conntrack
                                  * information, which did not parse (not part
                                  * of the sum above) */
-        int conntrack_refused;  /* 0, or the errno (negative) with which the kernel
+        int conntrack_refused; /* 0, or the errno (negative) with which the kernel
                                  * refused NFULNL_CFG_F_CONNTRACK for a group:
                                  * every packet's direction is then unknown */
 };

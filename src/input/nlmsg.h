@@ -28,10 +28,10 @@ static inline bool nlmsg_ok(const struct nlmsghdr *nlh, int len) {
 }
 
 /* mnl_attr_for_each(), bounded by nlmsg_len rather than its padded end. */
-#define nlmsg_for_each_attr(attr, nlh, offset)                                             \
-        for ((attr) = mnl_nlmsg_get_payload_offset((nlh), (offset));                       \
-             mnl_attr_ok((attr), (int) ((const char *) (nlh) + (nlh)->nlmsg_len -           \
-                                        (const char *) (attr)));                            \
+#define nlmsg_for_each_attr(attr, nlh, offset)                                    \
+        for ((attr) = mnl_nlmsg_get_payload_offset((nlh), (offset));              \
+             mnl_attr_ok((attr), (int) ((const char *) (nlh) + (nlh)->nlmsg_len - \
+                                        (const char *) (attr)));                  \
              (attr) = mnl_attr_next(attr))
 
 /* After nlmsg_for_each_attr(): did the walk end at the message's end, rather

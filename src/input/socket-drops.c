@@ -38,7 +38,7 @@ int socket_drops_update(struct socket_drops *d, int fd) {
         r = read_counter(fd, &now);
         if (r < 0)
                 return r;
-        d->total += (uint32_t) (now - d->raw);  /* modulo 2^32: survives the wrap */
+        d->total += (uint32_t) (now - d->raw); /* modulo 2^32: survives the wrap */
         d->raw = now;
         return 0;
 }

@@ -17,9 +17,9 @@
 #include <stdint.h>
 
 struct socket_drops {
-        uint32_t raw;                   /* the kernel's counter at the last read */
-        uint64_t total;                 /* dropped since socket_drops_init() */
-        bool supported;                 /* false: the kernel has no SO_MEMINFO */
+        uint32_t raw;   /* the kernel's counter at the last read */
+        uint64_t total; /* dropped since socket_drops_init() */
+        bool supported; /* false: the kernel has no SO_MEMINFO */
 };
 
 /* Reads the counter's starting point. -ENOPROTOOPT (or another errno) when

@@ -14,15 +14,18 @@ static const struct {
         const char *lost;
 } settings[_SYSCTL_SETTING_MAX] = {
         [SYSCTL_CONNTRACK_EVENTS] = {
-                "nf_conntrack_events", "net.netfilter.nf_conntrack_events",
+                "nf_conntrack_events",
+                "net.netfilter.nf_conntrack_events",
                 "the kernel sends no connection events, so no connection is logged",
         },
         [SYSCTL_CONNTRACK_ACCT] = {
-                "nf_conntrack_acct", "net.netfilter.nf_conntrack_acct",
+                "nf_conntrack_acct",
+                "net.netfilter.nf_conntrack_acct",
                 "connection-end entries and statistics carry no byte or packet counts",
         },
         [SYSCTL_CONNTRACK_TIMESTAMP] = {
-                "nf_conntrack_timestamp", "net.netfilter.nf_conntrack_timestamp",
+                "nf_conntrack_timestamp",
+                "net.netfilter.nf_conntrack_timestamp",
                 "connection-end entries carry no duration",
         },
 };
@@ -62,7 +65,7 @@ const char *sysctl_advice(enum sysctl_setting s, int value, char *buf, size_t si
                          settings[s].name, settings[s].lost, settings[s].name);
         else if (value == -ENOENT)
                 snprintf(buf, size, "%s cannot be read (nf_conntrack is not loaded in this network namespace); "
-                         "if it is 0, %s. Check it with: sysctl %s",
+                                    "if it is 0, %s. Check it with: sysctl %s",
                          settings[s].name, settings[s].lost, settings[s].name);
         else
                 snprintf(buf, size, "%s cannot be read (%s); if it is 0, %s. Check it with: sysctl %s",

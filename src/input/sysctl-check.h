@@ -13,9 +13,9 @@
 #define SYSCTL_NETFILTER_DIR "/proc/sys/net/netfilter"
 
 enum sysctl_setting {
-        SYSCTL_CONNTRACK_EVENTS,        /* no events at all when 0 */
-        SYSCTL_CONNTRACK_ACCT,          /* no bytes/packets on connection ends when 0 */
-        SYSCTL_CONNTRACK_TIMESTAMP,     /* no durations when 0 */
+        SYSCTL_CONNTRACK_EVENTS,    /* no events at all when 0 */
+        SYSCTL_CONNTRACK_ACCT,      /* no bytes/packets on connection ends when 0 */
+        SYSCTL_CONNTRACK_TIMESTAMP, /* no durations when 0 */
         _SYSCTL_SETTING_MAX,
 };
 
@@ -26,7 +26,7 @@ struct sysctl_state {
 /* dir: SYSCTL_NETFILTER_DIR, or another directory in tests. */
 void sysctl_read(const char *dir, struct sysctl_state *ret);
 
-const char *sysctl_setting_name(enum sysctl_setting s);  /* "net.netfilter.nf_conntrack_acct" */
+const char *sysctl_setting_name(enum sysctl_setting s); /* "net.netfilter.nf_conntrack_acct" */
 
 /* A sentence for the operator when the setting is off or unreadable, naming
  * what is lost and the command that fixes it. Returns NULL when all is well. */

@@ -117,7 +117,7 @@ static void field_open(struct entry *e, const char *name, struct sb *s) {
 }
 
 static int field_close(struct entry *e, struct sb *s) {
-        if (s->overflow || s->len >= s->size)   /* room for the NUL too */
+        if (s->overflow || s->len >= s->size) /* room for the NUL too */
                 return -ENOBUFS;
         s->buf[s->len] = '\0';
         table(e)[e->n_fields++] = (struct entry_field) { .off = e->len, .len = (uint16_t) s->len };

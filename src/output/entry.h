@@ -27,7 +27,7 @@ enum entry_kind {
         ENTRY_PACKET_LOGGED,
         ENTRY_EVENTS_LOST,
         ENTRY_NOT_WRITTEN,
-        ENTRY_MESSAGE,                  /* the daemon's own: started, reloaded, summary … */
+        ENTRY_MESSAGE, /* the daemon's own: started, reloaded, summary … */
         _ENTRY_KIND_MAX,
 };
 
@@ -37,51 +37,25 @@ enum entry_kind {
 #define ENTRY_U32_MAX 10
 #define ENTRY_U64_MAX 20
 #define ENTRY_IP_MAX (INET6_ADDRSTRLEN - 1)
-#define ENTRY_ENDPOINT_MAX (1 + ENTRY_IP_MAX + 2 + ENTRY_U16_MAX)     /* [addr]:port */
+#define ENTRY_ENDPOINT_MAX (1 + ENTRY_IP_MAX + 2 + ENTRY_U16_MAX) /* [addr]:port */
 #define ENTRY_PRODUCT_FIELDS_MAX (CATALOG_ENTRY_PRODUCTS_MAX * (1 + CATALOG_PRODUCT_ALIASES_MAX))
 #define ENTRY_NAME_MAX (CATALOG_PRODUCT_NAME_MAX - 1)
 
 /* The MESSAGE value of a flow entry, piece by piece as entry.c writes it. */
-#define ENTRY_FLOW_MESSAGE_MAX                                                          \
-        (CATALOG_ENTRY_PRODUCTS_MAX * (ENTRY_NAME_MAX + 2)     /* "A, B" */             \
-         + 2 + (CATALOG_PROTOCOL_MAX - 1) + 1                  /* " (proto " */          \
-         + 2 * ENTRY_U16_MAX + 1 + 5 + 2                       /* "lo-hi/udp): " */     \
-         + 16                                                  /* " packet logged" */   \
-         + 2 * ENTRY_ENDPOINT_MAX + 4                          /* "a -> b" */           \
-         + 5 + ENTRY_ENDPOINT_MAX                              /* " via nat" */         \
+#define ENTRY_FLOW_MESSAGE_MAX                                                                  \
+        (CATALOG_ENTRY_PRODUCTS_MAX * (ENTRY_NAME_MAX + 2)     /* "A, B" */                     \
+         + 2 + (CATALOG_PROTOCOL_MAX - 1) + 1                  /* " (proto " */                 \
+         + 2 * ENTRY_U16_MAX + 1 + 5 + 2                       /* "lo-hi/udp): " */             \
+         + 16                                                  /* " packet logged" */           \
+         + 2 * ENTRY_ENDPOINT_MAX + 4                          /* "a -> b" */                   \
+         + 5 + ENTRY_ENDPOINT_MAX                              /* " via nat" */                 \
          + 2 + ENTRY_U64_MAX + 6 + 2 * (2 + ENTRY_U64_MAX + 6) /* ", 1.5 s, N B out, N B in" */ \
-         + 11 + (FLOW_PREFIX_MAX - 1) + 1                      /* ", prefix \"…\"" */ \
+         + 11 + (FLOW_PREFIX_MAX - 1) + 1                      /* ", prefix \"…\"" */         \
          + 8 + ENTRY_U16_MAX + 2 * (6 + IF_NAMESIZE - 1))      /* ", group N, in X, out Y" */
 
 #define ENTRY_FLOW_FIELDS_MAX (34 + ENTRY_PRODUCT_FIELDS_MAX)
-#define ENTRY_FLOW_BYTES_MAX                                                            \
-        (ENTRY_F("MESSAGE_ID", 32) + ENTRY_F("MESSAGE", ENTRY_FLOW_MESSAGE_MAX)         \
-         + ENTRY_F("PRIORITY", 1) + ENTRY_F("SYSLOG_IDENTIFIER", 10)                    \
-         + ENTRY_F("EVENT_ACTION", 14) + ENTRY_F("APPLE_SERVICE", CATALOG_ID_MAX - 1)   \
-         + ENTRY_PRODUCT_FIELDS_MAX * ENTRY_F("APPLE_PRODUCT", ENTRY_NAME_MAX)          \
-         + ENTRY_F("APPLE_PRODUCTS", ENTRY_PRODUCT_FIELDS_MAX * (ENTRY_NAME_MAX + 1))   \
-         + ENTRY_F("APPLE_NETWORK", 1) + ENTRY_F("APPLE_CONFIDENCE", 6)                 \
-         + ENTRY_F("APPLE_MATCHED_PORT", ENTRY_U16_MAX) + ENTRY_F("APPLE_MATCHED_SIDE", 6) \
-         + ENTRY_F("APPLE_SIDE_FROM", 9)                                                \
-         + ENTRY_F("NETWORK_TRANSPORT", 3) + ENTRY_F("NETWORK_TYPE", 4)                 \
-         + ENTRY_F("SOURCE_IP", ENTRY_IP_MAX) + ENTRY_F("SOURCE_PORT", ENTRY_U16_MAX)   \
-         + ENTRY_F("DESTINATION_IP", ENTRY_IP_MAX)                                      \
-         + ENTRY_F("DESTINATION_PORT", ENTRY_U16_MAX)                                   \
-         + ENTRY_F("SOURCE_NAT_IP", ENTRY_IP_MAX)                                       \
-         + ENTRY_F("SOURCE_NAT_PORT", ENTRY_U16_MAX)                                    \
-         + ENTRY_F("DESTINATION_NAT_IP", ENTRY_IP_MAX)                                  \
-         + ENTRY_F("DESTINATION_NAT_PORT", ENTRY_U16_MAX)                               \
-         + ENTRY_F("CT_ID", ENTRY_U32_MAX) + ENTRY_F("CT_MARK", ENTRY_U32_MAX)          \
-         + ENTRY_F("CT_ZONE", ENTRY_U16_MAX) + ENTRY_F("NFLOG_GROUP", ENTRY_U16_MAX)    \
-         + ENTRY_F("NFLOG_PREFIX", FLOW_PREFIX_MAX - 1)                                 \
-         + ENTRY_F("IN_INTERFACE", IF_NAMESIZE - 1)                                     \
-         + ENTRY_F("OUT_INTERFACE", IF_NAMESIZE - 1)                                    \
-         + ENTRY_F("SOURCE_BYTES", ENTRY_U64_MAX)                                       \
-         + ENTRY_F("SOURCE_PACKETS", ENTRY_U64_MAX)                                     \
-         + ENTRY_F("DESTINATION_BYTES", ENTRY_U64_MAX)                                  \
-         + ENTRY_F("DESTINATION_PACKETS", ENTRY_U64_MAX)                                \
-         + ENTRY_F("EVENT_DURATION", ENTRY_U64_MAX)                                     \
-         + ENTRY_FLOW_FIELDS_MAX)                              /* a NUL after each */
+#define ENTRY_FLOW_BYTES_MAX \
+        (ENTRY_F("MESSAGE_ID", 32) + ENTRY_F("MESSAGE", ENTRY_FLOW_MESSAGE_MAX) + ENTRY_F("PRIORITY", 1) + ENTRY_F("SYSLOG_IDENTIFIER", 10) + ENTRY_F("EVENT_ACTION", 14) + ENTRY_F("APPLE_SERVICE", CATALOG_ID_MAX - 1) + ENTRY_PRODUCT_FIELDS_MAX * ENTRY_F("APPLE_PRODUCT", ENTRY_NAME_MAX) + ENTRY_F("APPLE_PRODUCTS", ENTRY_PRODUCT_FIELDS_MAX * (ENTRY_NAME_MAX + 1)) + ENTRY_F("APPLE_NETWORK", 1) + ENTRY_F("APPLE_CONFIDENCE", 6) + ENTRY_F("APPLE_MATCHED_PORT", ENTRY_U16_MAX) + ENTRY_F("APPLE_MATCHED_SIDE", 6) + ENTRY_F("APPLE_SIDE_FROM", 9) + ENTRY_F("NETWORK_TRANSPORT", 3) + ENTRY_F("NETWORK_TYPE", 4) + ENTRY_F("SOURCE_IP", ENTRY_IP_MAX) + ENTRY_F("SOURCE_PORT", ENTRY_U16_MAX) + ENTRY_F("DESTINATION_IP", ENTRY_IP_MAX) + ENTRY_F("DESTINATION_PORT", ENTRY_U16_MAX) + ENTRY_F("SOURCE_NAT_IP", ENTRY_IP_MAX) + ENTRY_F("SOURCE_NAT_PORT", ENTRY_U16_MAX) + ENTRY_F("DESTINATION_NAT_IP", ENTRY_IP_MAX) + ENTRY_F("DESTINATION_NAT_PORT", ENTRY_U16_MAX) + ENTRY_F("CT_ID", ENTRY_U32_MAX) + ENTRY_F("CT_MARK", ENTRY_U32_MAX) + ENTRY_F("CT_ZONE", ENTRY_U16_MAX) + ENTRY_F("NFLOG_GROUP", ENTRY_U16_MAX) + ENTRY_F("NFLOG_PREFIX", FLOW_PREFIX_MAX - 1) + ENTRY_F("IN_INTERFACE", IF_NAMESIZE - 1) + ENTRY_F("OUT_INTERFACE", IF_NAMESIZE - 1) + ENTRY_F("SOURCE_BYTES", ENTRY_U64_MAX) + ENTRY_F("SOURCE_PACKETS", ENTRY_U64_MAX) + ENTRY_F("DESTINATION_BYTES", ENTRY_U64_MAX) + ENTRY_F("DESTINATION_PACKETS", ENTRY_U64_MAX) + ENTRY_F("EVENT_DURATION", ENTRY_U64_MAX) + ENTRY_FLOW_FIELDS_MAX) /* a NUL after each */
 
 #define ENTRY_FIELDS_MAX 96
 #define ENTRY_BUF_SIZE 9216
@@ -91,7 +65,7 @@ _Static_assert(ENTRY_FLOW_BYTES_MAX <= ENTRY_BUF_SIZE, "ENTRY_BUF_SIZE too small
 _Static_assert(ENTRY_FIELDS_MAX <= UINT8_MAX && ENTRY_BUF_SIZE <= UINT16_MAX, "entry sizes");
 
 struct entry_field {
-        uint16_t off, len;              /* "NAME=value" at data + off, len bytes, NUL after */
+        uint16_t off, len; /* "NAME=value" at data + off, len bytes, NUL after */
 };
 
 /*
@@ -105,11 +79,11 @@ struct entry_field {
  */
 struct entry {
         uint8_t n_fields;
-        uint8_t kind;                   /* enum entry_kind, for per-kind accounting */
-        uint8_t priority;               /* syslog priority, also in the PRIORITY field */
-        uint16_t len;                   /* bytes of text in use */
-        uint16_t table;                 /* offset of the field table in data */
-        uint64_t realtime_usec;         /* when it was formatted (console and JSON sinks) */
+        uint8_t kind;           /* enum entry_kind, for per-kind accounting */
+        uint8_t priority;       /* syslog priority, also in the PRIORITY field */
+        uint16_t len;           /* bytes of text in use */
+        uint16_t table;         /* offset of the field table in data */
+        uint64_t realtime_usec; /* when it was formatted (console and JSON sinks) */
         char data[ENTRY_BUF_SIZE + ENTRY_FIELDS_MAX * sizeof(struct entry_field)];
 };
 
@@ -126,20 +100,20 @@ int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t
 /* Events the kernel dropped since the last report, because the receive
  * buffer of an input's socket was full. */
 struct entry_loss {
-        const char *source;             /* "conntrack", "nflog" */
-        uint64_t events;                /* events dropped */
-        bool at_least;                  /* events is a lower bound (see socket-drops.h) */
-        uint64_t overruns;              /* ENOBUFS reports */
-        uint64_t receive_buffer;        /* bytes now; 0: not said */
+        const char *source;      /* "conntrack", "nflog" */
+        uint64_t events;         /* events dropped */
+        bool at_least;           /* events is a lower bound (see socket-drops.h) */
+        uint64_t overruns;       /* ENOBUFS reports */
+        uint64_t receive_buffer; /* bytes now; 0: not said */
 };
 int entry_format_lost(struct entry *e, const struct entry_loss *l);
 
 /* "N entries not written" since the last report, by reason; ENTRIES_DROPPED
  * is their sum. */
 struct entry_unwritten {
-        uint64_t queue_full;            /* the ring was full, or the entry could not be formatted */
-        uint64_t refused;               /* the journal refused them */
-        uint64_t at_stop;               /* left in the ring when a stop timed out */
+        uint64_t queue_full; /* the ring was full, or the entry could not be formatted */
+        uint64_t refused;    /* the journal refused them */
+        uint64_t at_stop;    /* left in the ring when a stop timed out */
 };
 int entry_format_not_written(struct entry *e, const struct entry_unwritten *u);
 

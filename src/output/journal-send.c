@@ -50,9 +50,9 @@ int journal_socket_send(struct journal_socket *j, const struct entry *e) {
                 size_t len = entry_field_len(e, i), name = entry_field_name_len(e, i);
 
                 if (name >= len)
-                        return -EINVAL;         /* no '=': cannot happen for a formatted entry */
+                        return -EINVAL; /* no '=': cannot happen for a formatted entry */
                 if ((size_t) (end - p) < len + 9)
-                        return -EMSGSIZE;       /* cannot happen either: see JOURNAL_DATAGRAM_MAX */
+                        return -EMSGSIZE; /* cannot happen either: see JOURNAL_DATAGRAM_MAX */
                 if (memchr(f + name + 1, '\n', len - name - 1)) {
                         uint64_t len_le = htole64(len - name - 1);
 

@@ -24,7 +24,7 @@
 #include "entry.h"
 
 #define JOURNAL_SOCKET_PATH "/run/systemd/journal/socket"
-#define JOURNAL_SEND_BUFFER (8 * 1024 * 1024)          /* as systemd's own clients */
+#define JOURNAL_SEND_BUFFER (8 * 1024 * 1024) /* as systemd's own clients */
 /* An entry's fields hold at most ENTRY_BUF_SIZE bytes with their NULs; in
  * the datagram a NUL becomes "\n", and a value with a newline costs 8 more
  * bytes (its length; "\n" takes the place of "="). */

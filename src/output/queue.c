@@ -11,9 +11,9 @@ _Static_assert(_Alignof(struct entry) <= RING_ALIGN, "entries are formatted in p
 struct queue {
         struct ring *ring;
         struct writer *writer;
-        size_t reserve;                 /* bytes the bulk may not take */
-        bool dirty;                     /* queued or dropped since the last wake */
-        struct queue_stats stats;       /* .writer filled in on demand */
+        size_t reserve;           /* bytes the bulk may not take */
+        bool dirty;               /* queued or dropped since the last wake */
+        struct queue_stats stats; /* .writer filled in on demand */
 };
 
 int queue_new(struct queue **ret, struct ring *ring, struct writer *writer) {

@@ -27,14 +27,14 @@
 #define QUEUE_RESERVE_MAX (64u * 1024)
 
 struct queue_stats {
-        uint64_t submitted;             /* entries offered, all kinds */
-        uint64_t queued;                /* put into the ring */
-        uint64_t dropped;               /* ring full (for the bulk: down to the reserve) */
-        uint64_t invalid;               /* could not be formatted (bad input) */
-        uint64_t deferred;              /* loss reports that waited for room (not in submitted) */
+        uint64_t submitted; /* entries offered, all kinds */
+        uint64_t queued;    /* put into the ring */
+        uint64_t dropped;   /* ring full (for the bulk: down to the reserve) */
+        uint64_t invalid;   /* could not be formatted (bad input) */
+        uint64_t deferred;  /* loss reports that waited for room (not in submitted) */
         uint64_t submitted_kind[_ENTRY_KIND_MAX];
         uint64_t dropped_kind[_ENTRY_KIND_MAX];
-        struct writer_stats writer;     /* written, journal errors, discarded */
+        struct writer_stats writer; /* written, journal errors, discarded */
 };
 
 struct queue;

@@ -25,7 +25,7 @@
 #define PADDING UINT32_MAX
 
 struct header {
-        uint32_t len;                   /* bytes committed, or PADDING */
+        uint32_t len; /* bytes committed, or PADDING */
         uint32_t unused;
 };
 _Static_assert(sizeof(struct header) == RING_ALIGN, "a record's header is one alignment unit");
@@ -38,9 +38,9 @@ struct ring {
         /* Written by the producer. */
         alignas(CACHE_LINE) _Atomic uint64_t head;
         uint64_t tail_cache;
-        size_t head_pos;                /* head's offset in buf, always < size */
-        size_t pad;                     /* the reservation wraps: padding before it */
-        size_t reserved;                /* max of the reservation */
+        size_t head_pos; /* head's offset in buf, always < size */
+        size_t pad;      /* the reservation wraps: padding before it */
+        size_t reserved; /* max of the reservation */
         _Atomic uint64_t drops;
 
         /* Written by the consumer. */
@@ -104,7 +104,7 @@ void *ring_reserve_keep(struct ring *r, size_t max, size_t keep) {
                 return NULL;
         need = RING_RECORD_SIZE(max);
         if (need > to_end)
-                pad = to_end;           /* the rest is padding, the record starts at 0 */
+                pad = to_end; /* the rest is padding, the record starts at 0 */
 
         /* 64-bit sums: with a size_t of 32 bits these could wrap. */
         want = (uint64_t) pad + need + keep;

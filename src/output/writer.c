@@ -22,15 +22,15 @@ struct writer {
 
         pthread_t thread;
         bool running;
-        bool last_words;                /* the thread is gone: one try per entry, bounded */
-        atomic_bool out_stuck;          /* console/JSON: a stop timed out, nobody reads the output */
-        atomic_bool stop;               /* write what is left, then exit */
-        atomic_bool abort;              /* the stop timed out: write nothing more */
+        bool last_words;       /* the thread is gone: one try per entry, bounded */
+        atomic_bool out_stuck; /* console/JSON: a stop timed out, nobody reads the output */
+        atomic_bool stop;      /* write what is left, then exit */
+        atomic_bool abort;     /* the stop timed out: write nothing more */
 
         /* Not written since the last report; the consumer's side only. */
-        uint64_t drops_reported;        /* ring_drops() covered by reports */
+        uint64_t drops_reported; /* ring_drops() covered by reports */
         uint64_t refused, at_stop;
-        struct entry report;            /* the "not written" report, formatted here */
+        struct entry report; /* the "not written" report, formatted here */
 
         _Atomic uint64_t written, errors, discarded, reports, unreported;
 };
@@ -44,7 +44,7 @@ static const char *const output_mode_names[_OUTPUT_MODE_MAX] = {
 
 int output_mode_from_string(const char *s, enum output_mode *ret) {
         for (unsigned i = 0; i < _OUTPUT_MODE_MAX; i++)
-                if (strcasecmp(s, output_mode_names[i]) == 0) {      /* keywords: any case */
+                if (strcasecmp(s, output_mode_names[i]) == 0) { /* keywords: any case */
                         *ret = (enum output_mode) i;
                         return 0;
                 }
@@ -116,7 +116,14 @@ enum output_mode writer_mode(const struct writer *w) {
 
 static const char *priority_name(unsigned p) {
         static const char *const names[8] = {
-                "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+                "emerg",
+                "alert",
+                "crit",
+                "err",
+                "warning",
+                "notice",
+                "info",
+                "debug",
         };
         return p < 8 ? names[p] : "info";
 }
@@ -458,7 +465,7 @@ static size_t drain_journal(struct writer *w) {
                 int r = write_journal(w, e);
 
                 if (r == -ECANCELED)
-                        break;          /* stays in the ring: counted by writer_stop */
+                        break; /* stays in the ring: counted by writer_stop */
                 if (r < 0) {
                         w->refused++;
                         atomic_fetch_add_explicit(&w->errors, 1, memory_order_relaxed);

@@ -23,7 +23,7 @@
 #include "ring.h"
 
 enum output_mode {
-        OUTPUT_AUTO,                    /* journal when journald's socket exists, else console */
+        OUTPUT_AUTO, /* journal when journald's socket exists, else console */
         OUTPUT_JOURNAL,
         OUTPUT_CONSOLE,
         OUTPUT_JSON,
@@ -37,17 +37,17 @@ enum output_mode {
  * entry for a journald that does not read. */
 #define WRITER_LAST_WORDS_TIMEOUT_USEC (1000000ull)
 
-int output_mode_from_string(const char *s, enum output_mode *ret);     /* -EINVAL */
+int output_mode_from_string(const char *s, enum output_mode *ret); /* -EINVAL */
 const char *output_mode_to_string(enum output_mode m);
 /* OUTPUT_AUTO → OUTPUT_JOURNAL or OUTPUT_CONSOLE; others unchanged. */
 enum output_mode output_mode_resolve(enum output_mode m);
 
 struct writer_stats {
-        uint64_t written;               /* entries the sink accepted */
-        uint64_t errors;                /* entries the sink refused (lost, reported later) */
-        uint64_t discarded;             /* left in the ring when a stop timed out */
-        uint64_t reports;               /* "not written" entries written */
-        uint64_t unreported;            /* not written and not yet in a report */
+        uint64_t written;    /* entries the sink accepted */
+        uint64_t errors;     /* entries the sink refused (lost, reported later) */
+        uint64_t discarded;  /* left in the ring when a stop timed out */
+        uint64_t reports;    /* "not written" entries written */
+        uint64_t unreported; /* not written and not yet in a report */
 };
 
 struct writer;

@@ -23,11 +23,11 @@ struct name_stats_row {
 };
 
 struct name_stats_table {
-        struct name_stats_row *rows;    /* in the order first counted */
+        struct name_stats_row *rows; /* in the order first counted */
         size_t n, max;
-        uint32_t *slots;                /* row index + 1; 0 empty */
+        uint32_t *slots; /* row index + 1; 0 empty */
         size_t n_slots;
-        uint64_t overflow;              /* connections of keys that found no room */
+        uint64_t overflow; /* connections of keys that found no room */
 };
 
 struct name_stats {

@@ -27,11 +27,11 @@ void prometheus_escape(FILE *f, const char *v) {
 
 /* What one family's samples run over, and so which label they carry. */
 enum scope {
-        SCOPE_NONE,                     /* one unlabelled sample */
-        SCOPE_SERVICE,                  /* one per catalogue entry: service="id" */
-        SCOPE_PRODUCT,                  /* one per product: product="name" */
-        SCOPE_SOURCE,                   /* one per input: source="conntrack|nflog" */
-        SCOPE_BUILD,                    /* one: version="…", value 1 */
+        SCOPE_NONE,    /* one unlabelled sample */
+        SCOPE_SERVICE, /* one per catalogue entry: service="id" */
+        SCOPE_PRODUCT, /* one per product: product="name" */
+        SCOPE_SOURCE,  /* one per input: source="conntrack|nflog" */
+        SCOPE_BUILD,   /* one: version="…", value 1 */
         /* one per catalogue entry and confidence it can have: service="id",confidence="…" */
         SCOPE_SERVICE_CONFIDENCE,
         /* one per product and confidence its entries can have: product="name",confidence="…" */
@@ -46,13 +46,13 @@ enum scope {
 /* What a value is read from: the statistics and the moment of writing. */
 struct view {
         const struct stats *stats;
-        uint64_t now_usec;              /* CLOCK_REALTIME */
+        uint64_t now_usec; /* CLOCK_REALTIME */
         uint64_t interval_usec;
 };
 
 struct family {
         const char *name;
-        const char *type;               /* "counter" or "gauge" */
+        const char *type; /* "counter" or "gauge" */
         enum scope scope;
         /* i: the entry, product or source; 0 for SCOPE_NONE */
         uint64_t (*value)(const struct view *v, enum scope scope, size_t i);
@@ -73,18 +73,18 @@ static uint64_t unmatched_by(const struct view *v, enum scope scope, size_t i) {
         return v->stats->unmatched_by[i / 2][i % 2];
 }
 
-#define ITEM_VALUE(field)                                                               \
+#define ITEM_VALUE(field)                                                                \
         static uint64_t item_##field(const struct view *v, enum scope scope, size_t i) { \
-                return item(v, scope, i)->total.field;                                  \
+                return item(v, scope, i)->total.field;                                   \
         }
 ITEM_VALUE(connections)
 ITEM_VALUE(blocked)
 ITEM_VALUE(bytes)
 ITEM_VALUE(packets)
 
-#define DAEMON_VALUE(field)                                                             \
+#define DAEMON_VALUE(field)                                                                \
         static uint64_t daemon_##field(const struct view *v, enum scope scope, size_t i) { \
-                return v->stats->daemon.field;                                          \
+                return v->stats->daemon.field;                                             \
         }
 DAEMON_VALUE(malformed)
 DAEMON_VALUE(entries_written)
@@ -247,7 +247,7 @@ static size_t scope_size(const struct stats *s, enum scope scope) {
 }
 
 static enum confidence confidence_of(size_t i) {
-        return (enum confidence) (CONFIDENCE_LOW + i % N_CONFIDENCE);
+        return (enum confidence)(CONFIDENCE_LOW + i % N_CONFIDENCE);
 }
 
 /* Whether entry e can be tagged with confidence c: on Apple's networks

@@ -27,7 +27,7 @@ struct prometheus {
         char *path;
         sd_event_source *timer;
         uint64_t interval_usec;
-        int last_error;                 /* to log changes only */
+        int last_error; /* to log changes only */
 };
 
 int prometheus_new(struct prometheus **ret, struct stats *s, const char *path);

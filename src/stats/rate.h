@@ -24,7 +24,7 @@ enum rate_window {
 
 #define RATE_TICK_USEC (1000000ull)
 
-const char *rate_window_to_string(enum rate_window w);  /* "10s", "1m", "5m", "15m" */
+const char *rate_window_to_string(enum rate_window w); /* "10s", "1m", "5m", "15m" */
 uint64_t rate_window_usec(enum rate_window w);
 uint64_t rate_tick_usec(enum rate_window w);
 /* e^(-T/W) for one tick of the window. */

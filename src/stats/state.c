@@ -123,7 +123,7 @@ int state_parse(struct stats *s, const char *name, const void *data, size_t len,
         n_products = get_u32(buf + 16);
         if (n_entries > CATALOG_ENTRIES_MAX || n_products > CATALOG_PRODUCTS_MAX)
                 return errorf(-EBADMSG, err, errlen, "%s: %u entries, %u products: too many", name,
-                            n_entries, n_products);
+                              n_entries, n_products);
 
         n = (size_t) n_entries + n_products;
         records = calloc(n + 1, sizeof(*records));
@@ -295,7 +295,7 @@ struct state *state_free(struct state *st) {
                 return NULL;
         sd_event_source_disable_unref(st->timer);
         if (st->lock_fd >= 0)
-                close(st->lock_fd);     /* releases the lock */
+                close(st->lock_fd); /* releases the lock */
         free(st->path);
         free(st->directory);
         free(st);
@@ -362,7 +362,7 @@ int state_lock(struct state *st, char *err, size_t errlen) {
                         return errorf(-errno, err, errlen, "%s: %s", path, strerror(errno));
                 describe_holder(fd, holder, sizeof(holder));
                 return errorf(-EBUSY, err, errlen, "state directory %s is in use by %s (lock %s): "
-                              "stop that daemon, or give this one a state_directory of its own",
+                                                   "stop that daemon, or give this one a state_directory of its own",
                               st->directory, holder, path);
         }
         /* Who holds it, for the next one to say. */

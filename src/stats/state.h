@@ -44,8 +44,8 @@ struct state {
         char *directory;
         sd_event_source *timer;
         uint64_t interval_usec;
-        int last_error;                 /* of the periodic save, to log changes only */
-        int lock_fd;                    /* holds the lock on the directory; -1: not locked */
+        int last_error; /* of the periodic save, to log changes only */
+        int lock_fd;    /* holds the lock on the directory; -1: not locked */
 };
 
 /* The state of s in directory (created when missing, mode 0750). */

@@ -120,7 +120,7 @@ static void count_products(struct stats *s, const struct flow *f, size_t entry, 
                         continue;
                 p = &s->products[e->products[j]];
                 if (p->stamp == s->stamp)
-                        continue;       /* already counted for this event */
+                        continue; /* already counted for this event */
                 p->stamp = s->stamp;
                 item_add_confidence(p, f, c);
                 if (c >= s->attribute_min)

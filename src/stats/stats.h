@@ -55,43 +55,43 @@ enum stats_rated {
 struct stats_dns {
         bool enabled;
         uint64_t packets, answers, not_answers, malformed, skipped, empty, other, lost;
-        uint64_t answers_apple, answers_other;  /* answers: with an Apple name, without */
+        uint64_t answers_apple, answers_other; /* answers: with an Apple name, without */
         uint64_t hits, misses, evicted, expired;
-        uint64_t names, capacity, bytes;        /* the table now */
+        uint64_t names, capacity, bytes; /* the table now */
 };
 
 /* The daemon's own counters, filled by the daemon (see stats_set_refresh). */
 struct stats_daemon {
         uint64_t events_received[_STATS_SOURCE_MAX];
-        uint64_t events_lost[_STATS_SOURCE_MAX];        /* events the kernel dropped: receive buffer full */
-        uint64_t malformed;                             /* packets or messages that did not parse */
+        uint64_t events_lost[_STATS_SOURCE_MAX]; /* events the kernel dropped: receive buffer full */
+        uint64_t malformed;                      /* packets or messages that did not parse */
         uint64_t entries_written;
-        uint64_t entries_dropped;                       /* ring full */
+        uint64_t entries_dropped; /* ring full */
         uint64_t journal_errors;
-        uint64_t below_threshold;                       /* matched, counted, not logged */
-        uint64_t conntrack_table_entries;               /* the kernel's table, at the last tick */
-        uint64_t conntrack_table_max;                   /* 0: no limit, or unknown */
-        uint64_t conntrack_refused;                     /* new connections refused, table full */
-        uint64_t router_addresses;                      /* the router's addresses known now */
-        uint64_t router_addresses_overflow;             /* not kept: the table was full */
-        uint64_t router_addresses_resyncs;              /* dumped afresh after lost notifications */
-        uint64_t router_addresses_malformed;            /* rtnetlink messages that did not parse */
-        uint64_t nflog_conntrack_unparsed;              /* NFLOG packets handled without their
+        uint64_t below_threshold;            /* matched, counted, not logged */
+        uint64_t conntrack_table_entries;    /* the kernel's table, at the last tick */
+        uint64_t conntrack_table_max;        /* 0: no limit, or unknown */
+        uint64_t conntrack_refused;          /* new connections refused, table full */
+        uint64_t router_addresses;           /* the router's addresses known now */
+        uint64_t router_addresses_overflow;  /* not kept: the table was full */
+        uint64_t router_addresses_resyncs;   /* dumped afresh after lost notifications */
+        uint64_t router_addresses_malformed; /* rtnetlink messages that did not parse */
+        uint64_t nflog_conntrack_unparsed;   /* NFLOG packets handled without their
                                                          * connection, which did not parse */
-        uint64_t conntrack_quiet_sec;                   /* no conntrack event for so long; 0: fine */
+        uint64_t conntrack_quiet_sec;        /* no conntrack event for so long; 0: fine */
         struct stats_dns dns;
 };
 
 /* Connections by the confidence of their match: [CONFIDENCE_LOW .. HIGH]. */
-#define STATS_CONFIDENCE_INDEX(c) ((size_t) (c) - CONFIDENCE_LOW)
+#define STATS_CONFIDENCE_INDEX(c) ((size_t) (c) -CONFIDENCE_LOW)
 #define _STATS_CONFIDENCE_MAX (_CONFIDENCE_MAX - CONFIDENCE_LOW)
 
 struct stats_counters {
-        uint64_t connections;           /* products: the attributed ones only */
+        uint64_t connections; /* products: the attributed ones only */
         uint64_t blocked;
         uint64_t bytes;
         uint64_t packets;
-        uint64_t confidence[_STATS_CONFIDENCE_MAX];     /* every connection, by confidence */
+        uint64_t confidence[_STATS_CONFIDENCE_MAX]; /* every connection, by confidence */
 };
 
 /* One run's account of events: seen = tagged + unmatched + excluded. */
@@ -103,11 +103,11 @@ struct stats_account {
 };
 
 struct stats_item {
-        struct stats_counters total;                    /* persisted across restarts */
-        struct stats_counters summary_mark;             /* total at the last summary */
-        double rate[_STATS_RATED_MAX][_RATE_WINDOW_MAX];/* events per second */
-        uint64_t mark[_STATS_RATED_MAX];                /* total at the last tick */
-        uint64_t stamp;                                 /* last event counted, for products */
+        struct stats_counters total;                     /* persisted across restarts */
+        struct stats_counters summary_mark;              /* total at the last summary */
+        double rate[_STATS_RATED_MAX][_RATE_WINDOW_MAX]; /* events per second */
+        uint64_t mark[_STATS_RATED_MAX];                 /* total at the last tick */
+        uint64_t stamp;                                  /* last event counted, for products */
 };
 
 struct stats;
@@ -115,29 +115,29 @@ typedef void (*stats_refresh_t)(struct stats *s, struct stats_daemon *d, void *u
 
 struct stats {
         const struct catalog *catalog;
-        struct stats_item *entries;                     /* catalog->n_entries */
+        struct stats_item *entries; /* catalog->n_entries */
         size_t n_entries;
-        struct stats_item *products;                    /* catalog->n_products */
+        struct stats_item *products; /* catalog->n_products */
         size_t n_products;
 
         struct stats_daemon daemon;
-        uint64_t unmatched_connections;                 /* NEW events no entry matched */
-        uint64_t unmatched_packets;                     /* NFLOG packets no entry matched */
-        uint64_t excluded_connections;                  /* NEW events of the router's own traffic */
-        uint64_t excluded_packets;                      /* NFLOG packets of it (local-addresses.h) */
+        uint64_t unmatched_connections; /* NEW events no entry matched */
+        uint64_t unmatched_packets;     /* NFLOG packets no entry matched */
+        uint64_t excluded_connections;  /* NEW events of the router's own traffic */
+        uint64_t excluded_packets;      /* NFLOG packets of it (local-addresses.h) */
         /* Unmatched connections by [transport: tcp, udp][an address in Apple's networks].
          * An Apple address always tags (apple-other): the second column stays 0 unless
          * the networks are not loaded. */
         uint64_t unmatched_by[2][2];
-        struct stats_account connections;               /* NEW events, this run */
-        struct stats_account packets;                   /* NFLOG packets, this run */
-        enum confidence attribute_min;                  /* products count matches from here up */
-        struct name_stats *names;                       /* NULL unless DNS names are learnt */
+        struct stats_account connections; /* NEW events, this run */
+        struct stats_account packets;     /* NFLOG packets, this run */
+        enum confidence attribute_min;    /* products count matches from here up */
+        struct name_stats *names;         /* NULL unless DNS names are learnt */
 
         uint64_t stamp;
-        uint64_t started_usec;                          /* CLOCK_MONOTONIC */
+        uint64_t started_usec; /* CLOCK_MONOTONIC */
         uint64_t started_realtime_usec;
-        uint64_t tick_usec;                             /* the last tick; 0 before the first */
+        uint64_t tick_usec; /* the last tick; 0 before the first */
 
         stats_refresh_t refresh;
         void *refresh_userdata;
@@ -190,6 +190,6 @@ void stats_reset_marks(struct stats *s);
 uint64_t stats_confidence_at_least(const struct stats_counters *c, enum confidence min);
 uint64_t stats_confidence_below(const struct stats_counters *c, enum confidence min);
 
-const char *stats_source_to_string(enum stats_source src);       /* "conntrack", "nflog" */
-const char *stats_rated_to_string(enum stats_rated r);          /* "connections", "blocked" */
+const char *stats_source_to_string(enum stats_source src); /* "conntrack", "nflog" */
+const char *stats_rated_to_string(enum stats_rated r);     /* "connections", "blocked" */
 bool stats_item_active(const struct stats_item *i);

@@ -31,12 +31,16 @@ bool summary_active(const struct stats *s, size_t i) {
 
 static const char *const window_field[_STATS_RATED_MAX][_RATE_WINDOW_MAX] = {
         [STATS_RATED_CONNECTIONS] = {
-                "SUMMARY_CONNECTION_RATE_10S", "SUMMARY_CONNECTION_RATE_1M",
-                "SUMMARY_CONNECTION_RATE_5M", "SUMMARY_CONNECTION_RATE_15M",
+                "SUMMARY_CONNECTION_RATE_10S",
+                "SUMMARY_CONNECTION_RATE_1M",
+                "SUMMARY_CONNECTION_RATE_5M",
+                "SUMMARY_CONNECTION_RATE_15M",
         },
         [STATS_RATED_BLOCKED] = {
-                "SUMMARY_BLOCKED_RATE_10S", "SUMMARY_BLOCKED_RATE_1M",
-                "SUMMARY_BLOCKED_RATE_5M", "SUMMARY_BLOCKED_RATE_15M",
+                "SUMMARY_BLOCKED_RATE_10S",
+                "SUMMARY_BLOCKED_RATE_1M",
+                "SUMMARY_BLOCKED_RATE_5M",
+                "SUMMARY_BLOCKED_RATE_15M",
         },
 };
 
@@ -70,7 +74,12 @@ int summary_format(struct entry *e, const struct stats *s, size_t i, uint64_t pe
         if (r < 0)
                 return r;
 
-#define ADD(name, ...) do { r = entry_add_field(e, name, __VA_ARGS__); if (r < 0) return r; } while (0)
+#define ADD(name, ...)                                     \
+        do {                                               \
+                r = entry_add_field(e, name, __VA_ARGS__); \
+                if (r < 0)                                 \
+                        return r;                          \
+        } while (0)
         ADD("EVENT_ACTION", "summary");
         ADD("APPLE_SERVICE", "%s", ce->id);
         products = e->n_fields;

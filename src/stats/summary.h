@@ -32,10 +32,10 @@
 struct summary {
         struct stats *stats;
         struct queue *queue;
-        struct entry *scratch;          /* one entry, reused */
+        struct entry *scratch; /* one entry, reused */
         sd_event_source *timer;
         uint64_t interval_usec;
-        uint64_t last_usec;             /* CLOCK_MONOTONIC of the last summary, 0: none yet */
+        uint64_t last_usec; /* CLOCK_MONOTONIC of the last summary, 0: none yet */
 };
 
 int summary_new(struct summary **ret, struct stats *s, struct queue *q);

@@ -22,7 +22,16 @@
 #define CATALOG_FILE_MAX (16u * 1024 * 1024)
 
 static const char *const field_names[CATALOG_FIELDS] = {
-        "id", "ports", "transport", "protocol", "iana", "rfc", "products", "versions", "scope", "note",
+        "id",
+        "ports",
+        "transport",
+        "protocol",
+        "iana",
+        "rfc",
+        "products",
+        "versions",
+        "scope",
+        "note",
 };
 
 struct parser {
@@ -31,12 +40,11 @@ struct parser {
         char *err;
         size_t errlen;
         struct catalog *c;
-        size_t max_entries;             /* room in c->entries, without apple-other */
+        size_t max_entries; /* room in c->entries, without apple-other */
         size_t max_products;
 };
 
-_printf_(2, 3)
-static int parse_error(struct parser *p, const char *fmt, ...) {
+_printf_(2, 3) static int parse_error(struct parser *p, const char *fmt, ...) {
         char reason[CATALOG_ERROR_MAX];
         va_list ap;
 
@@ -359,9 +367,11 @@ static int parse_entry(struct parser *p, const char *s, size_t len) {
                 /* Spaces where tabs belong: an editor or a copy from a web page. */
                 if (n == 1 && memchr(fields[0], ' ', flen[0]))
                         return parse_error(p, "no tab on the line: the %d columns are separated by tabs, "
-                                           "not spaces", CATALOG_FIELDS);
+                                              "not spaces",
+                                           CATALOG_FIELDS);
                 return parse_error(p, "%u column%s, expected %d separated by tabs (the %s column is "
-                                   "missing)", n, n == 1 ? "" : "s", CATALOG_FIELDS, field_names[n]);
+                                      "missing)",
+                                   n, n == 1 ? "" : "s", CATALOG_FIELDS, field_names[n]);
         }
 
         if (p->c->n_entries >= p->max_entries)
@@ -436,7 +446,7 @@ int catalog_load_buffer(const char *name, const char *buf, size_t len, struct ca
                 p.line++;
                 if (p.line == 1 && l >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
                         return parse_error(&p, "the file starts with a byte order mark: save it as UTF-8 "
-                                           "without one (plain text, columns separated by tabs)");
+                                               "without one (plain text, columns separated by tabs)");
                 k = check_line(&p, s, &l);
                 if (k < 0)
                         return k;
@@ -454,7 +464,8 @@ int catalog_load_buffer(const char *name, const char *buf, size_t len, struct ca
         if (c->n_entries == 0) {
                 if (p.err && p.errlen > 0)
                         snprintf(p.err, p.errlen, "%s: no entries: expected lines of %d columns separated "
-                                 "by tabs (docs/catalogue-format.md)", p.name, CATALOG_FIELDS);
+                                                  "by tabs (docs/catalogue-format.md)",
+                                 p.name, CATALOG_FIELDS);
                 return -EINVAL;
         }
 
@@ -530,7 +541,8 @@ const char *transport_to_string(unsigned transports, bool unspecified) {
 }
 
 const char *catalog_scope_to_string(enum catalog_scope s) {
-        return s == CATALOG_SCOPE_APPLE ? "apple" : s == CATALOG_SCOPE_SHARED ? "shared" : "?";
+        return s == CATALOG_SCOPE_APPLE ? "apple" : s == CATALOG_SCOPE_SHARED ? "shared"
+                                                                              : "?";
 }
 
 size_t catalog_listed_entries(const struct catalog *c) {

@@ -14,7 +14,7 @@
 
 #include "macro.h"
 
-#define CATALOG_ID_MAX 48           /* including the NUL */
+#define CATALOG_ID_MAX 48 /* including the NUL */
 #define CATALOG_PROTOCOL_MAX 128
 #define CATALOG_IANA_MAX 64
 #define CATALOG_RFC_MAX 32
@@ -50,7 +50,7 @@ struct port_range {
 };
 
 struct catalog_product {
-        char name[CATALOG_PRODUCT_NAME_MAX];                     /* canonical */
+        char name[CATALOG_PRODUCT_NAME_MAX]; /* canonical */
         char aliases[CATALOG_PRODUCT_ALIASES_MAX][CATALOG_PRODUCT_NAME_MAX];
         unsigned n_aliases;
 };
@@ -60,27 +60,27 @@ struct catalog_entry {
         char id[CATALOG_ID_MAX];
         struct port_range ports[CATALOG_PORT_RANGES_MAX];
         unsigned n_ports;
-        unsigned transports;            /* TRANSPORT_* mask, both when unspecified */
-        bool transport_unspecified;     /* the article gives no transport ("-") */
+        unsigned transports;        /* TRANSPORT_* mask, both when unspecified */
+        bool transport_unspecified; /* the article gives no transport ("-") */
         char protocol[CATALOG_PROTOCOL_MAX];
         char iana[CATALOG_IANA_MAX];
         char rfc[CATALOG_RFC_MAX];
-        uint16_t products[CATALOG_ENTRY_PRODUCTS_MAX];  /* indices into catalog.products */
+        uint16_t products[CATALOG_ENTRY_PRODUCTS_MAX]; /* indices into catalog.products */
         unsigned n_products;
         char versions[CATALOG_VERSIONS_MAX];
         enum catalog_scope scope;
         char note[CATALOG_NOTE_MAX];
-        unsigned source_line;           /* line in the file it came from; 0 if synthetic */
+        unsigned source_line; /* line in the file it came from; 0 if synthetic */
 };
 
 struct catalog {
-        char source[256];               /* file name, or "built-in" */
-        uint64_t digest;                /* of the text it was read from: a reload tells changes */
-        struct catalog_entry *entries;  /* n_entries, the last is CATALOG_APPLE_OTHER_ID */
+        char source[256];              /* file name, or "built-in" */
+        uint64_t digest;               /* of the text it was read from: a reload tells changes */
+        struct catalog_entry *entries; /* n_entries, the last is CATALOG_APPLE_OTHER_ID */
         size_t n_entries;
         struct catalog_product *products;
         size_t n_products;
-        size_t apple_other;             /* index of the synthetic apple-other entry */
+        size_t apple_other; /* index of the synthetic apple-other entry */
 };
 
 /* Parse buf (len bytes, need not be NUL-terminated). name is used in errors.

@@ -23,9 +23,9 @@ struct domains {
         char source[256];
         struct domain_rule *rules;
         size_t n_rules;
-        uint32_t *slots;                /* index of rule + 1, 0 empty; open addressing */
-        size_t n_slots;                 /* a power of two, at least twice n_rules */
-        uint64_t digest;                /* of the text it was read from: a reload tells changes */
+        uint32_t *slots; /* index of rule + 1, 0 empty; open addressing */
+        size_t n_slots;  /* a power of two, at least twice n_rules */
+        uint64_t digest; /* of the text it was read from: a reload tells changes */
 };
 
 struct loader {
@@ -35,8 +35,7 @@ struct loader {
         size_t errlen;
 };
 
-_printf_(2, 3)
-static int load_error(const struct loader *x, const char *fmt, ...) {
+_printf_(2, 3) static int load_error(const struct loader *x, const char *fmt, ...) {
         char reason[DOMAINS_ERROR_MAX];
         va_list ap;
 
@@ -185,7 +184,10 @@ static int parse_source(const struct loader *x, struct domain_rule *r, const cha
 static int parse_line(const struct loader *x, struct domain_rule *r, const char *s, size_t len) {
         static int (*const parse[DOMAINS_FIELDS])(const struct loader *, struct domain_rule *,
                                                   const char *, size_t) = {
-                parse_suffix, parse_service, parse_products, parse_source,
+                parse_suffix,
+                parse_service,
+                parse_products,
+                parse_source,
         };
         unsigned field = 0;
 
@@ -278,7 +280,7 @@ int domains_load_buffer(const char *name, const char *buf, size_t len, struct do
                 if (!utf8_valid(s, l))
                         return load_error(&x, "not UTF-8");
                 tl = l;
-                trim(&t, &tl);          /* for blank and comment lines; the fields trim themselves */
+                trim(&t, &tl); /* for blank and comment lines; the fields trim themselves */
                 if (tl > 0 && t[0] != '#') {
                         if (d->n_rules >= DOMAINS_RULES_MAX)
                                 return load_error(&x, "too many rows (max %d)", DOMAINS_RULES_MAX);

@@ -15,7 +15,7 @@
 
 #include "macro.h"
 
-#define DOMAINS_NAME_MAX 254            /* a DNS name as text (253 bytes) and its NUL */
+#define DOMAINS_NAME_MAX 254 /* a DNS name as text (253 bytes) and its NUL */
 #define DOMAINS_SERVICE_MAX 48
 #define DOMAINS_PRODUCT_MAX 48
 #define DOMAINS_PRODUCTS_MAX 8
@@ -52,7 +52,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct domains *, domains_free);
 const struct domain_rule *domains_match(const struct domains *d, const char *name, size_t len);
 
 size_t domains_count(const struct domains *d);
-const struct domain_rule *domains_rule(const struct domains *d, size_t i);   /* file order */
+const struct domain_rule *domains_rule(const struct domains *d, size_t i); /* file order */
 const char *domains_source(const struct domains *d);
 /* Of the text it was read from: equal digests, same list. */
 uint64_t domains_digest(const struct domains *d);

@@ -25,15 +25,15 @@ struct slot {
         uint8_t addr[16];
         uint8_t family;
         uint8_t name_len;
-        uint32_t next_free;             /* the free list */
-        uint32_t older, newer;          /* the queue */
+        uint32_t next_free;    /* the free list */
+        uint32_t older, newer; /* the queue */
         uint64_t expires;
         char name[DNS_NAME_TEXT_MAX];
 };
 
 struct cell {
         uint32_t hash;
-        uint32_t slot;                  /* NONE: empty */
+        uint32_t slot; /* NONE: empty */
 };
 
 struct name_table {
@@ -41,8 +41,8 @@ struct name_table {
         struct slot *slots;
         uint32_t capacity;
         struct cell *cells;
-        uint32_t n_cells;               /* a power of two, at least twice capacity */
-        uint32_t free;                  /* free list through next_free */
+        uint32_t n_cells; /* a power of two, at least twice capacity */
+        uint32_t free;    /* free list through next_free */
         uint32_t oldest, newest;
         struct name_table_stats stats;
 };
@@ -64,9 +64,8 @@ size_t name_table_size(const struct name_table_config *c, size_t *ret_capacity) 
                         cells_for(capacity) * sizeof(struct cell);
                 if (capacity == 0 || bytes <= c->max_bytes)
                         break;
-                capacity = MIN(capacity - 1, (c->max_bytes > sizeof(struct name_table) ?
-                                              c->max_bytes - sizeof(struct name_table) : 0) /
-                                             (sizeof(struct slot) + 4 * sizeof(struct cell)));
+                capacity = MIN(capacity - 1, (c->max_bytes > sizeof(struct name_table) ? c->max_bytes - sizeof(struct name_table) : 0) /
+                                                     (sizeof(struct slot) + 4 * sizeof(struct cell)));
         }
         if (ret_capacity)
                 *ret_capacity = capacity;
@@ -207,7 +206,7 @@ static void store(struct name_table *t, const struct dns_address *a, const struc
         struct slot *s;
 
         if (i != NONE)
-                queue_unlink(t, i);     /* refreshed: becomes the newest */
+                queue_unlink(t, i); /* refreshed: becomes the newest */
         else {
                 if (t->free == NONE) {
                         uint32_t old = t->oldest;

@@ -20,20 +20,20 @@
 
 struct name_table_config {
         size_t max_entries;
-        size_t max_bytes;               /* the table's whole memory, slots and index */
-        uint32_t ttl_min, ttl_max;      /* seconds */
+        size_t max_bytes;          /* the table's whole memory, slots and index */
+        uint32_t ttl_min, ttl_max; /* seconds */
 };
 
 struct name_table_stats {
-        uint64_t answers_apple;         /* answers with an Apple name and an address */
-        uint64_t answers_other;         /* answers with no Apple name in their chain: not kept */
-        uint64_t inserted;              /* addresses stored or refreshed */
-        uint64_t hits, misses;          /* lookups */
-        uint64_t evicted;               /* live records pushed out by newer ones */
-        uint64_t expired;               /* records that outlived their TTL */
-        size_t entries;                 /* records now (expired ones not yet reclaimed included) */
-        size_t capacity;                /* records the memory holds */
-        size_t bytes;                   /* the table's memory */
+        uint64_t answers_apple; /* answers with an Apple name and an address */
+        uint64_t answers_other; /* answers with no Apple name in their chain: not kept */
+        uint64_t inserted;      /* addresses stored or refreshed */
+        uint64_t hits, misses;  /* lookups */
+        uint64_t evicted;       /* live records pushed out by newer ones */
+        uint64_t expired;       /* records that outlived their TTL */
+        size_t entries;         /* records now (expired ones not yet reclaimed included) */
+        size_t capacity;        /* records the memory holds */
+        size_t bytes;           /* the table's memory */
 };
 
 struct name_table;

@@ -39,7 +39,7 @@ void name_tag_apply(struct name_table *table, const struct domains *d, const str
         tag->name_rule = rule;
         if (tag->confidence != CONFIDENCE_NONE &&
             tagger_entry_confidence(&c->entries[tag->entry]) == CONFIDENCE_MEDIUM) {
-                tag->confidence = CONFIDENCE_HIGH;      /* a specific Apple port names it */
+                tag->confidence = CONFIDENCE_HIGH; /* a specific Apple port names it */
                 return;
         }
         tag->confidence = CONFIDENCE_HIGH;

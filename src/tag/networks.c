@@ -23,7 +23,7 @@
 #define PREFIX_TEXT_MAX (INET6_ADDRSTRLEN + 4)
 
 struct prefix {
-        uint8_t addr[16];               /* masked, network order */
+        uint8_t addr[16]; /* masked, network order */
         uint8_t len;
         unsigned line;
         char text[PREFIX_TEXT_MAX];
@@ -31,20 +31,20 @@ struct prefix {
 
 struct run {
         uint8_t len;
-        size_t start, end;              /* into family.prefixes */
+        size_t start, end; /* into family.prefixes */
 };
 
 struct family {
         struct prefix *prefixes;
         size_t n;
-        struct run runs[129];           /* one per prefix length present, longest first */
+        struct run runs[129]; /* one per prefix length present, longest first */
         unsigned n_runs;
-        unsigned addr_len;              /* 4 or 16 */
+        unsigned addr_len; /* 4 or 16 */
 };
 
 struct networks {
         char source[256];
-        uint64_t digest;                /* of the text it was read from */
+        uint64_t digest; /* of the text it was read from */
         struct family v4, v6;
 };
 
@@ -54,8 +54,7 @@ struct loader {
         size_t errlen;
 };
 
-_printf_(3, 4)
-static int net_error(const struct loader *x, unsigned line, const char *fmt, ...) {
+_printf_(3, 4) static int net_error(const struct loader *x, unsigned line, const char *fmt, ...) {
         char reason[NETWORKS_ERROR_MAX];
         va_list ap;
 
@@ -109,7 +108,8 @@ static int parse_prefix(const struct loader *x, const char *s, size_t l, unsigne
         slash = memchr(s, '/', l);
         if (!slash)
                 return net_error(x, line, "'%.*s': no prefix length (want address/length, e.g. "
-                                 "17.0.0.0/8)", (int) l, s);
+                                          "17.0.0.0/8)",
+                                 (int) l, s);
         al = (size_t) (slash - s);
         ll = l - al - 1;
         if (al == 0 || al >= sizeof(addr))
@@ -238,7 +238,8 @@ int networks_load_buffer(const char *name, const char *buf, size_t len, struct n
         if (n->v4.n + n->v6.n == 0) {
                 if (x.err && x.errlen > 0)
                         snprintf(x.err, x.errlen, "%s: no prefix: expected one network per line, "
-                                 "address/length (17.0.0.0/8, 2620:149::/36)", x.name);
+                                                  "address/length (17.0.0.0/8, 2620:149::/36)",
+                                 x.name);
                 return -EINVAL;
         }
 
@@ -319,7 +320,9 @@ size_t networks_count(const struct networks *n) {
 }
 
 const char *networks_prefix(const struct networks *n, int family, size_t i) {
-        const struct family *f = !n ? NULL : family == AF_INET ? &n->v4 : family == AF_INET6 ? &n->v6 : NULL;
+        const struct family *f = !n ? NULL : family == AF_INET ? &n->v4
+                                     : family == AF_INET6      ? &n->v6
+                                                               : NULL;
 
         return f && i < f->n ? f->prefixes[i].text : NULL;
 }

@@ -16,18 +16,18 @@
 
 #include "port-index.h"
 
-#define SETS_MAX 32768                  /* each set takes at least 2 of the 65536 members a slot reaches */
+#define SETS_MAX 32768 /* each set takes at least 2 of the 65536 members a slot reaches */
 
 struct candidate {
-        uint32_t width;                 /* of the range that covers the port */
+        uint32_t width; /* of the range that covers the port */
         uint16_t entry;
 };
 
 struct builder {
         struct port_index *idx;
         size_t sets_allocated, members_allocated;
-        uint32_t *hash;                 /* set number + 1, 0 = free */
-        size_t hash_size;               /* power of two, load at most 1/2 */
+        uint32_t *hash;   /* set number + 1, 0 = free */
+        size_t hash_size; /* power of two, load at most 1/2 */
 };
 
 static int candidate_compare(const void *a, const void *b) {

@@ -14,21 +14,21 @@
 #include "catalog.h"
 
 struct match_set {
-        const uint16_t *entries;        /* indices into catalog.entries */
+        const uint16_t *entries; /* indices into catalog.entries */
         unsigned n;
 };
 
 struct port_index_set {
-        uint32_t offset;                /* of the first entry in port_index.members */
+        uint32_t offset; /* of the first entry in port_index.members */
         uint32_t n;
 };
 
 struct port_index {
-        uint16_t slot[2][65536];        /* [0] tcp, [1] udp → offset of a set's count in members;
+        uint16_t slot[2][65536];     /* [0] tcp, [1] udp → offset of a set's count in members;
                                          * 0 = the empty set */
-        struct port_index_set *sets;    /* every distinct set once, set 0 empty (for building, checks) */
+        struct port_index_set *sets; /* every distinct set once, set 0 empty (for building, checks) */
         size_t n_sets;
-        uint16_t *members;              /* per set: its count n, then its n entries */
+        uint16_t *members; /* per set: its count n, then its n entries */
         size_t n_members;
 };
 

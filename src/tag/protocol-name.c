@@ -38,7 +38,7 @@ size_t catalog_protocol_short(const char *protocol, char *buf, size_t size) {
         if (size == 0)
                 return 0;
         buf[0] = '\0';
-        if (strcmp(protocol, "-") == 0)         /* none, as the file writes it */
+        if (strcmp(protocol, "-") == 0) /* none, as the file writes it */
                 return 0;
         for (const char *p = protocol;; p++) {
                 if (*p == '(')

@@ -136,7 +136,7 @@ int confidence_from_string(const char *s, enum confidence *ret) {
         if (!s)
                 return -EINVAL;
         for (unsigned i = 0; i < ELEMENTSOF(confidence_names); i++)
-                if (strcasecmp(s, confidence_names[i]) == 0) {       /* keywords: any case */
+                if (strcasecmp(s, confidence_names[i]) == 0) { /* keywords: any case */
                         *ret = (enum confidence) i;
                         return 0;
                 }

@@ -44,33 +44,33 @@ enum confidence {
 
 /* Which end of the connection, as it was opened, the matched port is on. */
 enum tag_side {
-        TAG_SIDE_NONE,                  /* no port matched: Apple's address alone, or nothing */
-        TAG_SIDE_SERVER,                /* the end connected to (under DNAT the real server) */
-        TAG_SIDE_CLIENT,                /* the end that opened it: a service answering */
+        TAG_SIDE_NONE,   /* no port matched: Apple's address alone, or nothing */
+        TAG_SIDE_SERVER, /* the end connected to (under DNAT the real server) */
+        TAG_SIDE_CLIENT, /* the end that opened it: a service answering */
         _TAG_SIDE_MAX,
 };
 
 struct tag_input {
-        int family;                     /* AF_INET, AF_INET6 */
-        unsigned transport;             /* TRANSPORT_TCP or TRANSPORT_UDP */
-        const void *src_addr, *dst_addr;/* original direction, network order */
-        uint16_t src_port, dst_port;    /* host order */
-        const void *dnat_addr;          /* the reply tuple's source when DNAT changed the
+        int family;                      /* AF_INET, AF_INET6 */
+        unsigned transport;              /* TRANSPORT_TCP or TRANSPORT_UDP */
+        const void *src_addr, *dst_addr; /* original direction, network order */
+        uint16_t src_port, dst_port;     /* host order */
+        const void *dnat_addr;           /* the reply tuple's source when DNAT changed the
                                          * destination (the real server); NULL: no DNAT */
         uint16_t dnat_port;
-        bool direction_guessed;         /* a packet without conntrack state: src/dst may be
+        bool direction_guessed; /* a packet without conntrack state: src/dst may be
                                          * either direction, the rule alone decides */
 };
 
 struct tag {
-        enum confidence confidence;     /* NONE: nothing matched */
-        bool apple_network;             /* either address is in Apple's networks */
-        enum tag_side side;             /* NONE for apple-other and for nothing */
-        bool side_guessed;              /* from tag_input.direction_guessed */
-        uint16_t port;                  /* the server's port, looked up; it matched when
+        enum confidence confidence; /* NONE: nothing matched */
+        bool apple_network;         /* either address is in Apple's networks */
+        enum tag_side side;         /* NONE for apple-other and for nothing */
+        bool side_guessed;          /* from tag_input.direction_guessed */
+        uint16_t port;              /* the server's port, looked up; it matched when
                                          * side is not NONE */
-        struct match_set matches;       /* all entries for that port; empty for apple-other */
-        size_t entry;                   /* primary entry: the first of matches with the highest
+        struct match_set matches;   /* all entries for that port; empty for apple-other */
+        size_t entry;               /* primary entry: the first of matches with the highest
                                          * tagger_entry_confidence(), or catalog.apple_other when
                                          * matches is empty (also for CONFIDENCE_NONE) */
         /* Set by name_tag_apply() (name-tag.h) when the server's address was
@@ -78,13 +78,13 @@ struct tag {
          * name table: valid until it learns the next answer. */
         const char *domain;
         const struct domain_rule *name_rule;
-        bool by_name;                   /* the service is name_rule's, not entry's */
+        bool by_name; /* the service is name_rule's, not entry's */
 };
 
 struct tagger {
         const struct catalog *catalog;
         const struct port_index *index;
-        const struct networks *networks;  /* may be NULL */
+        const struct networks *networks;    /* may be NULL */
         struct ephemeral_range local_ports; /* the namespace's ip_local_port_range; 0-0: none */
 };
 
@@ -101,6 +101,6 @@ enum confidence tagger_entry_confidence(const struct catalog_entry *e);
  * networks, else the entry's own. */
 enum confidence tagger_match_confidence(const struct tag *tag, const struct catalog_entry *e);
 
-const char *confidence_to_string(enum confidence c);       /* "none", "low", "medium", "high" */
+const char *confidence_to_string(enum confidence c); /* "none", "low", "medium", "high" */
 int confidence_from_string(const char *s, enum confidence *ret);
-const char *tag_side_to_string(enum tag_side s);           /* "none", "server", "client" */
+const char *tag_side_to_string(enum tag_side s); /* "none", "server", "client" */

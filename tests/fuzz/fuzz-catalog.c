@@ -135,9 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 struct tag tag;
 
                 check_index(c, idx);
-                tagger_tag(&t, &(struct tag_input) { .family = AF_INET, .transport = TRANSPORT_TCP,
-                                                     .src_addr = other, .dst_addr = apple,
-                                                     .src_port = 50000, .dst_port = 443 }, &tag);
+                tagger_tag(&t, &(struct tag_input) { .family = AF_INET, .transport = TRANSPORT_TCP, .src_addr = other, .dst_addr = apple, .src_port = 50000, .dst_port = 443 }, &tag);
                 if (tag.entry >= c->n_entries || (tag.confidence != CONFIDENCE_NONE && tag.matches.n == 0))
                         abort();
                 port_index_free(idx);

@@ -151,16 +151,14 @@ static char *format_config(const struct config *c, size_t *len) {
                 c->receive_buffer, c->receive_buffer_max);
         put_string(f, "catalog", c->catalog);
         put_string(f, "networks", c->networks);
-        fprintf(f, "log_min_confidence=%s\nlog_connection_end=%s\n[output]\nmode=%s\nqueue_size=%" PRIu32
-                "\n", confidence_to_string(c->log_min_confidence),
+        fprintf(f, "log_min_confidence=%s\nlog_connection_end=%s\n[output]\nmode=%s\nqueue_size=%" PRIu32 "\n", confidence_to_string(c->log_min_confidence),
                 c->log_connection_end ? "yes" : "no", output_mode_to_string(c->output), c->queue_size);
         fputs("[stats]\n", f);
         put_string(f, "state_directory", c->state_directory);
         put_string(f, "control_socket", c->control_socket);
         put_string(f, "control_group", c->control_group);
         put_string(f, "prometheus_file", c->prometheus_file);
-        fprintf(f, "prometheus_interval=%" PRIu32 "\nsummary_interval=%" PRIu32 "\nsave_interval=%" PRIu32
-                "\n[daemon]\n", c->prometheus_interval, c->summary_interval, c->save_interval);
+        fprintf(f, "prometheus_interval=%" PRIu32 "\nsummary_interval=%" PRIu32 "\nsave_interval=%" PRIu32 "\n[daemon]\n", c->prometheus_interval, c->summary_interval, c->save_interval);
         put_string(f, "user", c->user);
         fputs("[tagging]\n", f);
         put_exclusions(f, &c->exclude);

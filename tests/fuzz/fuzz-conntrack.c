@@ -45,7 +45,7 @@ static void parse_message(const struct nlmsghdr *nlh, size_t len) {
         struct flow f, g;
         int r, r4, r6;
 
-        memset(&f, 0xa5, sizeof(f));    /* leftovers of an earlier event */
+        memset(&f, 0xa5, sizeof(f)); /* leftovers of an earlier event */
         r = conntrack_parse_message(nlh, len, both, &f);
         fuzz_assert(r == CONNTRACK_PARSE_OK || r == CONNTRACK_PARSE_MALFORMED || r == CONNTRACK_PARSE_IGNORED);
 

@@ -56,8 +56,7 @@ static void check_request_round_trip(const struct control_request *req) {
 
         if (!o)
                 return;
-        json_object_object_add(o, "command", json_object_new_string(
-                                       req->command == CONTROL_COMMAND_PING ? "ping" : "stats"));
+        json_object_object_add(o, "command", json_object_new_string(req->command == CONTROL_COMMAND_PING ? "ping" : "stats"));
         if (req->service[0])
                 json_object_object_add(o, "service", json_object_new_string(req->service));
         if (req->product[0])

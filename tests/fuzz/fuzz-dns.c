@@ -18,7 +18,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         if (!parser) {
                 const struct name_table_config c = {
-                        .max_entries = 16, .max_bytes = 64 * 1024, .ttl_min = 1, .ttl_max = 60,
+                        .max_entries = 16,
+                        .max_bytes = 64 * 1024,
+                        .ttl_min = 1,
+                        .ttl_max = 60,
                 };
                 char err[512];
 

@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (new_address(nlh, &family, &last))
                         have_last = true;
                 else if (nlh->nlmsg_type == RTM_DELADDR)
-                        have_last = false;      /* may have removed it */
+                        have_last = false; /* may have removed it */
 
         local_addresses_get_stats(la, &before);
         local_addresses_process(la, buf, size);

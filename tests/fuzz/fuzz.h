@@ -25,13 +25,13 @@ static inline void *fuzz_copy(const uint8_t *data, size_t size) {
 }
 
 /* Checks an invariant; a violation is a finding, reported like a crash. */
-#define fuzz_assert(expr)                                                        \
-        do {                                                                     \
-                if (!(expr)) {                                                   \
-                        fprintf(stderr, "%s:%d: invariant violated: %s\n",       \
-                                __FILE__, __LINE__, #expr);                      \
-                        abort();                                                 \
-                }                                                                \
+#define fuzz_assert(expr)                                                  \
+        do {                                                               \
+                if (!(expr)) {                                             \
+                        fprintf(stderr, "%s:%d: invariant violated: %s\n", \
+                                __FILE__, __LINE__, #expr);                \
+                        abort();                                           \
+                }                                                          \
         } while (0)
 
 /* A small catalogue for the targets that need one (the control replies, the

@@ -15,16 +15,16 @@
 struct corpus_endpoint {
         int family;
         uint8_t addr[16];
-        uint16_t port;                  /* the fixed port, or the first of the range */
-        uint16_t port_last;             /* == port when fixed */
+        uint16_t port;      /* the fixed port, or the first of the range */
+        uint16_t port_last; /* == port when fixed */
 };
 
 struct corpus_row {
         unsigned line;
-        unsigned transport;             /* TRANSPORT_TCP or TRANSPORT_UDP */
+        unsigned transport; /* TRANSPORT_TCP or TRANSPORT_UDP */
         struct corpus_endpoint src, dst, dnat;
         bool has_dnat;
-        char service[48];               /* an entry id, "unmatched" or "excluded" */
+        char service[48]; /* an entry id, "unmatched" or "excluded" */
         char side[8], confidence[8];
         char why[128];
 };

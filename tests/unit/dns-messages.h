@@ -30,8 +30,13 @@
 #define DNS_NXDOMAIN "123481850001000000000000066e6f73756368076578616d706c65036f72670000010001"
 
 static const char *const dns_real_answers[] = {
-        DNS_GATEWAY_A, DNS_GATEWAY_AAAA, DNS_WWW_CNAME_A, DNS_WWW_CNAME_AAAA,
-        DNS_SWCDN_CNAME_A, DNS_ITUNES_A, DNS_EXAMPLE_A,
+        DNS_GATEWAY_A,
+        DNS_GATEWAY_AAAA,
+        DNS_WWW_CNAME_A,
+        DNS_WWW_CNAME_AAAA,
+        DNS_SWCDN_CNAME_A,
+        DNS_ITUNES_A,
+        DNS_EXAMPLE_A,
 };
 
 static inline uint8_t *dns_from_hex(const char *hex, size_t *ret_len) {

@@ -10,7 +10,7 @@
 
 struct fake_journald {
         char dir[64], path[96];
-        int fd;                         /* -1 until bound */
+        int fd; /* -1 until bound */
 };
 
 /* Picks the path; nothing listens there yet. */

@@ -59,7 +59,7 @@ int kernel_netns_ping(void) {
         fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
         if (fd < 0)
                 return -errno;
-        echo.checksum = htons(0xf7ff);  /* checksum of this all-zero echo request */
+        echo.checksum = htons(0xf7ff); /* checksum of this all-zero echo request */
         if (sendto(fd, &echo, sizeof(echo), 0, (struct sockaddr *) &dst, sizeof(dst)) != (ssize_t) sizeof(echo))
                 r = -errno;
         close(fd);

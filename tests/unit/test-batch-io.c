@@ -14,11 +14,11 @@
 #include "batch-io.h"
 
 struct reader {
-        int fds[2];                     /* a pipe: written by the test, read by read_all */
+        int fds[2]; /* a pipe: written by the test, read by read_all */
         unsigned calls;
-        uint64_t last_usec;             /* when read_all last ran */
-        int result;                     /* returned instead of the bytes read, when not 0 */
-        size_t per_read;                /* bytes taken per read, 0: all */
+        uint64_t last_usec; /* when read_all last ran */
+        int result;         /* returned instead of the bytes read, when not 0 */
+        size_t per_read;    /* bytes taken per read, 0: all */
 };
 
 static uint64_t now_usec(void) {
@@ -134,7 +134,7 @@ static void test_back_to_idle_after_an_empty_read(void **state) {
 
         put(&f->rd);
         run_until(f, 1);
-        run_until(f, 2);                /* the interval's read finds nothing */
+        run_until(f, 2); /* the interval's read finds nothing */
         /* Idle again: no more reads on the timer ... */
         assert_true(sd_event_run(f->event, 50000) >= 0);
         assert_int_equal(f->rd.calls, 2);

@@ -114,12 +114,14 @@ static void test_ids(void **state) {
 
 static void test_lengths(void **state) {
         static const struct {
-                int column;     /* 3 protocol, 4 iana, 5 rfc, 7 versions, 9 note */
+                int column; /* 3 protocol, 4 iana, 5 rfc, 7 versions, 9 note */
                 size_t max;
                 const char *name;
         } cols[] = {
-                { 3, CATALOG_PROTOCOL_MAX, "protocol" }, { 4, CATALOG_IANA_MAX, "iana" },
-                { 5, CATALOG_RFC_MAX, "rfc" },           { 7, CATALOG_VERSIONS_MAX, "versions" },
+                { 3, CATALOG_PROTOCOL_MAX, "protocol" },
+                { 4, CATALOG_IANA_MAX, "iana" },
+                { 5, CATALOG_RFC_MAX, "rfc" },
+                { 7, CATALOG_VERSIONS_MAX, "versions" },
                 { 9, CATALOG_NOTE_MAX, "note" },
         };
 
@@ -271,7 +273,7 @@ static void test_good(void **state) {
         assert_string_equal(e->iana, "rtp");
         assert_string_equal(e->rfc, "3550");
         assert_string_equal(e->versions, "en2015,pl");
-        assert_string_equal(e->note, "x y");  /* CRLF: the CR is dropped */
+        assert_string_equal(e->note, "x y"); /* CRLF: the CR is dropped */
         assert_int_equal(e->scope, CATALOG_SCOPE_APPLE);
         assert_int_equal(e->source_line, 4);
         assert_int_equal(e->n_products, 3);
@@ -323,7 +325,7 @@ static void test_empty(void **state) {
         expect_error("", 0, "t: no entries: expected lines of 10 columns separated by tabs "
                             "(docs/catalogue-format.md)");
         expect_error_str("# only a comment\n\n", "t: no entries: expected lines of 10 columns "
-                         "separated by tabs (docs/catalogue-format.md)");
+                                                 "separated by tabs (docs/catalogue-format.md)");
 }
 
 static void test_file(void **state) {
@@ -336,7 +338,8 @@ static void test_file(void **state) {
         close(fd);
         assert_int_equal(catalog_load_file(path, &c, err, sizeof(err)), -EINVAL);
         snprintf(want, sizeof(want), "%s:2: 1 column, expected 10 separated by tabs (the ports column "
-                 "is missing)", path);
+                                     "is missing)",
+                 path);
         assert_string_equal(err, want);
         assert_ptr_equal(c, SENTINEL);
 
@@ -410,11 +413,17 @@ static void test_default(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_ports),    cmocka_unit_test(test_columns),
-                cmocka_unit_test(test_ids),      cmocka_unit_test(test_lengths),
-                cmocka_unit_test(test_products_bad), cmocka_unit_test(test_lines),
-                cmocka_unit_test(test_good), cmocka_unit_test(test_protocol_short),     cmocka_unit_test(test_empty),
-                cmocka_unit_test(test_file),     cmocka_unit_test(test_default),
+                cmocka_unit_test(test_ports),
+                cmocka_unit_test(test_columns),
+                cmocka_unit_test(test_ids),
+                cmocka_unit_test(test_lengths),
+                cmocka_unit_test(test_products_bad),
+                cmocka_unit_test(test_lines),
+                cmocka_unit_test(test_good),
+                cmocka_unit_test(test_protocol_short),
+                cmocka_unit_test(test_empty),
+                cmocka_unit_test(test_file),
+                cmocka_unit_test(test_default),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,7 +93,8 @@ static void test_every_key(void **state) {
                 "summary_interval = 0\n"
                 "save_interval = 1h\n"
                 "[daemon]\n"
-                "user = nobody\n", 0);
+                "user = nobody\n",
+                0);
 
         assert_false(c->conntrack);
         assert_int_equal(c->families, INPUT_FAMILY_IPV6);
@@ -187,7 +188,8 @@ static void test_errors(void **state) {
                      "t.conf:2: invalid boolean 'sometimes' for exclude_router (yes, no)");
         /* Keywords take any case, as booleans do. */
         c = load("[tagging]\nlog_min_confidence = High\nlog_connection_end = No\n"
-                 "[input]\nfamilies = IPv4\n[output]\nmode = Journal\n", 0);
+                 "[input]\nfamilies = IPv4\n[output]\nmode = Journal\n",
+                 0);
         assert_int_equal(c->log_min_confidence, CONFIDENCE_HIGH);
         assert_false(c->log_connection_end);
         assert_int_equal(c->families, INPUT_FAMILY_IPV4);
@@ -269,7 +271,7 @@ static void test_hostile_text(void **state) {
                 memset(edge + k, 'k', len);
                 strcpy(edge + k + len, "\n");
                 expect_error(edge, len == 198 ? "t.conf:2: syntax error (expected [section] or key = value)"
-                                        : "t.conf:2: line longer than 198 bytes");
+                                              : "t.conf:2: line longer than 198 bytes");
         }
 
         const char nul[] = "[input]\nconntrack = yes\0no\n";
@@ -336,7 +338,8 @@ static void test_dns_names(void **state) {
         config_free(c);
 
         c = load("[input]\ndns_nflog_group = 3\n[tagging]\ndomains = /etc/d.tsv\ndns_names_max = 1000\n"
-                 "dns_names_max_bytes = 1M\ndns_ttl_min = 0\ndns_ttl_max = 2h\n", 0);
+                 "dns_names_max_bytes = 1M\ndns_ttl_min = 0\ndns_ttl_max = 2h\n",
+                 0);
         assert_int_equal(c->dns_nflog_group, 3);
         assert_string_equal(c->domains, "/etc/d.tsv");
         assert_int_equal(c->dns_names_max, 1000);
@@ -431,7 +434,8 @@ static void test_dns_options(void **state) {
         assert_int_equal(parse(&o, (const char *[]) { "--config", "/nonexistent/a.conf", NULL }), 0);
         assert_int_equal(o.dns_nflog_group, -1);
         assert_int_equal(parse(&o, (const char *[]) { "--dns-nflog-group", "5", "--domains=/cli/domains.tsv",
-                                                      NULL }), 0);
+                                                      NULL }),
+                         0);
         o.config_path = "/nonexistent/a.conf";
         assert_int_equal(config_load_all(&o, &c, err, sizeof(err)), 0);
         assert_int_equal(c->dns_nflog_group, 5);
@@ -466,10 +470,11 @@ static void test_options(void **state) {
 
         /* Options override the file, and the groups replace the file's. */
         assert_int_equal(parse(&o, (const char *[]) {
-                "--config", path, "--catalog=/cli/catalog", "--networks", "/cli/networks",
-                "--output", "json", "--nflog-group", "7", "--nflog-group=9", "--no-conntrack",
-                "--log-min-confidence", "low", "--state-directory", "/cli/state",
-                "--control-socket", "/cli/control", NULL }), 0);
+                                           "--config", path, "--catalog=/cli/catalog", "--networks", "/cli/networks",
+                                           "--output", "json", "--nflog-group", "7", "--nflog-group=9", "--no-conntrack",
+                                           "--log-min-confidence", "low", "--state-directory", "/cli/state",
+                                           "--control-socket", "/cli/control", NULL }),
+                         0);
         assert_int_equal(config_load_all(&o, &c, err, sizeof(err)), 0);
         assert_string_equal(c->catalog, "/cli/catalog");
         assert_string_equal(c->networks, "/cli/networks");
@@ -561,7 +566,8 @@ static void test_check_system(void **state) {
                  "[stats]\ncontrol_group = no-such-group-x\n"
                  "prometheus_file = %s/missing/appleflowd.prom\n"
                  "state_directory = %s/missing/state\n"
-                 "control_socket = %s/run/control\n", dir, dir, dir);
+                 "control_socket = %s/run/control\n",
+                 dir, dir, dir);
         c = load(text, 0);
         assert_int_equal(config_set_string(&c->source, "t.conf"), 0);
         assert_int_equal(config_check_system(c, out, sizeof(out)), 4);
@@ -576,7 +582,8 @@ static void test_check_system(void **state) {
 
         /* All there: nothing to say. */
         snprintf(text, sizeof(text), "[daemon]\nuser = root\n[stats]\ncontrol_group = root\n"
-                 "prometheus_file = %s/appleflowd.prom\nstate_directory = %s/state\n", dir, dir);
+                                     "prometheus_file = %s/appleflowd.prom\nstate_directory = %s/state\n",
+                 dir, dir);
         c = load(text, 0);
         assert_int_equal(config_check_system(c, out, sizeof(out)), 0);
         assert_string_equal(out, "");

@@ -25,7 +25,7 @@
 #define HEADER "entries  clashres found new invalid ignore delete chainlength insert insert_failed drop " \
                "early_drop icmp_error  expect_new expect_create expect_delete search_restart\n"
 #define ROW(entries, drop) entries "  00000000 00000000 00000000 00000000 00000000 00000000 00000000 " \
-                           "00000000 00000007 " drop " 00000003 00000000  00000000 00000000 00000000 00000000\n"
+                                   "00000000 00000007 " drop " 00000003 00000000  00000000 00000000 00000000 00000000\n"
 
 static struct conntrack_table_sample sample;
 
@@ -98,7 +98,7 @@ static void test_parse_limits(void **state) {
         for (unsigned i = 3; i <= CONNTRACK_TABLE_COLUMNS_MAX; i++)
                 n += (size_t) sprintf(text + n, " x");
         assert_int_equal(conntrack_table_parse(text, n, &sample, err, sizeof(err)), -EBADMSG);
-        assert_non_null(strstr(err, "no CPU rows"));    /* 64 columns: still allowed */
+        assert_non_null(strstr(err, "no CPU rows")); /* 64 columns: still allowed */
         n += (size_t) sprintf(text + n, " y");
         assert_int_equal(conntrack_table_parse(text, n, &sample, err, sizeof(err)), -EBADMSG);
         assert_non_null(strstr(err, "more than"));
@@ -162,7 +162,7 @@ static void test_read_follows_counters(void **state) {
         assert_int_equal(conntrack_table_read(t, &st), 0);
         assert_int_equal(st.entries, 16);
         assert_int_equal(st.max, 262144);
-        assert_int_equal(st.refused, 0);        /* what was refused before is not ours */
+        assert_int_equal(st.refused, 0); /* what was refused before is not ours */
 
         /* CPU 0 wraps: 0xfffffff0 -> 0x10 is 0x20 more; CPU 1 refuses 3. */
         write_file(f.stat, HEADER ROW("00040000", "00000010") ROW("00040000", "00000008"));
@@ -172,7 +172,7 @@ static void test_read_follows_counters(void **state) {
 
         /* A third CPU comes online (from 0), then goes; its share stays. */
         write_file(f.stat, HEADER ROW("00040000", "00000010") ROW("00040000", "00000008")
-                           ROW("00040000", "00000004"));
+                                   ROW("00040000", "00000004"));
         assert_int_equal(conntrack_table_read(t, &st), 0);
         assert_int_equal(st.refused, 0x23 + 4);
         write_file(f.stat, HEADER ROW("00000001", "00000011") ROW("00000001", "00000008"));

@@ -48,7 +48,7 @@ static const char ruleset[] =
 
 struct capture {
         uint64_t calls, new_events;
-        struct flow last[2];            /* the last NEW event of each family */
+        struct flow last[2]; /* the last NEW event of each family */
 };
 
 static void on_flow(const struct flow *f, void *userdata) {
@@ -69,7 +69,8 @@ static int close_input(void **state) {
 
 static struct conntrack_input *open_input(uint32_t rcvbuf, uint32_t rcvbuf_max, struct capture *c) {
         assert_int_equal(conntrack_input_new(&opened, INPUT_FAMILY_IPV4 | INPUT_FAMILY_IPV6, rcvbuf,
-                                             rcvbuf_max, on_flow, NULL, c), 0);
+                                             rcvbuf_max, on_flow, NULL, c),
+                         0);
         return opened;
 }
 
@@ -141,7 +142,7 @@ static void test_drops_exact(void **state) {
 
         for (uint16_t i = 0; i < 300; i++)
                 send_udp((uint16_t) (20000 + i));
-        assert_int_equal(kernel_netns_ping(), 0);    /* tracked, filtered out */
+        assert_int_equal(kernel_netns_ping(), 0); /* tracked, filtered out */
         read_all(in);
 
         conntrack_input_get_stats(in, &st);
@@ -287,7 +288,7 @@ static void test_parse_dnat(void **state) {
         assert_non_null(inet_ntop(AF_INET, f.dnat.bytes, addr, sizeof(addr)));
         assert_string_equal(addr, "192.168.1.5");
         assert_int_equal(f.dnat_port, 548);
-        assert_int_equal(f.dst_port, 5223);     /* what the client dialled stays */
+        assert_int_equal(f.dst_port, 5223); /* what the client dialled stays */
 
         nlh = put_event_nat(buf, "17.1.2.3", 3128, "10.0.0.1", 40000);
         assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, INPUT_FAMILY_IPV4, &f),

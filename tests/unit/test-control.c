@@ -20,7 +20,7 @@
 
 #include "control.h"
 
-#define N_ENTRIES 4000          /* "all" then gives a reply larger than a socket buffer */
+#define N_ENTRIES 4000 /* "all" then gives a reply larger than a socket buffer */
 
 struct fixture {
         struct catalog catalog;
@@ -173,10 +173,20 @@ static void test_parse(void **state) {
         struct control_request r;
         char err[CONTROL_ERROR_MAX];
         static const char *const bad[] = {
-                "", "hello", "{}", "[1]", "1", "\"stats\"", "null",
-                "{\"command\":\"nope\"}", "{\"command\":1}", "{\"command\":null}",
-                "{\"command\":\"stats\",\"x\":1}", "{\"command\":\"stats\"} trailing",
-                "{\"command\":\"stats\"}{}", "{\"command\":\"stats\",\"service\":5}",
+                "",
+                "hello",
+                "{}",
+                "[1]",
+                "1",
+                "\"stats\"",
+                "null",
+                "{\"command\":\"nope\"}",
+                "{\"command\":1}",
+                "{\"command\":null}",
+                "{\"command\":\"stats\",\"x\":1}",
+                "{\"command\":\"stats\"} trailing",
+                "{\"command\":\"stats\"}{}",
+                "{\"command\":\"stats\",\"service\":5}",
                 "{\"command\":\"stats\",\"service\":\"\"}",
                 "{\"command\":\"stats\",\"product\":\"\\u0000x\"}",
                 "{\"command\":\"stats\",\"all\":\"yes\"}",
@@ -200,7 +210,8 @@ static void test_parse(void **state) {
         assert_false(r.all);
         assert_int_equal(control_request_parse(" {\"all\":true,\"product\":\"FaceTime\",\"command\":\"stats\",\"service\":\"apns\"}\r\n",
                                                strlen(" {\"all\":true,\"product\":\"FaceTime\",\"command\":\"stats\",\"service\":\"apns\"}\r\n"),
-                                               &r, err, sizeof(err)), 0);
+                                               &r, err, sizeof(err)),
+                         0);
         assert_string_equal(r.product, "FaceTime");
         assert_string_equal(r.service, "apns");
         assert_true(r.all);
@@ -223,12 +234,13 @@ static void test_stats_reply(void **state) {
         assert_string_equal(get_str(get(o, "catalog"), "source"), "test-catalogue");
         assert_int_equal(json_object_get_uint64(get(get(get(o, "daemon"), "events_received"), "conntrack")), 77);
         services = get(o, "services");
-        assert_int_equal(json_object_array_length(services), 2);        /* the active ones */
+        assert_int_equal(json_object_array_length(services), 2); /* the active ones */
         assert_string_equal(get_str(json_object_array_get_idx(services, 0), "service"), "apns");
         assert_int_equal(json_object_get_uint64(get(json_object_array_get_idx(services, 0), "connections")), 42);
         assert_string_equal(get_str(json_object_array_get_idx(services, 0), "ports"), "0");
         assert_string_equal(json_object_get_string(json_object_array_get_idx(
-                get(json_object_array_get_idx(services, 0), "products"), 0)), "APNs");
+                                    get(json_object_array_get_idx(services, 0), "products"), 0)),
+                            "APNs");
         assert_non_null(get(get(json_object_array_get_idx(services, 1), "connection_rate"), "15m"));
         products = get(o, "products");
         assert_int_equal(json_object_array_length(products), 1);
@@ -272,8 +284,13 @@ static void test_stats_reply(void **state) {
 static void test_malformed(void **state) {
         struct fixture *x = fixture_new(NULL);
         static const char *const bad[] = {
-                "hello\n", "{}\n", "{\"command\":\"rm -rf\"}\n", "\n", "{\"command\":\"stats\"\0garbage\n",
-                "\xff\xfe\n", "{\"command\":\"stats\",\"product\":\"Nope\"}\n",
+                "hello\n",
+                "{}\n",
+                "{\"command\":\"rm -rf\"}\n",
+                "\n",
+                "{\"command\":\"stats\"\0garbage\n",
+                "\xff\xfe\n",
+                "{\"command\":\"stats\",\"product\":\"Nope\"}\n",
         };
         static const size_t lens[] = { 6, 3, 21, 1, 28, 3, 38 };
 
@@ -393,7 +410,7 @@ static void test_deaf_client_blocks_no_one(void **state) {
                 json_object_put(o);
         }
         assert_int_equal(x->control->n_served, 3);
-        assert_int_equal(x->control->n_clients, 1);     /* still there, still waiting */
+        assert_int_equal(x->control->n_clients, 1); /* still there, still waiting */
 
         reply = read_reply(x, deaf);
         o = json_tokener_parse(reply);
@@ -425,7 +442,8 @@ static void test_slow_and_vanishing_clients(void **state) {
         o = json_tokener_parse(reply);
         assert_non_null(o);
         assert_int_equal(json_object_get_uint64(get(json_object_array_get_idx(get(o, "services"), 0),
-                                                    "connections")), 42);
+                                                    "connections")),
+                         42);
         json_object_put(o);
         free(reply);
 

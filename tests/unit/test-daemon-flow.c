@@ -268,7 +268,7 @@ static void test_thresholds(void **state) {
  * APNs server's answer to an iPhone is APNs, server side, from conntrack. */
 static void test_packet_direction(void **state) {
         struct fixture *x = *state;
-        const struct corpus_row *r = &x->corpus.rows[0];     /* iPhone to APNs on Apple */
+        const struct corpus_row *r = &x->corpus.rows[0]; /* iPhone to APNs on Apple */
         struct flow f = make_flow(r, 50000, FLOW_PACKET_LOGGED);
         bool held = false;
         const struct entry *e;

@@ -84,19 +84,19 @@ static void test_udp_and_tcp(void **state) {
         (void) state;
         assert_int_equal(dns_input_new_detached(&in, on_answer, NULL), 0);
 
-        feed(in, buf, packet(buf, 0, 0, 53, msg, n, 0));                /* UDP/IPv4 */
+        feed(in, buf, packet(buf, 0, 0, 53, msg, n, 0)); /* UDP/IPv4 */
         assert_int_equal(n_answers, 1);
         assert_string_equal(last_name, "www.icloud.com");
         assert_int_equal(last_addrs, 1);
-        feed(in, buf, packet(buf, 1, 0, 53, msg, n, 0));                /* UDP/IPv6 */
-        feed(in, buf, packet(buf, 1, 1, 53, msg, n, 1));                /* TCP/IPv6, whole */
-        feed(in, buf, packet(buf, 0, 1, 53, msg, n, 1));                /* TCP/IPv4, whole */
+        feed(in, buf, packet(buf, 1, 0, 53, msg, n, 0)); /* UDP/IPv6 */
+        feed(in, buf, packet(buf, 1, 1, 53, msg, n, 1)); /* TCP/IPv6, whole */
+        feed(in, buf, packet(buf, 0, 1, 53, msg, n, 1)); /* TCP/IPv4, whole */
         assert_int_equal(n_answers, 4);
 
         /* A TCP segment holding only the first part of a message. */
         len = packet(buf, 0, 1, 53, msg, n - 10, 0);
         buf[40] = 0;
-        buf[41] = (uint8_t) n;                                          /* announces all n bytes */
+        buf[41] = (uint8_t) n; /* announces all n bytes */
         feed(in, buf, len);
         /* A segment without data, an answer cut by the capture, a query to port 53. */
         feed(in, buf, packet(buf, 0, 1, 53, msg, 0, 0));
@@ -104,7 +104,7 @@ static void test_udp_and_tcp(void **state) {
         feed(in, buf, len - 5);
         feed(in, buf, packet(buf, 0, 0, 5353, msg, n, 0));
         /* A broken DNS message and a broken IP header. */
-        msg[7] = 9;                                                     /* ANCOUNT */
+        msg[7] = 9; /* ANCOUNT */
         feed(in, buf, packet(buf, 0, 0, 53, msg, n, 0));
         buf[0] = 0x41;
         feed(in, buf, 20);

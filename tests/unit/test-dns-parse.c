@@ -87,9 +87,9 @@ static void test_not_answers(void **state) {
 
         (void) state;
         assert_int_equal(parse_hex(DNS_NXDOMAIN), DNS_NOT_ANSWER);
-        b[2] &= 0x7f;                           /* QR clear: a query */
+        b[2] &= 0x7f; /* QR clear: a query */
         assert_int_equal(dns_parse_answer(parser, b, n, &answer), DNS_NOT_ANSWER);
-        b[2] = 0x80 | (2 << 3);                 /* opcode STATUS */
+        b[2] = 0x80 | (2 << 3); /* opcode STATUS */
         assert_int_equal(dns_parse_answer(parser, b, n, &answer), DNS_NOT_ANSWER);
         assert_int_equal(answer.n_addrs, 0);
         free(b);
@@ -232,7 +232,7 @@ static void test_counts_and_records(void **state) {
         dns_put(&m, "\2hi", 3);
         dns_put_name(&m, "a.icloud.com");
         dns_put16(&m, 1);
-        dns_put16(&m, 3);                       /* CHAOS */
+        dns_put16(&m, 3); /* CHAOS */
         dns_put32(&m, 60);
         dns_put16(&m, 4);
         dns_put(&m, "\1\1\1\1", 4);

@@ -130,33 +130,33 @@ static void test_connection_new(void **state) {
         assert_int_equal(e.kind, ENTRY_CONNECTION_NEW);
         assert_int_equal(e.priority, 6);
         assert_fields(&e, (const char *const[]) {
-                "MESSAGE_ID=" MESSAGE_ID_CONNECTION_STR,
-                "MESSAGE=FaceTime, Game Center, Messages (RTP 16384-16387/udp): "
-                "192.168.1.20:60321 -> 17.1.2.3:16385",
-                "PRIORITY=6",
-                "SYSLOG_IDENTIFIER=appleflowd",
-                "EVENT_ACTION=connection-new",
-                "APPLE_SERVICE=facetime-rtp",
-                "APPLE_PRODUCT=FaceTime",
-                "APPLE_PRODUCT=Game Center",
-                "APPLE_PRODUCT=Messages",
-                "APPLE_PRODUCT=iChat",
-                "APPLE_PRODUCTS=FaceTime;Game Center;Messages;iChat",
-                "APPLE_NETWORK=1",
-                "APPLE_CONFIDENCE=high",
-                "APPLE_MATCHED_SIDE=server",
-                "NETWORK_TRANSPORT=udp",
-                "NETWORK_TYPE=ipv4",
-                "SOURCE_IP=192.168.1.20",
-                "SOURCE_PORT=60321",
-                "DESTINATION_IP=17.1.2.3",
-                "DESTINATION_PORT=16385",
-                "APPLE_MATCHED_PORT=16385",
-                "CT_ID=3735928559",
-                "CT_MARK=16",
-                "CT_ZONE=0",
-                NULL,
-        });
+                                  "MESSAGE_ID=" MESSAGE_ID_CONNECTION_STR,
+                                  "MESSAGE=FaceTime, Game Center, Messages (RTP 16384-16387/udp): "
+                                  "192.168.1.20:60321 -> 17.1.2.3:16385",
+                                  "PRIORITY=6",
+                                  "SYSLOG_IDENTIFIER=appleflowd",
+                                  "EVENT_ACTION=connection-new",
+                                  "APPLE_SERVICE=facetime-rtp",
+                                  "APPLE_PRODUCT=FaceTime",
+                                  "APPLE_PRODUCT=Game Center",
+                                  "APPLE_PRODUCT=Messages",
+                                  "APPLE_PRODUCT=iChat",
+                                  "APPLE_PRODUCTS=FaceTime;Game Center;Messages;iChat",
+                                  "APPLE_NETWORK=1",
+                                  "APPLE_CONFIDENCE=high",
+                                  "APPLE_MATCHED_SIDE=server",
+                                  "NETWORK_TRANSPORT=udp",
+                                  "NETWORK_TYPE=ipv4",
+                                  "SOURCE_IP=192.168.1.20",
+                                  "SOURCE_PORT=60321",
+                                  "DESTINATION_IP=17.1.2.3",
+                                  "DESTINATION_PORT=16385",
+                                  "APPLE_MATCHED_PORT=16385",
+                                  "CT_ID=3735928559",
+                                  "CT_MARK=16",
+                                  "CT_ZONE=0",
+                                  NULL,
+                          });
         assert_string_equal(entry_get(&e, "APPLE_PRODUCT"), "FaceTime");
         assert_null(entry_get(&e, "APPLE"));
 }
@@ -172,8 +172,7 @@ static void test_connection_new_nat_ipv6(void **state) {
                 .has_snat = true,
                 .snat_port = 41000,
         };
-        struct tag t = { .confidence = CONFIDENCE_MEDIUM, .side = TAG_SIDE_SERVER, .port = 5223,
-                         .entry = 1 };
+        struct tag t = { .confidence = CONFIDENCE_MEDIUM, .side = TAG_SIDE_SERVER, .port = 5223, .entry = 1 };
 
         addr(AF_INET6, "fd00::20", &f.src);
         addr(AF_INET6, "2620:149:a44::1", &f.dst);
@@ -181,31 +180,31 @@ static void test_connection_new_nat_ipv6(void **state) {
         assert_int_equal(entry_format_flow(&e, &f, &t, &catalog), 0);
         /* The alias "FaceTime" is a value of its own, written once. */
         assert_fields(&e, (const char *const[]) {
-                "MESSAGE_ID=" MESSAGE_ID_CONNECTION_STR,
-                "MESSAGE=APNs (Apple Push Notification service 5223/tcp): "
-                "[fd00::20]:50000 -> [2620:149:a44::1]:5223 via [2001:db8::1]:41000",
-                "PRIORITY=6",
-                "SYSLOG_IDENTIFIER=appleflowd",
-                "EVENT_ACTION=connection-new",
-                "APPLE_SERVICE=apns",
-                "APPLE_PRODUCT=APNs",
-                "APPLE_PRODUCT=Apple Push Notification service",
-                "APPLE_PRODUCT=FaceTime",
-                "APPLE_PRODUCTS=APNs;Apple Push Notification service;FaceTime",
-                "APPLE_NETWORK=0",
-                "APPLE_CONFIDENCE=medium",
-                "APPLE_MATCHED_SIDE=server",
-                "NETWORK_TRANSPORT=tcp",
-                "NETWORK_TYPE=ipv6",
-                "SOURCE_IP=fd00::20",
-                "SOURCE_PORT=50000",
-                "DESTINATION_IP=2620:149:a44::1",
-                "DESTINATION_PORT=5223",
-                "APPLE_MATCHED_PORT=5223",
-                "SOURCE_NAT_IP=2001:db8::1",
-                "SOURCE_NAT_PORT=41000",
-                NULL,
-        });
+                                  "MESSAGE_ID=" MESSAGE_ID_CONNECTION_STR,
+                                  "MESSAGE=APNs (Apple Push Notification service 5223/tcp): "
+                                  "[fd00::20]:50000 -> [2620:149:a44::1]:5223 via [2001:db8::1]:41000",
+                                  "PRIORITY=6",
+                                  "SYSLOG_IDENTIFIER=appleflowd",
+                                  "EVENT_ACTION=connection-new",
+                                  "APPLE_SERVICE=apns",
+                                  "APPLE_PRODUCT=APNs",
+                                  "APPLE_PRODUCT=Apple Push Notification service",
+                                  "APPLE_PRODUCT=FaceTime",
+                                  "APPLE_PRODUCTS=APNs;Apple Push Notification service;FaceTime",
+                                  "APPLE_NETWORK=0",
+                                  "APPLE_CONFIDENCE=medium",
+                                  "APPLE_MATCHED_SIDE=server",
+                                  "NETWORK_TRANSPORT=tcp",
+                                  "NETWORK_TYPE=ipv6",
+                                  "SOURCE_IP=fd00::20",
+                                  "SOURCE_PORT=50000",
+                                  "DESTINATION_IP=2620:149:a44::1",
+                                  "DESTINATION_PORT=5223",
+                                  "APPLE_MATCHED_PORT=5223",
+                                  "SOURCE_NAT_IP=2001:db8::1",
+                                  "SOURCE_NAT_PORT=41000",
+                                  NULL,
+                          });
 
         /* A port forward: where the destination went, after the source NAT. */
         f.has_dnat = true;
@@ -233,36 +232,36 @@ static void test_connection_end(void **state) {
         assert_int_equal(entry_format_flow(&e, &f, &tag_rtp, &catalog), 0);
         assert_int_equal(e.kind, ENTRY_CONNECTION_END);
         assert_fields(&e, (const char *const[]) {
-                "MESSAGE_ID=" MESSAGE_ID_CONNECTION_END_STR,
-                "MESSAGE=FaceTime, Game Center, Messages (RTP 16384-16387/udp) ended: "
-                "192.168.1.20:60321 -> 17.1.2.3:16385, 3.250 s, 1200 B out, "
-                "18446744073709551615 B in",
-                "PRIORITY=6",
-                "SYSLOG_IDENTIFIER=appleflowd",
-                "EVENT_ACTION=connection-end",
-                "APPLE_SERVICE=facetime-rtp",
-                "APPLE_PRODUCT=FaceTime",
-                "APPLE_PRODUCT=Game Center",
-                "APPLE_PRODUCT=Messages",
-                "APPLE_PRODUCT=iChat",
-                "APPLE_PRODUCTS=FaceTime;Game Center;Messages;iChat",
-                "APPLE_NETWORK=1",
-                "APPLE_CONFIDENCE=high",
-                "APPLE_MATCHED_SIDE=server",
-                "NETWORK_TRANSPORT=udp",
-                "NETWORK_TYPE=ipv4",
-                "SOURCE_IP=192.168.1.20",
-                "SOURCE_PORT=60321",
-                "DESTINATION_IP=17.1.2.3",
-                "DESTINATION_PORT=16385",
-                "APPLE_MATCHED_PORT=16385",
-                "SOURCE_BYTES=1200",
-                "SOURCE_PACKETS=10",
-                "DESTINATION_BYTES=18446744073709551615",
-                "DESTINATION_PACKETS=12",
-                "EVENT_DURATION=3250000001",
-                NULL,
-        });
+                                  "MESSAGE_ID=" MESSAGE_ID_CONNECTION_END_STR,
+                                  "MESSAGE=FaceTime, Game Center, Messages (RTP 16384-16387/udp) ended: "
+                                  "192.168.1.20:60321 -> 17.1.2.3:16385, 3.250 s, 1200 B out, "
+                                  "18446744073709551615 B in",
+                                  "PRIORITY=6",
+                                  "SYSLOG_IDENTIFIER=appleflowd",
+                                  "EVENT_ACTION=connection-end",
+                                  "APPLE_SERVICE=facetime-rtp",
+                                  "APPLE_PRODUCT=FaceTime",
+                                  "APPLE_PRODUCT=Game Center",
+                                  "APPLE_PRODUCT=Messages",
+                                  "APPLE_PRODUCT=iChat",
+                                  "APPLE_PRODUCTS=FaceTime;Game Center;Messages;iChat",
+                                  "APPLE_NETWORK=1",
+                                  "APPLE_CONFIDENCE=high",
+                                  "APPLE_MATCHED_SIDE=server",
+                                  "NETWORK_TRANSPORT=udp",
+                                  "NETWORK_TYPE=ipv4",
+                                  "SOURCE_IP=192.168.1.20",
+                                  "SOURCE_PORT=60321",
+                                  "DESTINATION_IP=17.1.2.3",
+                                  "DESTINATION_PORT=16385",
+                                  "APPLE_MATCHED_PORT=16385",
+                                  "SOURCE_BYTES=1200",
+                                  "SOURCE_PACKETS=10",
+                                  "DESTINATION_BYTES=18446744073709551615",
+                                  "DESTINATION_PACKETS=12",
+                                  "EVENT_DURATION=3250000001",
+                                  NULL,
+                          });
 
         /* No accounting: no counters, no duration, and a stop before the
          * start (clock trouble) gives no duration either. */
@@ -281,8 +280,7 @@ static void test_packet_logged(void **state) {
         struct entry e;
         struct flow f = flow4(FLOW_PACKET_LOGGED);
         /* apple-other: no port matched; a packet without conntrack state. */
-        struct tag t = { .confidence = CONFIDENCE_HIGH, .apple_network = true, .port = 8443,
-                         .side = TAG_SIDE_NONE, .side_guessed = true, .entry = 2 };
+        struct tag t = { .confidence = CONFIDENCE_HIGH, .apple_network = true, .port = 8443, .side = TAG_SIDE_NONE, .side_guessed = true, .entry = 2 };
 
         f.l4proto = IPPROTO_TCP;
         f.dst_port = 8443;
@@ -298,29 +296,29 @@ static void test_packet_logged(void **state) {
         assert_int_equal(e.kind, ENTRY_PACKET_LOGGED);
         assert_int_equal(e.priority, 5);
         assert_fields(&e, (const char *const[]) {
-                "MESSAGE_ID=" MESSAGE_ID_PACKET_LOGGED_STR,
-                "MESSAGE=apple-other (8443/tcp) packet logged: 192.168.1.20:60321 -> "
-                "17.1.2.3:8443, prefix \"drop?\"apple\"\", group 2, in br-lan, out ppp0",
-                "PRIORITY=5",
-                "SYSLOG_IDENTIFIER=appleflowd",
-                "EVENT_ACTION=packet-logged",
-                "APPLE_SERVICE=apple-other",
-                "APPLE_NETWORK=1",
-                "APPLE_CONFIDENCE=high",
-                "APPLE_MATCHED_SIDE=none",
-                "NETWORK_TRANSPORT=tcp",
-                "NETWORK_TYPE=ipv4",
-                "SOURCE_IP=192.168.1.20",
-                "SOURCE_PORT=60321",
-                "DESTINATION_IP=17.1.2.3",
-                "DESTINATION_PORT=8443",
-                "APPLE_SIDE_FROM=rule",
-                "NFLOG_GROUP=2",
-                "NFLOG_PREFIX=drop?\"apple\"",
-                "IN_INTERFACE=br-lan",
-                "OUT_INTERFACE=ppp0",
-                NULL,
-        });
+                                  "MESSAGE_ID=" MESSAGE_ID_PACKET_LOGGED_STR,
+                                  "MESSAGE=apple-other (8443/tcp) packet logged: 192.168.1.20:60321 -> "
+                                  "17.1.2.3:8443, prefix \"drop?\"apple\"\", group 2, in br-lan, out ppp0",
+                                  "PRIORITY=5",
+                                  "SYSLOG_IDENTIFIER=appleflowd",
+                                  "EVENT_ACTION=packet-logged",
+                                  "APPLE_SERVICE=apple-other",
+                                  "APPLE_NETWORK=1",
+                                  "APPLE_CONFIDENCE=high",
+                                  "APPLE_MATCHED_SIDE=none",
+                                  "NETWORK_TRANSPORT=tcp",
+                                  "NETWORK_TYPE=ipv4",
+                                  "SOURCE_IP=192.168.1.20",
+                                  "SOURCE_PORT=60321",
+                                  "DESTINATION_IP=17.1.2.3",
+                                  "DESTINATION_PORT=8443",
+                                  "APPLE_SIDE_FROM=rule",
+                                  "NFLOG_GROUP=2",
+                                  "NFLOG_PREFIX=drop?\"apple\"",
+                                  "IN_INTERFACE=br-lan",
+                                  "OUT_INTERFACE=ppp0",
+                                  NULL,
+                          });
 
         /* No prefix, no output interface (a packet to the router itself). */
         f.nflog_prefix[0] = '\0';
@@ -337,55 +335,66 @@ static void test_lost_and_not_written(void **state) {
         struct entry e;
 
         assert_int_equal(entry_format_lost(&e, &(struct entry_loss) {
-                .source = "conntrack", .events = 4821, .overruns = 1, .receive_buffer = 262144,
-        }), 0);
+                                                       .source = "conntrack",
+                                                       .events = 4821,
+                                                       .overruns = 1,
+                                                       .receive_buffer = 262144,
+                                               }),
+                         0);
         assert_int_equal(e.kind, ENTRY_EVENTS_LOST);
         assert_fields(&e, (const char *const[]) {
-                "MESSAGE_ID=" MESSAGE_ID_EVENTS_LOST_STR,
-                "MESSAGE=conntrack: the kernel dropped 4821 events, the receive buffer was full "
-                        "(1 overrun); receive buffer now 262144 bytes",
-                "PRIORITY=4",
-                "SYSLOG_IDENTIFIER=appleflowd",
-                "EVENT_ACTION=events-lost",
-                "EVENT_PROVIDER=conntrack",
-                "EVENTS_LOST=4821",
-                "RECEIVE_BUFFER_OVERRUNS=1",
-                "RECEIVE_BUFFER=262144",
-                NULL,
-        });
+                                  "MESSAGE_ID=" MESSAGE_ID_EVENTS_LOST_STR,
+                                  "MESSAGE=conntrack: the kernel dropped 4821 events, the receive buffer was full "
+                                  "(1 overrun); receive buffer now 262144 bytes",
+                                  "PRIORITY=4",
+                                  "SYSLOG_IDENTIFIER=appleflowd",
+                                  "EVENT_ACTION=events-lost",
+                                  "EVENT_PROVIDER=conntrack",
+                                  "EVENTS_LOST=4821",
+                                  "RECEIVE_BUFFER_OVERRUNS=1",
+                                  "RECEIVE_BUFFER=262144",
+                                  NULL,
+                          });
 
         /* A lower bound says so; no buffer size when not known. */
         assert_int_equal(entry_format_lost(&e, &(struct entry_loss) {
-                .source = "nflog", .events = 1, .overruns = 3, .at_least = true,
-        }), 0);
+                                                       .source = "nflog",
+                                                       .events = 1,
+                                                       .overruns = 3,
+                                                       .at_least = true,
+                                               }),
+                         0);
         assert_fields(&e, (const char *const[]) {
-                "MESSAGE_ID=" MESSAGE_ID_EVENTS_LOST_STR,
-                "MESSAGE=nflog: the kernel dropped at least 1 event, the receive buffer was full (3 overruns)",
-                "PRIORITY=4",
-                "SYSLOG_IDENTIFIER=appleflowd",
-                "EVENT_ACTION=events-lost",
-                "EVENT_PROVIDER=nflog",
-                "EVENTS_LOST=1",
-                "RECEIVE_BUFFER_OVERRUNS=3",
-                NULL,
-        });
+                                  "MESSAGE_ID=" MESSAGE_ID_EVENTS_LOST_STR,
+                                  "MESSAGE=nflog: the kernel dropped at least 1 event, the receive buffer was full (3 overruns)",
+                                  "PRIORITY=4",
+                                  "SYSLOG_IDENTIFIER=appleflowd",
+                                  "EVENT_ACTION=events-lost",
+                                  "EVENT_PROVIDER=nflog",
+                                  "EVENTS_LOST=1",
+                                  "RECEIVE_BUFFER_OVERRUNS=3",
+                                  NULL,
+                          });
 
         assert_int_equal(entry_format_not_written(&e, &(struct entry_unwritten) { .queue_full = 1234 }), 0);
         assert_int_equal(e.kind, ENTRY_NOT_WRITTEN);
         assert_fields(&e, (const char *const[]) {
-                "MESSAGE_ID=" MESSAGE_ID_NOT_WRITTEN_STR,
-                "MESSAGE=1234 entries not written: 1234 because the queue to the journal was full",
-                "PRIORITY=4",
-                "SYSLOG_IDENTIFIER=appleflowd",
-                "EVENT_ACTION=entries-not-written",
-                "ENTRIES_DROPPED=1234",
-                NULL,
-        });
+                                  "MESSAGE_ID=" MESSAGE_ID_NOT_WRITTEN_STR,
+                                  "MESSAGE=1234 entries not written: 1234 because the queue to the journal was full",
+                                  "PRIORITY=4",
+                                  "SYSLOG_IDENTIFIER=appleflowd",
+                                  "EVENT_ACTION=entries-not-written",
+                                  "ENTRIES_DROPPED=1234",
+                                  NULL,
+                          });
 
         /* Every reason that applies, the total in ENTRIES_DROPPED. */
         assert_int_equal(entry_format_not_written(&e, &(struct entry_unwritten) {
-                .queue_full = 5, .refused = 1, .at_stop = 2,
-        }), 0);
+                                                              .queue_full = 5,
+                                                              .refused = 1,
+                                                              .at_stop = 2,
+                                                      }),
+                         0);
         assert_string_equal(entry_get(&e, "MESSAGE"),
                             "8 entries not written: 5 because the queue to the journal was full, "
                             "1 refused by the journal, 2 still queued when the daemon stopped");
@@ -400,7 +409,8 @@ static void test_message(void **state) {
 
         assert_int_equal(entry_format_message(&e, MESSAGE_ID_STARTED_STR, 5,
                                               "appleflowd %s started, %zu entries", "0.1.0",
-                                              (size_t) 120), 0);
+                                              (size_t) 120),
+                         0);
         assert_int_equal(entry_add_field(&e, "CATALOG_SOURCE", "%s", "built-in"), 0);
         assert_int_equal(entry_add_field(&e, "bad", "x"), -EINVAL);
         assert_int_equal(entry_add_field(&e, "_PID", "1"), -EINVAL);
@@ -408,17 +418,18 @@ static void test_message(void **state) {
         assert_int_equal(entry_format_message(&e, "nothex", 5, "x"), -EINVAL);
 
         assert_int_equal(entry_format_message(&e, MESSAGE_ID_STARTED_STR, 5,
-                                              "appleflowd %s started", "0.1.0"), 0);
+                                              "appleflowd %s started", "0.1.0"),
+                         0);
         assert_int_equal(entry_add_field(&e, "CATALOG_SOURCE", "%s", "built-in"), 0);
         entry_copy(&copy, &e);
         assert_fields(&copy, (const char *const[]) {
-                "MESSAGE_ID=" MESSAGE_ID_STARTED_STR,
-                "MESSAGE=appleflowd 0.1.0 started",
-                "PRIORITY=5",
-                "SYSLOG_IDENTIFIER=appleflowd",
-                "CATALOG_SOURCE=built-in",
-                NULL,
-        });
+                                     "MESSAGE_ID=" MESSAGE_ID_STARTED_STR,
+                                     "MESSAGE=appleflowd 0.1.0 started",
+                                     "PRIORITY=5",
+                                     "SYSLOG_IDENTIFIER=appleflowd",
+                                     "CATALOG_SOURCE=built-in",
+                                     NULL,
+                             });
         assert_int_equal(entry_to_iovec(&copy, iov), 5);
         assert_int_equal(iov[1].iov_len, strlen("MESSAGE=appleflowd 0.1.0 started"));
         assert_memory_equal(iov[1].iov_base, "MESSAGE=appleflowd 0.1.0 started", iov[1].iov_len);
@@ -558,20 +569,29 @@ static void fill(char *s, size_t size, char c) {
 static void test_longest(void **state) {
         static struct catalog_product p[CATALOG_ENTRY_PRODUCTS_MAX];
         static struct catalog_entry ce;
-        struct catalog c = { .entries = &ce, .n_entries = 1, .products = p,
-                             .n_products = CATALOG_ENTRY_PRODUCTS_MAX };
+        struct catalog c = { .entries = &ce, .n_entries = 1, .products = p, .n_products = CATALOG_ENTRY_PRODUCTS_MAX };
         struct tag t = { .confidence = CONFIDENCE_MEDIUM, .port = 65535 };
         struct flow f = {
                 .action = FLOW_CONNECTION_END,
                 .family = AF_INET6,
                 .l4proto = IPPROTO_UDP,
-                .src_port = 65535, .dst_port = 65535, .snat_port = 65535,
-                .has_snat = true, .has_ct = true, .has_counters = true, .has_timestamps = true,
+                .src_port = 65535,
+                .dst_port = 65535,
+                .snat_port = 65535,
+                .has_snat = true,
+                .has_ct = true,
+                .has_counters = true,
+                .has_timestamps = true,
                 .has_nflog = true,
-                .ct_id = UINT32_MAX, .ct_mark = UINT32_MAX, .ct_zone = UINT16_MAX,
-                .orig_packets = UINT64_MAX, .orig_bytes = UINT64_MAX,
-                .reply_packets = UINT64_MAX, .reply_bytes = UINT64_MAX,
-                .start_ns = 0, .stop_ns = UINT64_MAX,
+                .ct_id = UINT32_MAX,
+                .ct_mark = UINT32_MAX,
+                .ct_zone = UINT16_MAX,
+                .orig_packets = UINT64_MAX,
+                .orig_bytes = UINT64_MAX,
+                .reply_packets = UINT64_MAX,
+                .reply_bytes = UINT64_MAX,
+                .start_ns = 0,
+                .stop_ns = UINT64_MAX,
                 .nflog_group = UINT16_MAX,
         };
         struct entry e;

@@ -95,8 +95,7 @@ static void test_largest_entry(void **state) {
         }
         assert_int_equal(e->n_fields, ENTRY_FIELDS_MAX);
         for (unsigned i = 0; i < e->n_fields; i++)
-                want += memchr(entry_field_str(e, i), '\n', entry_field_len(e, i)) ?
-                        entry_field_len(e, i) + 9 : entry_field_len(e, i) + 1;
+                want += memchr(entry_field_str(e, i), '\n', entry_field_len(e, i)) ? entry_field_len(e, i) + 9 : entry_field_len(e, i) + 1;
         assert_true(want <= JOURNAL_DATAGRAM_MAX);
 
         assert_int_equal(journal_socket_send(&x->j, e), 0);

@@ -205,8 +205,8 @@ static void test_configured_networks(void **state) {
 
         assert_int_equal(ip_prefix_parse("10.9.0.0/24", &x.networks[0]), 0);
         assert_int_equal(ip_prefix_parse("fd09::/48", &x.networks[1]), 0);
-        assert_int_equal(ip_prefix_parse("100.64.0.0/10", &x.networks[2]), 0);  /* within a byte */
-        assert_int_equal(ip_prefix_parse("2001:db8:0:1:8000::/65", &x.networks[3]), 0);   /* past 64 bits */
+        assert_int_equal(ip_prefix_parse("100.64.0.0/10", &x.networks[2]), 0);          /* within a byte */
+        assert_int_equal(ip_prefix_parse("2001:db8:0:1:8000::/65", &x.networks[3]), 0); /* past 64 bits */
         la = router(&x);
 
         check_cases(la, cases, ELEMENTSOF(cases));
@@ -238,7 +238,7 @@ static void test_configured_interface(void **state) {
         /* more of the interface's networks than are kept: each left out is
          * counted once, not again at every later change */
         for (unsigned i = 1; i <= 64; i++) {
-                uint32_t v = htonl(0x0a4e0001u + (i << 8));       /* 10.78.i.1/24 */
+                uint32_t v = htonl(0x0a4e0001u + (i << 8)); /* 10.78.i.1/24 */
 
                 memcpy(a.bytes, &v, 4);
                 assert_int_equal(local_addresses_add(la, AF_INET, a.bytes, 24, 1), 0);
@@ -246,7 +246,7 @@ static void test_configured_interface(void **state) {
                 assert_int_equal(st.overflow, i == 64 ? 1 : 0);
         }
         a = addr(AF_INET, "10.77.0.2");
-        assert_int_equal(local_addresses_add(la, AF_INET, a.bytes, 24, 1), 0);   /* a known network */
+        assert_int_equal(local_addresses_add(la, AF_INET, a.bytes, 24, 1), 0); /* a known network */
         local_addresses_get_stats(la, &st);
         assert_int_equal(st.overflow, 1);
 
@@ -268,7 +268,7 @@ static void test_table(void **state) {
          * address; it stays the router's until both are gone */
         assert_int_equal(local_addresses_add(la, AF_INET6, link.bytes, 64, 2), 0);
         assert_int_equal(local_addresses_add(la, AF_INET6, link.bytes, 64, 3), 0);
-        assert_int_equal(local_addresses_add(la, AF_INET6, link.bytes, 64, 3), 0);  /* again: refreshed */
+        assert_int_equal(local_addresses_add(la, AF_INET6, link.bytes, 64, 3), 0); /* again: refreshed */
         local_addresses_get_stats(la, &st);
         assert_int_equal(st.addresses, 2);
         assert_true(local_addresses_is_own(la, AF_INET6, &link));
@@ -357,21 +357,21 @@ static void test_messages(void **state) {
         assert_false(local_addresses_is_own(la, AF_INET6, &a));
 
         /* malformed: each counted, none kept */
-        nlh = put_addr_msg(buf, RTM_NEWADDR, AF_INET, NULL, NULL, 24, 0);     /* no address */
+        nlh = put_addr_msg(buf, RTM_NEWADDR, AF_INET, NULL, NULL, 24, 0); /* no address */
         local_addresses_process(la, buf, nlh->nlmsg_len);
-        nlh = put_addr_msg(buf, RTM_NEWADDR, AF_INET, "10.0.0.1", NULL, 33, 0);       /* prefix too long */
+        nlh = put_addr_msg(buf, RTM_NEWADDR, AF_INET, "10.0.0.1", NULL, 33, 0); /* prefix too long */
         local_addresses_process(la, buf, nlh->nlmsg_len);
         nlh = put_addr_msg(buf, RTM_NEWADDR, AF_INET6, NULL, NULL, 64, 0);
-        mnl_attr_put(nlh, IFA_ADDRESS, 4, addr(AF_INET, "10.0.0.2").bytes);    /* v4 bytes for v6 */
+        mnl_attr_put(nlh, IFA_ADDRESS, 4, addr(AF_INET, "10.0.0.2").bytes); /* v4 bytes for v6 */
         local_addresses_process(la, buf, nlh->nlmsg_len);
         nlh = put_addr_msg(buf, RTM_NEWADDR, AF_INET, "10.0.0.3", NULL, 24, 0);
-        ((struct nlattr *) ((uint8_t *) nlh + nlh->nlmsg_len - 8))->nla_len = 12;     /* past the end */
+        ((struct nlattr *) ((uint8_t *) nlh + nlh->nlmsg_len - 8))->nla_len = 12; /* past the end */
         local_addresses_process(la, buf, nlh->nlmsg_len);
-        nlh = mnl_nlmsg_put_header(buf);                                        /* no ifaddrmsg */
+        nlh = mnl_nlmsg_put_header(buf); /* no ifaddrmsg */
         nlh->nlmsg_type = RTM_NEWADDR;
         local_addresses_process(la, buf, nlh->nlmsg_len);
         nlh = put_addr_msg(buf, RTM_NEWADDR, AF_INET, "10.0.0.4", NULL, 24, 0);
-        local_addresses_process(la, buf, nlh->nlmsg_len - 1);                  /* cut short */
+        local_addresses_process(la, buf, nlh->nlmsg_len - 1); /* cut short */
         local_addresses_get_stats(la, &st);
         assert_int_equal(st.malformed, 6);
         assert_int_equal(st.addresses, 2);

@@ -16,7 +16,10 @@
 static struct domains *domains;
 
 static const struct name_table_config config = {
-        .max_entries = 1000, .max_bytes = 1024 * 1024, .ttl_min = 30, .ttl_max = 3600,
+        .max_entries = 1000,
+        .max_bytes = 1024 * 1024,
+        .ttl_min = 30,
+        .ttl_max = 3600,
 };
 
 static void add_name(struct dns_answer *a, const char *name) {
@@ -92,7 +95,7 @@ static void test_ttl_floor_and_ceiling(void **state) {
 
         (void) state;
         assert_int_equal(name_table_new(&t, &config), 0);
-        answer(t, "a.icloud.com", NULL, "203.0.113.1", 0, 1000, 1);        /* floor: 30 */
+        answer(t, "a.icloud.com", NULL, "203.0.113.1", 0, 1000, 1); /* floor: 30 */
         answer(t, "b.icloud.com", NULL, "203.0.113.2", 100, 1000, 1);
         answer(t, "c.icloud.com", NULL, "203.0.113.3", 0x7fffffff, 1000, 1); /* ceiling: 3600 */
         assert_non_null(lookup(t, "203.0.113.1", 1029));
@@ -180,7 +183,9 @@ static void test_byte_limit(void **state) {
 /* Random answers and lookups over few addresses in a small table, against
  * a plain list kept in the order of last writing: every lookup agrees. */
 static void test_against_model(void **state) {
-        enum { CAP = 64, ADDRS = 300, OPS = 200000 };
+        enum { CAP = 64,
+               ADDRS = 300,
+               OPS = 200000 };
         struct model {
                 unsigned addr;
                 char name[32];

@@ -48,9 +48,12 @@ static void tag(int family, const char *addr, unsigned transport, uint16_t port,
 
         assert_int_equal(inet_pton(family, addr, dst), 1);
         in = (struct tag_input) {
-                .family = family, .transport = transport,
+                .family = family,
+                .transport = transport,
                 .src_addr = family == AF_INET ? (const void *) client4 : (const void *) client6,
-                .dst_addr = dst, .src_port = 48123, .dst_port = port,
+                .dst_addr = dst,
+                .src_port = 48123,
+                .dst_port = port,
         };
         tagger_tag(&tagger, &in, ret);
         name_tag_apply(table, set.domains, set.catalog, &in, 1001, ret);
@@ -64,8 +67,11 @@ static void test_name_wins_over_https(void **state) {
         union flow_addr dst;
         struct tag t;
         struct flow f = {
-                .action = FLOW_CONNECTION_NEW, .family = AF_INET, .l4proto = IPPROTO_TCP,
-                .src_port = 48123, .dst_port = 443,
+                .action = FLOW_CONNECTION_NEW,
+                .family = AF_INET,
+                .l4proto = IPPROTO_TCP,
+                .src_port = 48123,
+                .dst_port = 443,
         };
         struct entry *e = malloc(sizeof(*e));
 

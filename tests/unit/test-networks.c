@@ -210,7 +210,7 @@ static void test_longest(void **state) {
         assert_int_equal(networks_match(nw, AF_INET6, a, &text), 128);
         assert_int_equal(inet_pton(AF_INET6, "2001:db8:1:2::2", a), 1);
         assert_int_equal(networks_match(nw, AF_INET6, a, &text), 64);
-        assert_string_equal(text, "2001:DB8:1:2::/64");    /* as written */
+        assert_string_equal(text, "2001:DB8:1:2::/64"); /* as written */
         assert_int_equal(inet_pton(AF_INET6, "2001:db8:1:3::", a), 1);
         assert_int_equal(networks_match(nw, AF_INET6, a, &text), 48);
         assert_int_equal(inet_pton(AF_INET6, "2001:db8:2::", a), 1);
@@ -307,9 +307,9 @@ static void test_limits(void **state) {
 
         /* No prefix would make nothing Apple's: refused. */
         expect_error_str("# none\n", "n: no prefix: expected one network per line, address/length "
-                         "(17.0.0.0/8, 2620:149::/36)");
+                                     "(17.0.0.0/8, 2620:149::/36)");
         expect_error("", 0, "n: no prefix: expected one network per line, address/length "
-                     "(17.0.0.0/8, 2620:149::/36)");
+                            "(17.0.0.0/8, 2620:149::/36)");
 }
 
 int main(void) {

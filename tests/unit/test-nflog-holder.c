@@ -45,7 +45,7 @@ static void test_holder(void **state) {
         make_dir("net/netfilter");
         /* group portid qlen copy_mode copy_range flush_timeout refcnt */
         write_file("net/netfilter/nfnetlink_log", "    2   4242     0 2 65535    100  1\n"
-                                                 "    9   5555     0 2 65535    100  1\n");
+                                                  "    9   5555     0 2 65535    100  1\n");
         write_file("net/netlink",
                    "sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    Inode\n"
                    "0000000031036b3c 0   4242       00000000 0        0        0     2        0        111\n"

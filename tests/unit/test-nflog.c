@@ -103,7 +103,7 @@ static int close_inputs(void **state) {
 static const uint8_t udp4[28] = {
         0x45, 0, 0, 28, 0, 1, 0, 0, 64, IPPROTO_UDP, 0, 0,
         192, 168, 1, 20, 17, 1, 2, 3,
-        0xeb, 0xa1, 0x40, 0x01, 0, 8, 0, 0,     /* 60321 -> 16385 */
+        0xeb, 0xa1, 0x40, 0x01, 0, 8, 0, 0, /* 60321 -> 16385 */
 };
 
 static struct nlmsghdr *put_packet(void *buf, uint16_t group, uint16_t hw_protocol,
@@ -144,7 +144,9 @@ static void test_message_fields(void **state) {
         struct nlattr *nest;
 
         /* not NUL-terminated, with control and non-ASCII bytes */
-        mnl_attr_put(nlh, NFULA_PREFIX, 6, "a\x01" "b\xff" "c\n");
+        mnl_attr_put(nlh, NFULA_PREFIX, 6, "a\x01"
+                                           "b\xff"
+                                           "c\n");
         mnl_attr_put_u32(nlh, NFULA_IFINDEX_INDEV, htonl(1));
         mnl_attr_put_u32(nlh, NFULA_IFINDEX_OUTDEV, htonl(999999));
         nest = mnl_attr_nest_start(nlh, NFULA_CT);
@@ -265,7 +267,7 @@ static void test_message_conntrack_bad(void **state) {
         assert_int_equal(st->ct_malformed, 3);
         assert_true(c.flows[2].has_ct_tuple);
         assert_int_equal(c.flows[2].ct_dir, FLOW_DIR_UNKNOWN);
-        c.flows[2].has_ct_tuple = c.flows[2].has_snat = false;  /* for the loop below */
+        c.flows[2].has_ct_tuple = c.flows[2].has_snat = false; /* for the loop below */
 
         /* a tuple cut inside (its nest claims less than its attributes) */
         nlh = put_packet(buf, 3, ETH_P_IP, udp4, sizeof(udp4));
@@ -326,7 +328,8 @@ static void test_message_counted(void **state) {
         /* an attribute running past the message */
         nlh = put_packet(buf, 1, ETH_P_IP, udp4, sizeof(udp4));
         ((struct nlattr *) ((uint8_t *) nlh + nlh->nlmsg_len - MNL_ALIGN(sizeof(udp4)) -
-                            MNL_ATTR_HDRLEN))->nla_len = 200;
+                            MNL_ATTR_HDRLEN))
+                ->nla_len = 200;
         nflog_input_process(in, buf, nlh->nlmsg_len);
         assert_int_equal(st->malformed, 3);
 
@@ -406,7 +409,7 @@ static void test_message_unpadded_end(void **state) {
         mnl_attr_put(nlh, NFULA_PAYLOAD, sizeof(udp4), udp4);
         mnl_attr_put(nlh, NFULA_PACKET_HDR, sizeof(ph), &ph);
         nflog_input_process(in, buf, nlh->nlmsg_len);
-        assert_int_equal(c.calls, 1);   /* whole, it is a packet */
+        assert_int_equal(c.calls, 1); /* whole, it is a packet */
 
         len = nlh->nlmsg_len - 3;
         nlh->nlmsg_len = len;
@@ -521,8 +524,7 @@ static void test_udp_ipv6(void **state) {
  * direction unknown and no connection made up. */
 static void test_udp_reply_direction(void **state) {
         static const uint16_t groups[] = { 10 };
-        struct sockaddr_in server_addr = { .sin_family = AF_INET, .sin_port = htons(5560),
-                                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in server_addr = { .sin_family = AF_INET, .sin_port = htons(5560), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         struct sockaddr_in client_addr;
         socklen_t len = sizeof(client_addr);
         struct nflog_input *in;
@@ -554,7 +556,8 @@ static void test_udp_reply_direction(void **state) {
 
         if (refused != 0) {
                 print_message("the kernel refuses NFULNL_CFG_F_CONNTRACK (%s): checked that packets "
-                              "come without direction\n", strerror(-refused));
+                              "come without direction\n",
+                              strerror(-refused));
                 assert_int_equal(refused, -EOPNOTSUPP);
                 for (size_t i = 0; i < 2; i++) {
                         assert_int_equal(c.flows[i].ct_dir, FLOW_DIR_UNKNOWN);
@@ -576,8 +579,7 @@ static void test_udp_reply_direction(void **state) {
 static void test_tcp_two_groups(void **state) {
         static const uint16_t groups[] = { 7, 8 };
         struct nflog_input *in = NULL;
-        struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(5557),
-                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(5557), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         struct capture c = {};
         int fd;
 

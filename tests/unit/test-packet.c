@@ -21,11 +21,11 @@ static size_t put_l4(uint8_t *p, uint8_t proto, uint16_t sport, uint16_t dport) 
         p[3] = dport & 0xff;
         if (proto == IPPROTO_TCP) {
                 memset(p + 4, 0, 16);
-                p[12] = 5 << 4;         /* data offset */
+                p[12] = 5 << 4; /* data offset */
                 return 20;
         }
         p[4] = 0;
-        p[5] = 8;                       /* UDP length */
+        p[5] = 8; /* UDP length */
         p[6] = p[7] = 0;
         return 8;
 }
@@ -66,7 +66,7 @@ static size_t build_ipv6(uint8_t *p, const uint8_t *ext, size_t n_ext, uint8_t p
         for (size_t i = 0; i < n_ext; i++) {
                 memset(p + off, 0, 8);
                 p[off] = i + 1 < n_ext ? ext[i + 1] : proto;
-                p[off + 1] = 0;         /* (0 + 1) * 8 bytes; AH: (0 + 2) * 4 */
+                p[off + 1] = 0; /* (0 + 1) * 8 bytes; AH: (0 + 2) * 4 */
                 off += 8;
         }
         off += put_l4(p + off, proto, sport, dport);
@@ -121,7 +121,7 @@ static void test_ipv4_options(void **state) {
         /* IHL 6: one 4-byte option word between IP and UDP header */
         build_ipv4(p, IPPROTO_UDP, 1, 2);
         memmove(p + 24, p + 20, 8);
-        memset(p + 20, 1, 4);           /* NOPs */
+        memset(p + 20, 1, 4); /* NOPs */
         p[0] = 0x46;
         p[3] = 32;
         assert_int_equal(packet_parse(p, 32, &f), PACKET_OK);
@@ -262,7 +262,7 @@ static void test_udp_length(void **state) {
 
         p[20 + 5] = 7;
         assert_int_equal(packet_parse(p, n, &f), PACKET_MALFORMED);
-        p[20 + 5] = 9;                  /* beyond the IP total length */
+        p[20 + 5] = 9; /* beyond the IP total length */
         assert_int_equal(packet_parse(p, n, &f), PACKET_MALFORMED);
         p[20 + 5] = 0;
         assert_int_equal(packet_parse(p, n, &f), PACKET_OK);
@@ -321,8 +321,14 @@ static void test_ipv6_truncated(void **state) {
 
 static void test_ipv6_ext_headers(void **state) {
         static const uint8_t chain[] = {
-                IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING, IPPROTO_FRAGMENT,
-                IPPROTO_AH, 135, 139, IPPROTO_DSTOPTS,
+                IPPROTO_HOPOPTS,
+                IPPROTO_DSTOPTS,
+                IPPROTO_ROUTING,
+                IPPROTO_FRAGMENT,
+                IPPROTO_AH,
+                135,
+                139,
+                IPPROTO_DSTOPTS,
         };
         uint8_t p[256];
         struct flow f = {};
@@ -447,7 +453,8 @@ static void check_prefixes(const uint8_t *p, size_t n, size_t ip_header) {
 
         for (size_t l = 0; l <= n; l++) {
                 uint8_t *copy = test_malloc(l ? l : 1);
-                int expected = l < ip_header ? PACKET_MALFORMED : l < n ? PACKET_TRUNCATED : PACKET_OK;
+                int expected = l < ip_header ? PACKET_MALFORMED : l < n ? PACKET_TRUNCATED
+                                                                        : PACKET_OK;
 
                 memcpy(copy, p, l);
                 assert_int_equal(packet_parse(copy, l, &f), expected);

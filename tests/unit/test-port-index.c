@@ -108,9 +108,9 @@ static void test_overlap(void **state) {
 
         m = port_index_lookup(idx, TRANSPORT_UDP, 16385);
         assert_int_equal(m.n, 3);
-        assert_string_equal(c->entries[m.entries[0]].id, "facetime-rtp");     /* 4 ports */
-        assert_string_equal(c->entries[m.entries[1]].id, "ichat-av");         /* 20 ports */
-        assert_string_equal(c->entries[m.entries[2]].id, "wide");             /* 1001 ports */
+        assert_string_equal(c->entries[m.entries[0]].id, "facetime-rtp"); /* 4 ports */
+        assert_string_equal(c->entries[m.entries[1]].id, "ichat-av");     /* 20 ports */
+        assert_string_equal(c->entries[m.entries[2]].id, "wide");         /* 1001 ports */
         assert_true(set_has_product(c, m, "FaceTime"));
         assert_true(set_has_product(c, m, "Game Center"));
         assert_true(set_has_product(c, m, "iChat"));

@@ -39,11 +39,13 @@ static struct catalog_entry entries[] = {
 };
 
 static const struct catalog catalog = {
-        .entries = entries, .n_entries = 1, .products = products, .n_products = 3,
+        .entries = entries,
+        .n_entries = 1,
+        .products = products,
+        .n_products = 3,
 };
 
-static const struct tag tag = { .confidence = CONFIDENCE_HIGH, .apple_network = true,
-                                 .port = 16385, .entry = 0 };
+static const struct tag tag = { .confidence = CONFIDENCE_HIGH, .apple_network = true, .port = 16385, .entry = 0 };
 
 static struct flow make_flow(uint16_t src_port) {
         struct flow f = {
@@ -67,7 +69,7 @@ struct fixture {
 };
 
 /* A ring with room for n entries of the largest size. */
-#define ROOM(n) ((n) * RING_RECORD_SIZE(ENTRY_SIZE_MAX))
+#define ROOM(n) ((n) *RING_RECORD_SIZE(ENTRY_SIZE_MAX))
 
 /* A queue writing to out (taken over), or to journal in OUTPUT_JOURNAL. */
 static void setup_out(struct fixture *x, FILE *out, size_t size, enum output_mode mode, const char *journal) {
@@ -254,9 +256,9 @@ static void test_drops_reported(void **state) {
         assert_int_equal(n, 10 + fill);
         for (size_t i = 0; i < n; i++) {
                 size_t report = 8 + fill;
-                const char *want = i < 6 || i == report + 1 ? MESSAGE_ID_CONNECTION_STR :
-                                   i == 7 ? MESSAGE_ID_EVENTS_LOST_STR :
-                                   i == report ? MESSAGE_ID_NOT_WRITTEN_STR : MESSAGE_ID_RELOADED_STR;
+                const char *want = i < 6 || i == report + 1 ? MESSAGE_ID_CONNECTION_STR : i == 7 ? MESSAGE_ID_EVENTS_LOST_STR
+                                                                                  : i == report  ? MESSAGE_ID_NOT_WRITTEN_STR
+                                                                                                 : MESSAGE_ID_RELOADED_STR;
 
                 o = json_tokener_parse(lines[i]);
                 assert_non_null(o);
@@ -408,7 +410,7 @@ static void test_stop_timeout_reported(void **state) {
 static void test_stop_timeout_stdio_stuck(void **state) {
         struct fixture x;
         struct queue_stats st;
-        unsigned n = 400;       /* about 250 KiB of JSON: more than a pipe holds */
+        unsigned n = 400; /* about 250 KiB of JSON: more than a pipe holds */
         int p[2];
 
         assert_int_equal(pipe2(p, O_CLOEXEC), 0);
@@ -451,7 +453,8 @@ static void test_json(void **state) {
         setup(&x, ROOM(4), OUTPUT_JSON);
         assert_int_equal(queue_submit_flow(x.queue, &f, &tag, &catalog), 0);
         assert_int_equal(entry_format_message(&e, MESSAGE_ID_RELOAD_FAILED_STR, 3,
-                                              "bad \"file\"\\ line\n\ttab \x01 \xff end \xc3\xa9"), 0);
+                                              "bad \"file\"\\ line\n\ttab \x01 \xff end \xc3\xa9"),
+                         0);
         assert_int_equal(queue_submit_entry(x.queue, &e), 0);
         assert_int_equal(writer_drain(x.writer), 2);
 
@@ -577,7 +580,7 @@ static void test_output_mode(void **state) {
         assert_int_equal(m, OUTPUT_JSON);
         assert_int_equal(output_mode_from_string("auto", &m), 0);
         assert_int_equal(m, OUTPUT_AUTO);
-        assert_int_equal(output_mode_from_string("Journal", &m), 0);    /* any case */
+        assert_int_equal(output_mode_from_string("Journal", &m), 0); /* any case */
         assert_int_equal(m, OUTPUT_JOURNAL);
         assert_int_equal(output_mode_from_string("syslog", &m), -EINVAL);
         assert_string_equal(output_mode_to_string(OUTPUT_CONSOLE), "console");

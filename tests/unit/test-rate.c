@@ -52,7 +52,7 @@ static void test_pow(void **state) {
 /* From zero, a constant λ gives λ(1 - e^(-t/W)) after t seconds, and
  * converges to λ. */
 static void test_constant_rate(void **state) {
-        const uint64_t lambda = 40;     /* events per second */
+        const uint64_t lambda = 40; /* events per second */
 
         for (enum rate_window w = 0; w < _RATE_WINDOW_MAX; w++) {
                 double r = 0, T = tick_sec(w), W = window_sec(w);

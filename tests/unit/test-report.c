@@ -478,7 +478,7 @@ static void test_golden_json(void **state) {
                             "    \"overflows\": 0,\n"
                             "    \"damaged_entries\": 0,\n"
                             "    \"foreign_entries\": 0,\n"
-                "    \"unreadable_files\": 0\n"
+                            "    \"unreadable_files\": 0\n"
                             "  },\n"
                             "  \"complete\": false\n"
                             "}\n");

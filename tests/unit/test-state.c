@@ -37,19 +37,25 @@ static void fixture_init(struct fixture *x) {
 static void fill(struct stats *s) {
         for (size_t i = 0; i < s->n_entries; i++)
                 s->entries[i].total = (struct stats_counters) {
-                        .connections = 1000 + i, .blocked = 2000 + i,
-                        .bytes = UINT64_MAX - i, .packets = 4000 + i,
+                        .connections = 1000 + i,
+                        .blocked = 2000 + i,
+                        .bytes = UINT64_MAX - i,
+                        .packets = 4000 + i,
                 };
         for (size_t i = 0; i < s->n_products; i++)
                 s->products[i].total = (struct stats_counters) {
-                        .connections = 10 + i, .blocked = 20 + i, .bytes = 30 + i, .packets = 40 + i,
+                        .connections = 10 + i,
+                        .blocked = 20 + i,
+                        .bytes = 30 + i,
+                        .packets = 40 + i,
                 };
 }
 
 static void assert_zero(const struct stats *s) {
         for (size_t i = 0; i < s->n_entries; i++)
                 assert_int_equal(s->entries[i].total.connections + s->entries[i].total.blocked +
-                                 s->entries[i].total.bytes + s->entries[i].total.packets, 0);
+                                         s->entries[i].total.bytes + s->entries[i].total.packets,
+                                 0);
         for (size_t i = 0; i < s->n_products; i++)
                 assert_int_equal(s->products[i].total.connections + s->products[i].total.bytes, 0);
 }
@@ -200,26 +206,26 @@ static void test_bad_structure(void **state) {
 
         saved(&x, &buf, &len);
 
-        buf[12] = 4;            /* one entry more than there are */
+        buf[12] = 4; /* one entry more than there are */
         rechecksum(buf, len);
         expect_refused(buf, len, "count");
-        buf[12] = 2;            /* one less: bytes left over */
+        buf[12] = 2; /* one less: bytes left over */
         rechecksum(buf, len);
         expect_refused(buf, len, "trailing");
         buf[12] = 3;
-        buf[15] = 0x7f;         /* absurd count */
+        buf[15] = 0x7f; /* absurd count */
         rechecksum(buf, len);
         expect_refused(buf, len, "huge count");
         buf[15] = 0;
 
-        buf[20] = 0;            /* empty key */
+        buf[20] = 0; /* empty key */
         rechecksum(buf, len);
         expect_refused(buf, len, "empty key");
-        buf[20] = (char) 200;   /* key longer than allowed */
+        buf[20] = (char) 200; /* key longer than allowed */
         rechecksum(buf, len);
         expect_refused(buf, len, "long key");
         buf[20] = 4;
-        buf[22] = 0;            /* NUL inside "apns" */
+        buf[22] = 0; /* NUL inside "apns" */
         rechecksum(buf, len);
         expect_refused(buf, len, "NUL");
         buf[22] = 'p';
@@ -307,7 +313,7 @@ static void test_make_directory(void **state) {
         _cleanup_(stats_freep) struct stats *s = NULL;
         _cleanup_(state_freep) struct state *st = NULL;
         char dir[] = "/tmp/test-state-XXXXXX", sub[64];
-        uid_t owner = geteuid() == 0 ? 65534 : geteuid();       /* nobody when root */
+        uid_t owner = geteuid() == 0 ? 65534 : geteuid(); /* nobody when root */
         mode_t mask = umask(0);
         struct stat sb;
 
@@ -358,11 +364,12 @@ static void test_lock(void **state) {
         assert_int_equal(state_new(&b, s, dir), 0);
 
         assert_int_equal(state_lock(a, err, sizeof(err)), 0);
-        assert_int_equal(state_lock(a, err, sizeof(err)), 0);  /* held already */
+        assert_int_equal(state_lock(a, err, sizeof(err)), 0); /* held already */
         assert_int_equal(state_lock(b, err, sizeof(err)), -EBUSY);
         snprintf(lock, sizeof(lock), "%s/lock", dir);
         snprintf(want, sizeof(want), "state directory %s is in use by pid %ld (test-state) (lock %s): "
-                 "stop that daemon, or give this one a state_directory of its own", dir,
+                                     "stop that daemon, or give this one a state_directory of its own",
+                 dir,
                  (long) getpid(), lock);
         assert_string_equal(err, want);
 

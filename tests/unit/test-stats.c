@@ -85,9 +85,7 @@ static void test_counting(void **state) {
         assert_int_equal(s->products[1].total.connections, 2);
 
         /* Connection end with accounting: both directions. */
-        f = (struct flow) { .action = FLOW_CONNECTION_END, .has_counters = true,
-                            .orig_bytes = 100, .reply_bytes = 900,
-                            .orig_packets = 2, .reply_packets = 3 };
+        f = (struct flow) { .action = FLOW_CONNECTION_END, .has_counters = true, .orig_bytes = 100, .reply_bytes = 900, .orig_packets = 2, .reply_packets = 3 };
         stats_count_flow(s, &f, &t);
         assert_int_equal(s->entries[1].total.bytes, 1000);
         assert_int_equal(s->entries[1].total.packets, 5);
@@ -145,8 +143,7 @@ static void test_attribution(void **state) {
         assert_int_equal(s->attribute_min, CONFIDENCE_MEDIUM);
 
         /* HTTPS elsewhere, three times: the service counts them, no product does. */
-        t = (struct tag) { .confidence = CONFIDENCE_LOW, .side = TAG_SIDE_SERVER, .entry = 0,
-                           .matches = { a, 1 } };
+        t = (struct tag) { .confidence = CONFIDENCE_LOW, .side = TAG_SIDE_SERVER, .entry = 0, .matches = { a, 1 } };
         for (int i = 0; i < 3; i++)
                 stats_count_flow(s, &f, &t);
         assert_int_equal(s->entries[0].total.connections, 3);
@@ -168,8 +165,7 @@ static void test_attribution(void **state) {
 
         /* Two matches, b medium (primary) and a low: P1, named by both, counts
          * once with b's medium; P0, named by a only, stays low. */
-        t = (struct tag) { .confidence = CONFIDENCE_MEDIUM, .side = TAG_SIDE_SERVER, .entry = 1,
-                           .matches = { ab, 2 } };
+        t = (struct tag) { .confidence = CONFIDENCE_MEDIUM, .side = TAG_SIDE_SERVER, .entry = 1, .matches = { ab, 2 } };
         stats_count_flow(s, &f, &t);
         assert_int_equal(s->products[1].total.connections, 2);
         assert_int_equal(s->products[2].total.connections, 1);
@@ -291,7 +287,7 @@ static void test_tick_late(void **state) {
         struct fixture x;
         _cleanup_(stats_freep) struct stats *s = NULL;
         struct flow f = { .action = FLOW_PACKET_LOGGED };
-        static const unsigned jumps[] = { 5, 10, 35, 5, 60, 15, 100, 5, 20, 45 };   /* seconds */
+        static const unsigned jumps[] = { 5, 10, 35, 5, 60, 15, 100, 5, 20, 45 }; /* seconds */
         const unsigned lambda = 4;
         uint64_t start = 7 * SEC, now = start;
         struct tag t;
@@ -397,12 +393,12 @@ static void test_reload(void **state) {
         assert_int_equal(stats_reload(s, &y.catalog), 0);
         assert_ptr_equal(s->catalog, &y.catalog);
         assert_int_equal(s->n_entries, 3);
-        assert_int_equal(s->entries[0].total.connections, 1);   /* c */
-        assert_int_equal(s->entries[1].total.connections, 0);   /* new */
-        assert_int_equal(s->entries[2].total.connections, 2);   /* a */
+        assert_int_equal(s->entries[0].total.connections, 1); /* c */
+        assert_int_equal(s->entries[1].total.connections, 0); /* new */
+        assert_int_equal(s->entries[2].total.connections, 2); /* a */
         assert_true(s->entries[2].rate[STATS_RATED_CONNECTIONS][RATE_WINDOW_1M] == 2.5);
-        assert_int_equal(s->products[1].total.connections, 2);  /* P0 */
-        assert_int_equal(s->products[2].total.connections, 0);  /* Q */
+        assert_int_equal(s->products[1].total.connections, 2); /* P0 */
+        assert_int_equal(s->products[2].total.connections, 0); /* Q */
 
         /* Counting works against the new catalogue. */
         stats_count_flow(s, &f, &t);

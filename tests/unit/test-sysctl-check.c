@@ -71,9 +71,19 @@ static void test_range_good(void **state) {
 
 static void test_range_bad(void **state) {
         static const char *const bad[] = {
-                "", "\n", "32768\n", "60999\t32768\n", "0\t100\n", "1024\t65536\n",
-                "1024\t99999999999999999999\n", "-1\t100\n", "1024\t2048 x\n", "1024\t2048\t3000\n",
-                "abc\tdef\n", " 1024\t2048\n", "1024\t+2048\n",
+                "",
+                "\n",
+                "32768\n",
+                "60999\t32768\n",
+                "0\t100\n",
+                "1024\t65536\n",
+                "1024\t99999999999999999999\n",
+                "-1\t100\n",
+                "1024\t2048 x\n",
+                "1024\t2048\t3000\n",
+                "abc\tdef\n",
+                " 1024\t2048\n",
+                "1024\t+2048\n",
         };
         struct ephemeral_range r;
 

@@ -63,8 +63,7 @@ static struct tag tag(const struct tagger *t, const char *src, uint16_t sport, c
 
         assert_int_equal(inet_pton(family, src, s), 1);
         assert_int_equal(inet_pton(family, dst, d), 1);
-        tagger_tag(t, &(struct tag_input) { .family = family, .transport = transport, .src_addr = s,
-                                            .dst_addr = d, .src_port = sport, .dst_port = dport },
+        tagger_tag(t, &(struct tag_input) { .family = family, .transport = transport, .src_addr = s, .dst_addr = d, .src_port = sport, .dst_port = dport },
                    &r);
         return r;
 }
@@ -243,19 +242,13 @@ static void test_dnat(void **state) {
         inet_pton(AF_INET, "203.0.113.1", d);
         inet_pton(AF_INET, "192.168.1.10", real);
         /* WAN 8548 forwarded to a LAN server's 5223: the reply's source port is the service. */
-        tagger_tag(&f->tagger, &(struct tag_input) { .family = AF_INET, .transport = TRANSPORT_TCP,
-                                                     .src_addr = s, .dst_addr = d, .src_port = 50123,
-                                                     .dst_port = 8548, .dnat_addr = real,
-                                                     .dnat_port = 5223 }, &r);
+        tagger_tag(&f->tagger, &(struct tag_input) { .family = AF_INET, .transport = TRANSPORT_TCP, .src_addr = s, .dst_addr = d, .src_port = 50123, .dst_port = 8548, .dnat_addr = real, .dnat_port = 5223 }, &r);
         assert_int_equal(r.confidence, CONFIDENCE_MEDIUM);
         assert_int_equal(r.side, TAG_SIDE_SERVER);
         assert_int_equal(r.port, 5223);
         assert_string_equal(entry_id(f, &r), "apns");
         /* Forwarded to an ephemeral port: never the client's port 443. */
-        tagger_tag(&f->tagger, &(struct tag_input) { .family = AF_INET, .transport = TRANSPORT_TCP,
-                                                     .src_addr = s, .dst_addr = d, .src_port = 443,
-                                                     .dst_port = 8548, .dnat_addr = real,
-                                                     .dnat_port = 40000, .direction_guessed = true },
+        tagger_tag(&f->tagger, &(struct tag_input) { .family = AF_INET, .transport = TRANSPORT_TCP, .src_addr = s, .dst_addr = d, .src_port = 443, .dst_port = 8548, .dnat_addr = real, .dnat_port = 40000, .direction_guessed = true },
                    &r);
         assert_int_equal(r.confidence, CONFIDENCE_NONE);
         assert_true(r.side_guessed);
@@ -311,7 +304,7 @@ static void test_strings(void **state) {
         assert_int_equal(confidence_from_string("highest", &c), -EINVAL);
         assert_int_equal(confidence_from_string("", &c), -EINVAL);
         assert_int_equal(confidence_from_string(NULL, &c), -EINVAL);
-        assert_int_equal(c, CONFIDENCE_HIGH);   /* untouched by the failures */
+        assert_int_equal(c, CONFIDENCE_HIGH); /* untouched by the failures */
         assert_string_equal(confidence_to_string((enum confidence) 42), "none");
         assert_string_equal(tag_side_to_string(TAG_SIDE_SERVER), "server");
         assert_string_equal(tag_side_to_string(TAG_SIDE_CLIENT), "client");
@@ -354,11 +347,16 @@ static void test_default(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_medium),     cmocka_unit_test(test_low),
-                cmocka_unit_test(test_best_of_set), cmocka_unit_test(test_high),
-                cmocka_unit_test(test_source_port), cmocka_unit_test(test_none),
-                cmocka_unit_test(test_local_port_range), cmocka_unit_test(test_dnat),
-                cmocka_unit_test(test_entry_confidence), cmocka_unit_test(test_strings),
+                cmocka_unit_test(test_medium),
+                cmocka_unit_test(test_low),
+                cmocka_unit_test(test_best_of_set),
+                cmocka_unit_test(test_high),
+                cmocka_unit_test(test_source_port),
+                cmocka_unit_test(test_none),
+                cmocka_unit_test(test_local_port_range),
+                cmocka_unit_test(test_dnat),
+                cmocka_unit_test(test_entry_confidence),
+                cmocka_unit_test(test_strings),
                 cmocka_unit_test(test_default),
         };
         return cmocka_run_group_tests(tests, setup, teardown);

@@ -35,8 +35,7 @@ static int setup(void **state) {
             port_index_build(f.catalog, &f.index) < 0)
                 return -1;
         /* The lab router's namespace keeps Linux's default range. */
-        f.tagger = (struct tagger) { .catalog = f.catalog, .index = f.index, .networks = f.networks,
-                                     .local_ports = EPHEMERAL_RANGE_DEFAULT };
+        f.tagger = (struct tagger) { .catalog = f.catalog, .index = f.index, .networks = f.networks, .local_ports = EPHEMERAL_RANGE_DEFAULT };
         *state = &f;
         return 0;
 }
@@ -72,12 +71,7 @@ static void check_row(const struct fixture *f, const struct corpus_row *r, unsig
                 struct tag t;
                 const char *got;
 
-                tagger_tag(&f->tagger, &(struct tag_input) {
-                                .family = r->src.family, .transport = r->transport,
-                                .src_addr = r->src.addr, .dst_addr = r->dst.addr,
-                                .src_port = (uint16_t) sport, .dst_port = r->dst.port,
-                                .dnat_addr = r->has_dnat ? r->dnat.addr : NULL,
-                                .dnat_port = r->dnat.port }, &t);
+                tagger_tag(&f->tagger, &(struct tag_input) { .family = r->src.family, .transport = r->transport, .src_addr = r->src.addr, .dst_addr = r->dst.addr, .src_port = (uint16_t) sport, .dst_port = r->dst.port, .dnat_addr = r->has_dnat ? r->dnat.addr : NULL, .dnat_port = r->dnat.port }, &t);
                 got = t.confidence == CONFIDENCE_NONE ? "unmatched" : c->entries[t.entry].id;
                 if (strcmp(got, r->service) != 0)
                         fail_msg("line %u (%s), source port %u: %s, expected %s", r->line, r->why,
@@ -121,9 +115,7 @@ static void test_no_client_port_tags(void **state) {
                 for (uint32_t sport = TAGGER_EPHEMERAL_LINUX_LO; sport <= 65535; sport++) {
                         struct tag t;
 
-                        tagger_tag(&f->tagger, &(struct tag_input) {
-                                        .family = AF_INET, .transport = transport, .src_addr = lan,
-                                        .dst_addr = other, .src_port = (uint16_t) sport, .dst_port = 4 }, &t);
+                        tagger_tag(&f->tagger, &(struct tag_input) { .family = AF_INET, .transport = transport, .src_addr = lan, .dst_addr = other, .src_port = (uint16_t) sport, .dst_port = 4 }, &t);
                         if (t.confidence != CONFIDENCE_NONE)
                                 fail_msg("source port %u/%s tagged %s", sport,
                                          transport == TRANSPORT_TCP ? "tcp" : "udp",
