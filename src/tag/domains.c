@@ -42,6 +42,9 @@ _printf_(2, 3) static int load_error(const struct loader *x, const char *fmt, ..
         va_start(ap, fmt);
         vsnprintf(reason, sizeof(reason), fmt, ap);
         va_end(ap);
+        /* Line 0: the file as a whole. */
+        if (x->line == 0)
+                return errorf(-EINVAL, x->err, x->errlen, "%s: %s", x->name, reason);
         return errorf(-EINVAL, x->err, x->errlen, "%s:%u: %s", x->name, x->line, reason);
 }
 
@@ -295,7 +298,8 @@ int domains_load_buffer(const char *name, const char *buf, size_t len, struct do
         }
         if (d->n_rules == 0) {
                 x.line = 0;
-                return load_error(&x, "no suffix");
+                return load_error(&x, "no suffix: expected lines of a suffix, a service, products and a "
+                                      "source, separated by tabs (docs/domains-format.md)");
         }
         r = index_build(&x, d);
         if (r < 0)
@@ -312,7 +316,7 @@ int domains_load_file(const char *path, struct domains **ret, char *err, size_t 
 
         r = read_small_file(path, DOMAINS_FILE_MAX, &buf, &len);
         if (r < 0)
-                return errorf(r, err, errlen, "%s:0: %s", path, r == -EFBIG ? "file too large" : strerror(-r));
+                return read_small_file_error(r, path, DOMAINS_FILE_MAX, "a list of Apple's domains", err, errlen);
         return domains_load_buffer(path, buf, len, ret, err, errlen);
 }
 

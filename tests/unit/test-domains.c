@@ -122,7 +122,8 @@ static void test_errors(void **state) {
         assert_error("a.com\tx\t-\t\n", "f.tsv:1: empty source");
         assert_error("a.com\tx\t-\ts\x01\n", "f.tsv:1: control character 0x01");
         assert_error("a.com\tx\t-\t\xff\n", "f.tsv:1: not UTF-8");
-        assert_error("# nothing\n", "f.tsv:0: no suffix");
+        assert_error("# nothing\n", "f.tsv: no suffix: expected lines of a suffix, a service, products and a "
+                                    "source, separated by tabs (docs/domains-format.md)");
         memset(line, 'a', sizeof(line) - 1);
         line[sizeof(line) - 1] = 0;
         assert_error(line, "f.tsv:1: line too long");
@@ -137,7 +138,7 @@ static void test_file(void **state) {
 
         (void) state;
         assert_int_equal(domains_load_file("/nonexistent/domains.tsv", &d, err, sizeof(err)), -ENOENT);
-        assert_string_equal(err, "/nonexistent/domains.tsv:0: No such file or directory");
+        assert_string_equal(err, "/nonexistent/domains.tsv: No such file or directory");
 }
 
 static void test_normalize(void **state) {
