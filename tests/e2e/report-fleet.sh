@@ -44,6 +44,8 @@ E2E_PIDS+=("$JOURNALD_B")
 b_journal() { journalctl --no-pager -q --directory "$(dirname "$(ls "$B_LOG"/*/*.journal | head -1)")" "$@"; }
 b_has() { [[ -n $(b_journal -o cat "$@" 2>/dev/null) ]]; }
 b_count() { b_journal -o cat SYSLOG_IDENTIFIER=appleflowd "$@" 2>/dev/null | wc -l; }
+# b_count_is N MATCH...: counted afresh at each poll of e2e_wait.
+b_count_is() { local n=$1; shift; (($(b_count "$@") == n)); }
 e2e_wait 10 "router B's journald" test -S "/proc/$JOURNALD_B/root/run/systemd/journal/socket"
 mkdir -p "$E2E_TMP/state-b"
 nsenter --mount="/proc/$JOURNALD_B/ns/mnt" --uts="/proc/$JOURNALD_B/ns/uts" --net="/run/netns/$E2E_RTR" \
@@ -56,10 +58,10 @@ e2e_wait 15 "router B's appleflowd to start" b_has MESSAGE_ID="$MID_STARTED"
 client udp "$APPLE_IP6" 16385
 for _ in 1 2 3; do client tcp "$APPLE_IP4" 5223; done
 client udp "$APPLE_IP6" 4398 --count 3 --send 20 --no-reply
-e2e_wait 10 "router B's connections" test "$(b_count EVENT_ACTION=connection-new)" -eq 4
-e2e_wait 10 "router B's blocked packets" test "$(b_count EVENT_ACTION=packet-logged)" -eq 3
+e2e_wait 10 "router B's connections" b_count_is 4 EVENT_ACTION=connection-new
+e2e_wait 10 "router B's blocked packets" b_count_is 3 EVENT_ACTION=packet-logged
 in_rtr conntrack -D >/dev/null 2>&1 || true
-e2e_wait 10 "router B's connection ends" test "$(b_count EVENT_ACTION=connection-end)" -eq 4
+e2e_wait 10 "router B's connection ends" b_count_is 4 EVENT_ACTION=connection-end
 kill -TERM "$DAEMON_B"
 wait "$DAEMON_B" || e2e_fail "router B's appleflowd exited with status $?"
 
