@@ -12,12 +12,10 @@
 
 #include "daemon.h"
 #include "macro.h"
+#include "time-util.h"
 
 static inline uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+        return clock_usec(CLOCK_MONOTONIC);
 }
 
 /* The name table's clock: seconds, and cheap enough for every event. */

@@ -17,6 +17,7 @@
 
 #include "message-id.h"
 #include "report.h"
+#include "time-util.h"
 
 /* A field value report reads is at most this long; journald keeps longer
  * ones compressed, and reading them whole would only be cut afterwards. */
@@ -85,13 +86,6 @@ bool report_kind_wanted(enum report_kind kind, const struct report_filter *f) {
         return true;
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000;
-}
-
 /* "appleflowctl report: 1200000 entries, at 2026-12-05 10:00:00" on a
  * terminal, once the read takes more than a second. */
 static void progress_update(struct report_progress_line *p, uint64_t entries, uint64_t usec) {
@@ -103,7 +97,7 @@ static void progress_update(struct report_progress_line *p, uint64_t entries, ui
         total = atomic_fetch_add(&p->shared->entries, PROGRESS_EVERY) + PROGRESS_EVERY;
         if (!p->print)
                 return;
-        now = now_usec();
+        now = clock_usec(CLOCK_MONOTONIC);
         if (now < p->shared->start_usec + PROGRESS_AFTER_USEC || now < p->next_usec)
                 return;
         p->next_usec = now + PROGRESS_INTERVAL_USEC;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "time-util.h"
 
 struct files {
         char **paths;
@@ -57,15 +58,13 @@ int report_read(struct report *r, const struct report_source *src, const struct 
         struct report_progress progress = {};
         struct files files = {};
         struct reader one, two;
-        struct timespec ts;
         pthread_t thread;
         int q;
 
         q = report_journal_files(src, &files.paths, &files.n);
         if (q < 0)
                 return q;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        progress.start_usec = (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000;
+        progress.start_usec = clock_usec(CLOCK_MONOTONIC);
         one = (struct reader) {
                 .report = r,
                 .files = &files,

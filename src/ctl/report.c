@@ -15,6 +15,7 @@
 
 #include "report.h"
 #include "text-util.h"
+#include "time-util.h"
 #include "verbs.h"
 
 enum {
@@ -48,13 +49,6 @@ static void report_args_done(struct report_args *a) {
         free(a->filter.clients);
 }
 
-static uint64_t realtime_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000;
-}
-
 /* Appends s to a NULL-terminated list of at most max items (argc bounds it). */
 static int list_add(char ***list, size_t *n, size_t max, char *s) {
         if (!*list) {
@@ -84,7 +78,7 @@ static int parse_args(struct ctl *ctl, int argc, char **argv, struct report_args
                 {}
         };
         struct report_filter *f = &a->filter;
-        uint64_t now = realtime_usec(), top;
+        uint64_t now = clock_usec(CLOCK_REALTIME), top;
         size_t max = (size_t) argc;
         int c, r;
 

@@ -15,6 +15,7 @@
 
 #include "entry.h"
 #include "message-id.h"
+#include "time-util.h"
 
 #define FIELD_NAME_MAX 64
 
@@ -157,14 +158,6 @@ static int add_ip(struct entry *e, const char *name, int family, const union flo
         return field_close(e, &s);
 }
 
-static uint64_t now_realtime_usec(void) {
-        struct timespec ts;
-
-        if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
-                return 0;
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
 /* MESSAGE_ID, MESSAGE (left for the caller to add), PRIORITY, SYSLOG_IDENTIFIER. */
 static void entry_reset(struct entry *e, enum entry_kind kind, int priority) {
         e->n_fields = 0;
@@ -172,7 +165,7 @@ static void entry_reset(struct entry *e, enum entry_kind kind, int priority) {
         e->table = ENTRY_BUF_SIZE;
         e->kind = (uint8_t) kind;
         e->priority = (uint8_t) priority;
-        e->realtime_usec = now_realtime_usec();
+        e->realtime_usec = clock_usec(CLOCK_REALTIME);
 }
 
 static int add_header_tail(struct entry *e) {

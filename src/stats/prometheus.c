@@ -7,6 +7,7 @@
 
 #include "prometheus.h"
 #include "state.h"
+#include "time-util.h"
 
 void prometheus_escape(FILE *f, const char *v) {
         for (; *v; v++)
@@ -408,13 +409,6 @@ int prometheus_format(const struct stats *s, uint64_t now_usec, uint64_t interva
         return ferror(f) ? -EIO : 0;
 }
 
-static uint64_t realtime_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
 int prometheus_new(struct prometheus **ret, struct stats *s, const char *path) {
         _cleanup_(prometheus_freep) struct prometheus *p = NULL;
 
@@ -454,7 +448,7 @@ int prometheus_write(struct prometheus *p, char *err, size_t errlen) {
                 r = -ENOMEM;
                 goto fail;
         }
-        r = prometheus_format(p->stats, realtime_usec(), p->interval_usec, f);
+        r = prometheus_format(p->stats, clock_usec(CLOCK_REALTIME), p->interval_usec, f);
         if (fclose(f) != 0 && r >= 0)
                 r = -ENOMEM;
         if (r < 0)

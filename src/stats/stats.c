@@ -5,13 +5,7 @@
 #include <time.h>
 
 #include "stats.h"
-
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ull + (uint64_t) ts.tv_nsec / 1000;
-}
+#include "time-util.h"
 
 int stats_new(struct stats **ret, const struct catalog *c) {
         _cleanup_(stats_freep) struct stats *s = NULL;
@@ -33,8 +27,8 @@ int stats_new(struct stats **ret, const struct catalog *c) {
                 return -ENOMEM;
 
         s->attribute_min = CONFIDENCE_MEDIUM;
-        s->started_usec = now_usec(CLOCK_MONOTONIC);
-        s->started_realtime_usec = now_usec(CLOCK_REALTIME);
+        s->started_usec = clock_usec(CLOCK_MONOTONIC);
+        s->started_realtime_usec = clock_usec(CLOCK_REALTIME);
 
         *ret = s;
         s = NULL;
