@@ -323,14 +323,15 @@ static void labels(FILE *f, const struct stats *s, enum scope scope, size_t i) {
         fputc('}', f);
 }
 
-/* The DNS names (dns_nflog_group): written only when that input is on, so a
- * router without it exports none of these families. */
-static void dns_header(FILE *f, const char *name, const char *type, const char *help) {
+/* A family's HELP and TYPE lines, before its samples. */
+static void header(FILE *f, const char *name, const char *type, const char *help) {
         fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The DNS names (dns_nflog_group): written only when that input is on, so a
+ * router without it exports none of these families. */
 static void dns_single(FILE *f, const char *name, const char *type, const char *help, uint64_t v) {
-        dns_header(f, name, type, help);
+        header(f, name, type, help);
         fprintf(f, "%s %" PRIu64 "\n", name, v);
 }
 
@@ -342,7 +343,7 @@ static void dns_labelled(FILE *f, const char *name, const char *key, const char 
 
 static void dns_name_counts(FILE *f, const char *name, const char *key, const char *help,
                             const struct name_stats_table *t) {
-        dns_header(f, name, "counter", help);
+        header(f, name, "counter", help);
         for (size_t i = 0; i < t->n; i++)
                 dns_labelled(f, name, key, t->rows[i].key, t->rows[i].connections);
         if (t->overflow > 0)
@@ -365,8 +366,8 @@ static void dns_families(const struct stats *s, FILE *f) {
                 { "lost", d->lost },
         };
 
-        dns_header(f, answers, "counter",
-                   "DNS answers read from the DNS NFLOG group, by what became of them (lost: a lower bound).");
+        header(f, answers, "counter",
+               "DNS answers read from the DNS NFLOG group, by what became of them (lost: a lower bound).");
         for (size_t i = 0; i < ELEMENTSOF(rows); i++)
                 dns_labelled(f, answers, "result", rows[i].result, rows[i].v);
         dns_single(f, "appleflowd_dns_names", "gauge", "Addresses in the name table.", d->names);
@@ -395,7 +396,7 @@ int prometheus_format(const struct stats *s, uint64_t now_usec, uint64_t interva
         for (size_t k = 0; k < ELEMENTSOF(families); k++) {
                 const struct family *fam = &families[k];
 
-                fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help, fam->name, fam->type);
+                header(f, fam->name, fam->type, fam->help);
                 for (size_t i = 0; i < scope_size(s, fam->scope); i++) {
                         if (!written(&v, fam, i))
                                 continue;
