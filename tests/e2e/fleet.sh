@@ -176,12 +176,11 @@ fleet_complete() {
                 "$E2E_TMP/router-a.json" "$E2E_TMP/router-b.json"
 }
 
-# as_router NAME SPORT FUNCTION...: the harness's helpers against router NAME,
-# its LAN, its journal, source ports from SPORT + 1.
+# as_router NAME FUNCTION...: the harness's helpers against router NAME,
+# its LAN and its journal.
 as_router() {
         local E2E_ROUTER_PID=${ROUTER_PID[$1]} E2E_RTR=${ROUTER_NETNS[$1]} E2E_LAN=${ROUTER_LAN[$1]}
-        local SIEM_SPORT=$2
-        shift 2
+        shift
         "$@"
 }
 
@@ -210,8 +209,8 @@ upload_start router-a
 upload_start router-b
 
 # Router A: all its traffic while the collector runs.
-as_router router-a 21500 siem_wave_1
-as_router router-a 21500 siem_wave_2
+as_router router-a siem_wave_1
+as_router router-a siem_wave_2
 e2e_wait 20 "every entry in the collector" fleet_complete
 
 # The collector stops; router B's traffic, and a restart of router A's
@@ -221,10 +220,10 @@ e2e_wait 20 "every entry in the collector" fleet_complete
 # saved (--save-state): nothing lost; the entry at that cursor is sent again
 # (systemd 252), which fleet-check.py allows once per resume and no more.
 siem_stop "$COLLECTOR_PID" systemd-journal-remote
-as_router router-b 21600 siem_wave_1
-as_router router-b 21600 siem_wave_2
-as_router router-a 21500 e2e_daemon_start
-as_router router-a 21500 e2e_daemon_stop 5
+as_router router-b siem_wave_1
+as_router router-b siem_wave_2
+as_router router-a e2e_daemon_start
+as_router router-a e2e_daemon_stop 5
 for name in router-a router-b; do
         e2e_wait 30 "journal-upload of $name to fail" eval "! siem_running ${UPLOAD_PID[$name]}"
         wait "${UPLOAD_PID[$name]}" && e2e_fail "journal-upload of $name exited with status 0"
@@ -239,8 +238,8 @@ e2e_wait 30 "every entry in the collector after its restart" fleet_complete
 for name in router-a router-b; do
         siem_stop "${UPLOAD_PID[$name]}" "journal-upload of $name"
 done
-as_router router-b 21600 e2e_daemon_start
-as_router router-b 21600 e2e_daemon_stop 5
+as_router router-b e2e_daemon_start
+as_router router-b e2e_daemon_stop 5
 upload_start router-a
 upload_start router-b
 e2e_wait 30 "every entry in the collector after the uploads restarted" fleet_complete

@@ -24,9 +24,6 @@ siem_find() {
 
 # The first wave: appleflowd starts; APNs (six products) on both families and
 # FaceTime media (two) to Apple's addresses, from the ports the kernel picks.
-# The dropped datagrams of the second wave leave one socket, from SIEM_SPORT
-# + 6, so that each router of fleet.sh uses a port of its own.
-SIEM_SPORT=${SIEM_SPORT:-21400}
 siem_wave_1() {
         if [[ -z ${SIEM_SERVERS:-} ]]; then
                 e2e_servers tcp:5223 udp:16385
@@ -45,7 +42,7 @@ siem_wave_1() {
 siem_wave_2() {
         e2e_client udp "$APPLE_IP6" 16385
         e2e_client tcp "$OTHER_IP4" 5223
-        e2e_send_dropped "$APPLE_IP4" 4398 $((SIEM_SPORT + 6)) 2
+        e2e_send_dropped "$APPLE_IP4" 4398 0 2
         e2e_expect 5 EVENT_ACTION=connection-new
         e2e_expect 2 EVENT_ACTION=packet-logged
         in_rtr conntrack -D >/dev/null 2>&1 || true
