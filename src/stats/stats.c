@@ -138,7 +138,8 @@ void stats_count_seen(struct stats *s, const struct flow *f) {
                 a->seen++;
 }
 
-void stats_count_unmatched(struct stats *s, const struct flow *f, const struct tag *t) {
+/* Confidence NONE, from stats_count_flow(). */
+static void stats_count_unmatched(struct stats *s, const struct flow *f, const struct tag *t) {
         struct stats_account *a = account_of(s, f);
 
         if (a)

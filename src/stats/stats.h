@@ -164,7 +164,6 @@ int stats_enable_names(struct stats *s);
  * The hot path: no allocation, no system call. */
 void stats_count_seen(struct stats *s, const struct flow *f);
 void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t);
-void stats_count_unmatched(struct stats *s, const struct flow *f, const struct tag *t);
 /* A flow left out of tagging (the router's own traffic, a configured
  * exclusion): counted here only, never as matched or unmatched. */
 void stats_count_excluded(struct stats *s, const struct flow *f);
