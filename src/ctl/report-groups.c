@@ -55,6 +55,8 @@ int report_new(enum report_by by, size_t groups_max, struct report **ret) {
                 return -ENOMEM;
         r->by = by;
         r->groups_max = groups_max;
+        if (getrandom(&r->seed, sizeof(r->seed), GRND_NONBLOCK) != sizeof(r->seed))
+                r->seed = 0x9e3779b97f4a7c15u;
         *ret = r;
         return 0;
 }
@@ -70,15 +72,11 @@ struct report *report_free(struct report *r) {
         return NULL;
 }
 
-/* FNV-1a from a per-process random seed: keys chosen to collide in one run
+/* FNV-1a from the report's random seed: keys chosen to collide in one run
  * do not collide in the next. */
-static uint64_t hash_key(const char *key, size_t len) {
-        static uint64_t seed;
-        uint64_t h;
+static uint64_t hash_key(const struct report *r, const char *key, size_t len) {
+        uint64_t h = 0xcbf29ce484222325u ^ r->seed;
 
-        if (seed == 0 && getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-                seed = 0x9e3779b97f4a7c15u;
-        h = 0xcbf29ce484222325u ^ seed;
         for (size_t i = 0; i < len; i++) {
                 h ^= (unsigned char) key[i];
                 h *= 0x100000001b3u;
@@ -117,7 +115,7 @@ static int grow_slots(struct report *r) {
 #pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 #endif
 struct report_group *report_group(struct report *r, const char *key, size_t len, int *err) {
-        uint64_t h = hash_key(key, len);
+        uint64_t h = hash_key(r, key, len);
         struct report_group *g;
         char *copy;
         size_t k;

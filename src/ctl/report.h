@@ -102,6 +102,7 @@ struct report {
         size_t n_groups, allocated;
         uint32_t *slots; /* open addressing: index + 1, 0 free */
         size_t n_slots;
+        uint64_t seed; /* of the slots' hash: each report's own, so two reading threads share nothing */
 
         struct report_counts other; /* entries of groups beyond groups_max */
         uint64_t other_entries;

@@ -143,6 +143,10 @@ static void test_merge(void **state) {
 
         assert_int_equal(report_new(REPORT_BY_SERVICE, 2, &a), 0);
         assert_int_equal(report_new(REPORT_BY_SERVICE, 2, &b), 0);
+        /* Each reading thread's report hashes with its own seed: the merge
+         * must still find a's group for b's "apns". */
+        a->seed = 1;
+        b->seed = 2;
         count(a, "apns", &CONN);
         count(a, "mdns", &CONN);
         a->first_usec = 50, a->last_usec = 60;
