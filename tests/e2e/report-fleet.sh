@@ -46,7 +46,14 @@ b_has() { [[ -n $(b_journal -o cat "$@" 2>/dev/null) ]]; }
 b_count() { b_journal -o cat SYSLOG_IDENTIFIER=appleflowd "$@" 2>/dev/null | wc -l; }
 # b_count_is N MATCH...: counted afresh at each poll of e2e_wait.
 b_count_is() { local n=$1; shift; (($(b_count "$@") == n)); }
-e2e_wait 10 "router B's journald" test -S "/proc/$JOURNALD_B/root/run/systemd/journal/socket"
+# Until its mounts are in place, router B's mount namespace still shows the
+# harness's journald socket: wait until a line sent there reaches router B's
+# own journal, so that its appleflowd writes to router B's journald alone.
+b_ready() {
+        nsenter --mount="/proc/$JOURNALD_B/ns/mnt" systemd-cat -t afe2e-b echo router-b-ready 2>/dev/null &&
+                b_has SYSLOG_IDENTIFIER=afe2e-b
+}
+e2e_wait 10 "router B's journald" b_ready
 mkdir -p "$E2E_TMP/state-b"
 nsenter --mount="/proc/$JOURNALD_B/ns/mnt" --uts="/proc/$JOURNALD_B/ns/uts" --net="/run/netns/$E2E_RTR" \
         "$E2E_APPLEFLOWD" --config "$E2E_CONFIG" --output journal --nflog-group 2 \
