@@ -41,6 +41,8 @@ int config_new(struct config **ret) {
         c->queue_size = CONFIG_QUEUE_SIZE_DEFAULT;
         c->prometheus_interval = 15;
         c->summary_interval = 300;
+        c->live_bytes_interval = 10;
+        c->live_connections_max = 65536;
         c->save_interval = 300;
         c->state_directory = strdup("/var/lib/appleflowd");
         c->control_socket = strdup("/run/appleflowd/control");
@@ -398,6 +400,8 @@ static const struct key keys[] = {
         K("stats", "prometheus_interval", KEY_SECONDS, prometheus_interval, 1, CONFIG_INTERVAL_MAX),
         K("stats", "summary_interval", KEY_SECONDS, summary_interval, 0, CONFIG_INTERVAL_MAX),
         K("stats", "save_interval", KEY_SECONDS, save_interval, 0, CONFIG_INTERVAL_MAX),
+        K("stats", "live_bytes_interval", KEY_SECONDS, live_bytes_interval, 0, CONFIG_INTERVAL_MAX),
+        K("stats", "live_connections_max", KEY_NUMBER, live_connections_max, 1, CONFIG_LIVE_CONNECTIONS_MAX),
         K("daemon", "user", KEY_STRING, user, 0, 0),
 };
 
@@ -741,6 +745,7 @@ void config_apply_reloadable(struct config *c, struct config *next) {
         c->exclude = next->exclude;
         c->attribute_min_confidence = next->attribute_min_confidence;
         c->receive_buffer_max = MAX(next->receive_buffer_max, c->receive_buffer);
+        c->live_bytes_interval = next->live_bytes_interval;
 }
 
 static bool streq_ptr(const char *a, const char *b) {
@@ -769,6 +774,11 @@ void config_reload_changes(const struct config *a, const struct config *b, char 
         if (a->log_connection_end != b->log_connection_end) {
                 snprintf(item, sizeof(item), "log_connection_end %s → %s",
                          a->log_connection_end ? "yes" : "no", b->log_connection_end ? "yes" : "no");
+                append(buf, size, item);
+        }
+        if (a->live_bytes_interval != b->live_bytes_interval) {
+                snprintf(item, sizeof(item), "live_bytes_interval %u → %u", a->live_bytes_interval,
+                         b->live_bytes_interval);
                 append(buf, size, item);
         }
         if (MAX(b->receive_buffer_max, a->receive_buffer) != a->receive_buffer_max) {
@@ -805,6 +815,8 @@ void config_restart_changes(const struct config *a, const struct config *b, char
                 append(buf, size, "mode");
         if (a->queue_size != b->queue_size)
                 append(buf, size, "queue_size");
+        if (a->live_connections_max != b->live_connections_max)
+                append(buf, size, "live_connections_max");
         if (!streq_ptr(a->state_directory, b->state_directory))
                 append(buf, size, "state_directory");
         if (!streq_ptr(a->control_socket, b->control_socket))

@@ -32,8 +32,9 @@
 #define CONFIG_QUEUE_SIZE_MIN (256u * 1024)
 #define CONFIG_QUEUE_SIZE_MAX RING_SIZE_MAX /* what ring_new() accepts */
 #define CONFIG_INTERVAL_MAX (7 * 24 * 3600)
-#define CONFIG_KEYS_MAX 32
+#define CONFIG_KEYS_MAX 40
 #define CONFIG_DNS_NAMES_MAX 10000000u
+#define CONFIG_LIVE_CONNECTIONS_MAX 4194304u
 #define CONFIG_DNS_BYTES_MIN (64u * 1024)
 #define CONFIG_DNS_BYTES_MAX (1024u * 1024 * 1024)
 #define CONFIG_DNS_TTL_MAX (7 * 24 * 3600)
@@ -69,11 +70,13 @@ struct config {
         enum confidence attribute_min_confidence; /* products count matches from here up */
         char *state_directory;
         char *control_socket;
-        char *control_group;          /* NULL: root only */
-        char *prometheus_file;        /* NULL: off */
-        uint32_t prometheus_interval; /* seconds */
-        uint32_t summary_interval;    /* seconds, 0 = off */
-        uint32_t save_interval;       /* seconds, 0 = only at stop */
+        char *control_group;           /* NULL: root only */
+        char *prometheus_file;         /* NULL: off */
+        uint32_t prometheus_interval;  /* seconds */
+        uint32_t summary_interval;     /* seconds, 0 = off */
+        uint32_t save_interval;        /* seconds, 0 = only at stop */
+        uint32_t live_bytes_interval;  /* seconds between reads of open connections' counters, 0 = off */
+        uint32_t live_connections_max; /* open tagged connections followed; fixed at start */
 
         /* [daemon] */
         char *user; /* NULL: keep the user we were started as */

@@ -19,6 +19,16 @@
 #include "name-tag.h"
 #include "queue.h"
 #include "flow-tag.h"
+#include "live-bytes.h"
+
+/* What of a connection's bytes the reads while it was open did not count. */
+static void count_end_bytes(struct daemon *d, const struct flow *f, const struct tag *tag) {
+        uint64_t bytes = f->orig_bytes + f->reply_bytes, packets = f->orig_packets + f->reply_packets;
+
+        if (d->live)
+                live_bytes_end(d->live, f, &bytes, &packets);
+        stats_count_bytes(d->stats, tag, bytes, packets);
+}
 
 void daemon_handle_flow(const struct flow *f, void *userdata) {
         struct daemon *d = userdata;
@@ -39,6 +49,10 @@ void daemon_handle_flow(const struct flow *f, void *userdata) {
         if (d->names)
                 name_tag_apply(d->names, d->tagset.domains, d->tagset.catalog, &in, now_sec(), &tag);
         stats_count_flow(d->stats, f, &tag);
+        if (f->action == FLOW_CONNECTION_NEW && d->live && tag.confidence != CONFIDENCE_NONE)
+                live_bytes_open(d->live, f);
+        else if (f->action == FLOW_CONNECTION_END && f->has_counters)
+                count_end_bytes(d, f, &tag);
         if (tag.confidence == CONFIDENCE_NONE)
                 return;
 

@@ -42,6 +42,13 @@ void daemon_watch_table(struct daemon *d, bool now);
 void daemon_watch_quiet(struct daemon *d, bool at_start);
 void daemon_warn_kernel_settings(struct daemon *d);
 
+/* daemon-live.c: the bytes of open connections, the conntrack timeouts */
+int daemon_live_open(struct daemon *d, uint64_t subscribed_ns, char *err, size_t errlen);
+void daemon_live_tick(struct daemon *d);
+void daemon_live_final_read(struct daemon *d);
+void daemon_live_close(struct daemon *d);
+void daemon_read_timeouts(struct daemon *d);
+
 /* daemon-reload.c */
 void daemon_read_ephemeral_range(struct daemon *d);
 void daemon_reload(struct daemon *d);

@@ -55,7 +55,7 @@ void daemon_notify_status(struct daemon *d, const char *state) {
 
         sd_notifyf(false, "%sSTATUS=%.0f events/s, %" PRIu64 " entries written, %" PRIu64 " dropped, "
                           "%" PRIu64 " kernel losses",
-                   state ?: "", rate, dd->entries_written, dd->entries_dropped + dd->journal_errors, lost);
+                   state ?: "", rate, dd->entries_written, dd->entries_dropped + dd->write_errors, lost);
 }
 
 /* "medium or high confidence", for the start entry. */
@@ -139,7 +139,7 @@ void daemon_log_stopped(struct daemon *d) {
         }
         sd_notifyf(false, "STATUS=Stopped: %" PRIu64 " events received, %" PRIu64 " lost in the kernel; "
                           "%" PRIu64 " entries written, %" PRIu64 " not written",
-                   events, events_lost, dd->entries_written, dd->entries_dropped + dd->journal_errors);
+                   events, events_lost, dd->entries_written, dd->entries_dropped + dd->write_errors);
         if (q.writer.unreported > 0 || unreported_losses > 0)
                 fprintf(stderr, "appleflowd: stopped with %" PRIu64 " entries not written and %" PRIu64 " events lost in the kernel that no journal entry reports\n",
                         q.writer.unreported, unreported_losses);

@@ -113,6 +113,7 @@ void daemon_reload(struct daemon *d) {
         d->stats->attribute_min = d->config->attribute_min_confidence;
         local_addresses_set_exclusions(d->local, &d->config->exclude);
         daemon_read_ephemeral_range(d);
+        daemon_read_timeouts(d);
         if (d->conntrack)
                 (void) conntrack_input_set_rcvbuf(d->conntrack, d->config->receive_buffer,
                                                   d->config->receive_buffer_max);

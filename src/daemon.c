@@ -28,6 +28,7 @@
 #include "entry.h"
 #include "local-addresses.h"
 #include "exit-status.h"
+#include "live-bytes.h"
 #include "message-id.h"
 #include "nflog.h"
 #include "name-tag.h"
@@ -161,11 +162,15 @@ static void on_stats_refresh(struct stats *s, struct stats_daemon *dd, void *use
         /* Not written for want of room: ring full, unformattable, or still
          * queued when a stop timed out. */
         dd->entries_dropped = q.dropped + q.invalid + q.writer.discarded;
-        dd->journal_errors = q.writer.errors;
+        dd->write_errors = q.writer.errors;
         dd->conntrack_table_entries = d->table.entries;
         dd->conntrack_table_max = d->table.max;
         dd->conntrack_refused = d->table.refused;
         dd->conntrack_quiet_sec = d->conntrack ? conntrack_quiet_seconds(&d->quiet, now_usec()) : 0;
+        if (d->live)
+                live_bytes_get_stats(d->live, &dd->live);
+        dd->live_interval_sec = d->live ? d->config->live_bytes_interval : 0;
+        dd->live_reads_skipped = d->live_reads_skipped;
         refresh_dns(d, &dd->dns);
 }
 
@@ -173,6 +178,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         struct daemon *d = userdata;
 
         daemon_report_losses(d);
+        daemon_live_tick(d);
         daemon_watch_table(d, false);
         daemon_watch_quiet(d, false);
         if (++d->ticks % DAEMON_STATUS_TICKS == 0)
@@ -327,6 +333,9 @@ static int open_inputs(struct daemon *d, char *err, size_t errlen) {
         int r;
 
         if (c->conntrack) {
+                /* Before subscribing: a connection older than this had no NEW for us. */
+                uint64_t subscribed_ns = clock_usec(CLOCK_REALTIME) * 1000;
+
                 r = conntrack_input_new(&d->conntrack, c->families, c->receive_buffer, c->receive_buffer_max,
                                         daemon_handle_flow, daemon_on_conntrack_loss, d);
                 if (r < 0) {
@@ -340,6 +349,10 @@ static int open_inputs(struct daemon *d, char *err, size_t errlen) {
                         snprintf(err, errlen, "Cannot watch the conntrack socket: %s", strerror(-r));
                         return r;
                 }
+                daemon_read_timeouts(d);
+                r = daemon_live_open(d, subscribed_ns, err, errlen);
+                if (r < 0)
+                        return r;
                 /* Not fatal: only the count of refused connections is missing. */
                 r = conntrack_table_open(&d->conntrack_table, NULL, NULL);
                 if (r < 0)
@@ -553,6 +566,9 @@ static void stop_inputs(struct daemon *d) {
                 (void) conntrack_input_dispatch(d->conntrack);
         if (d->nflog)
                 (void) nflog_input_dispatch(d->nflog);
+        /* After the last connection ends: the bytes open ones moved since the
+         * last read, so that the state file keeps them. */
+        daemon_live_final_read(d);
         queue_flush(d->queue);
 }
 
@@ -605,6 +621,7 @@ struct daemon *daemon_free(struct daemon *d) {
         d->ring = ring_free(d->ring);
 
         d->conntrack_reader = batch_io_free(d->conntrack_reader);
+        daemon_live_close(d);
         d->nflog_source = sd_event_source_disable_unref(d->nflog_source);
         d->tick = sd_event_source_disable_unref(d->tick);
         d->sigterm = sd_event_source_disable_unref(d->sigterm);

@@ -45,6 +45,8 @@ struct summary;
 struct control;
 struct entry;
 struct local_addresses;
+struct live_bytes;
+struct conntrack_dump;
 
 /* Events an input lost in the kernel, as running totals. */
 struct daemon_losses {
@@ -65,6 +67,10 @@ struct daemon {
 
         struct conntrack_input *conntrack;
         struct batch_io *conntrack_reader;
+        struct live_bytes *live;          /* open connections followed; NULL without conntrack */
+        struct conntrack_dump *live_dump; /* reads of the kernel's table */
+        sd_event_source *live_source;
+        uint64_t live_ticks, live_reads_skipped;
         struct conntrack_table *conntrack_table; /* NULL: not watched */
         struct conntrack_table_stats table;      /* at the last tick */
         uint64_t table_refused_reported;         /* in the journal's entries */

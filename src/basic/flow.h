@@ -18,6 +18,7 @@ enum flow_action {
         FLOW_CONNECTION_NEW,
         FLOW_CONNECTION_END,
         FLOW_PACKET_LOGGED,
+        FLOW_CONNECTION_OPEN, /* a connection still open, read from the kernel's table */
 };
 
 /* Which way a logged packet went, relative to its connection. */
@@ -74,6 +75,15 @@ struct flow {
         uint64_t orig_packets, orig_bytes, reply_packets, reply_bytes;
         bool has_timestamps; /* nf_conntrack_timestamp */
         uint64_t start_ns, stop_ns;
+        bool has_status;
+        uint32_t ct_status; /* IPS_* bits: SEEN_REPLY, ASSURED, ... */
+        bool has_tcp_state;
+        uint8_t tcp_state; /* TCP_CONNTRACK_*: at a connection end, the state it died in */
+        /* Connection ends: first packet to last, derived from the timeout of
+         * the state the entry expired in (ct-duration.h); stop_ns - start_ns
+         * is the entry's lifetime, timeouts included. */
+        bool has_duration;
+        uint64_t duration_ns;
 
         /* NFLOG */
         bool has_nflog;
@@ -82,3 +92,12 @@ struct flow {
         char in_interface[IF_NAMESIZE];
         char out_interface[IF_NAMESIZE];
 };
+
+/* IPS_SEEN_REPLY (linux/netfilter/nf_conntrack_common.h): the other side
+ * sent at least one packet back. */
+#define FLOW_CT_SEEN_REPLY (1u << 1)
+
+/* A connection the other side answered; without the status, taken as answered. */
+static inline bool flow_answered(const struct flow *f) {
+        return !f->has_status || (f->ct_status & FLOW_CT_SEEN_REPLY);
+}

@@ -170,6 +170,8 @@ static json_object *item_json(const struct stats *s, const struct stats_item *it
         add(o, "blocked_packets", json_object_new_uint64(it->total.blocked), ok);
         add(o, "bytes", json_object_new_uint64(it->total.bytes), ok);
         add(o, "packets", json_object_new_uint64(it->total.packets), ok);
+        add(o, "ended", json_object_new_uint64(it->total.ended), ok);
+        add(o, "unanswered", json_object_new_uint64(it->total.unanswered), ok);
         for (enum stats_rated r = 0; r < _STATS_RATED_MAX; r++) {
                 json_object *rates = json_object_new_object();
 
@@ -292,6 +294,25 @@ static json_object *dns_json(const struct stats *s, bool *ok) {
         return o;
 }
 
+static json_object *live_json(const struct stats_daemon *d, bool *ok) {
+        json_object *o = json_object_new_object();
+
+        if (!o) {
+                *ok = false;
+                return NULL;
+        }
+        add(o, "interval_sec", json_object_new_uint64(d->live_interval_sec), ok);
+        add(o, "open", json_object_new_uint64(d->live.open), ok);
+        add(o, "capacity", json_object_new_uint64(d->live.capacity), ok);
+        add(o, "untracked", json_object_new_uint64(d->live.untracked), ok);
+        add(o, "stale", json_object_new_uint64(d->live.stale), ok);
+        add(o, "reads", json_object_new_uint64(d->live.reads), ok);
+        add(o, "reads_incomplete", json_object_new_uint64(d->live.reads_incomplete), ok);
+        add(o, "reads_skipped", json_object_new_uint64(d->live_reads_skipped), ok);
+        add(o, "table_entries_read", json_object_new_uint64(d->live.read_entries), ok);
+        return o;
+}
+
 static json_object *daemon_json(const struct stats *s, bool *ok) {
         const struct stats_daemon *d = &s->daemon;
         json_object *o = json_object_new_object();
@@ -303,7 +324,7 @@ static json_object *daemon_json(const struct stats *s, bool *ok) {
         add(o, "malformed_packets", json_object_new_uint64(d->malformed), ok);
         add(o, "entries_written", json_object_new_uint64(d->entries_written), ok);
         add(o, "entries_dropped", json_object_new_uint64(d->entries_dropped), ok);
-        add(o, "journal_errors", json_object_new_uint64(d->journal_errors), ok);
+        add(o, "write_errors", json_object_new_uint64(d->write_errors), ok);
         add(o, "below_threshold", json_object_new_uint64(d->below_threshold), ok);
         add(o, "unmatched_connections", json_object_new_uint64(s->unmatched_connections), ok);
         add(o, "unmatched_packets", json_object_new_uint64(s->unmatched_packets), ok);
@@ -316,6 +337,7 @@ static json_object *daemon_json(const struct stats *s, bool *ok) {
         add(o, "nflog_conntrack_unparsed", json_object_new_uint64(d->nflog_conntrack_unparsed), ok);
         add(o, "conntrack_table", conntrack_table_json(d, ok), ok);
         add(o, "conntrack_quiet_sec", json_object_new_uint64(d->conntrack_quiet_sec), ok);
+        add(o, "live_bytes", live_json(d, ok), ok);
         add(o, "dns", dns_json(s, ok), ok);
         return o;
 }

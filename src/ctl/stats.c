@@ -316,8 +316,8 @@ static int print_rows(json_object *reply, const char *kind) {
                 printf("%-*s  %-*s", name_w, "SERVICE", products_w, "PRODUCTS");
         else
                 printf("%-*s", name_w, "PRODUCT");
-        printf("  %11s  %8s %8s %8s %8s  %9s  %10s\n", "CONNECTIONS", "RATE/10S", "RATE/1M",
-               "RATE/5M", "RATE/15M", "BLOCKED", "BYTES");
+        printf("  %11s  %10s  %8s %8s %8s %8s  %9s  %10s\n", "CONNECTIONS", "UNANSWERED", "RATE/10S",
+               "RATE/1M", "RATE/5M", "RATE/15M", "BLOCKED", "BYTES");
         for (size_t i = 0; i < n; i++) {
                 json_object *r = rows[i];
 
@@ -327,8 +327,8 @@ static int print_rows(json_object *reply, const char *kind) {
                 } else
                         printf("%-*s", name_w, get_str(r, "product"));
                 /* Three decimals: a service seen once a minute is 0.017/s. */
-                printf("  %11" PRIu64 "  %8.3f %8.3f %8.3f %8.3f  %9" PRIu64 "  %10s\n",
-                       get_u64(r, "connections"),
+                printf("  %11" PRIu64 "  %10" PRIu64 "  %8.3f %8.3f %8.3f %8.3f  %9" PRIu64 "  %10s\n",
+                       get_u64(r, "connections"), get_u64(r, "unanswered"),
                        get_rate(r, "connection_rate", "10s"), get_rate(r, "connection_rate", "1m"),
                        get_rate(r, "connection_rate", "5m"), get_rate(r, "connection_rate", "15m"),
                        get_u64(r, "blocked_packets"),
@@ -445,7 +445,7 @@ static void print_daemon(json_object *reply) {
         }
         print_dns(d);
         /* "Entries": they go to the journal, the console or JSON (mode=). */
-        n = get_u64(d, "journal_errors");
+        n = get_u64(d, "write_errors");
         printf("Entries:          %" PRIu64 " written, %" PRIu64 " dropped, %" PRIu64 " %s\n",
                get_u64(d, "entries_written"), get_u64(d, "entries_dropped"), n,
                plural(n, "write error", "write errors"));

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "conntrack.h"
+#include "ct-duration.h"
 #include "ct-tuple.h"
 #include "nlmsg.h"
 #include "socket-drops.h"
@@ -35,7 +36,8 @@ struct conntrack_input {
         void *userdata;
         struct conntrack_stats stats;
         struct socket_drops drops;
-        struct flow flow; /* filled in place per event */
+        struct ct_timeouts timeouts; /* the namespace's, for durations */
+        struct flow flow;            /* filled in place per event */
 
         struct mmsghdr msgs[CONNTRACK_BATCH];
         struct iovec iov[CONNTRACK_BATCH];
@@ -99,6 +101,29 @@ static int parse_timestamps(const struct nlattr *nest, struct flow *f) {
         return 0;
 }
 
+/* CTA_PROTOINFO: only TCP's state is read; other transports have none. */
+static int parse_protoinfo(const struct nlattr *nest, struct flow *f) {
+        const struct nlattr *a, *b;
+
+        if (mnl_attr_validate(nest, MNL_TYPE_NESTED) < 0)
+                return -EINVAL;
+        mnl_attr_for_each_nested(a, nest) {
+                if (mnl_attr_get_type(a) != CTA_PROTOINFO_TCP)
+                        continue;
+                if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+                        return -EINVAL;
+                mnl_attr_for_each_nested(b, a) {
+                        if (mnl_attr_get_type(b) != CTA_PROTOINFO_TCP_STATE)
+                                continue;
+                        if (mnl_attr_validate(b, MNL_TYPE_U8) < 0)
+                                return -EINVAL;
+                        f->tcp_state = mnl_attr_get_u8(b);
+                        f->has_tcp_state = true;
+                }
+        }
+        return 0;
+}
+
 int conntrack_parse_message(const struct nlmsghdr *nlh, size_t len, unsigned families, struct flow *f) {
         const struct nfgenmsg *nfg;
         const struct nlattr *a;
@@ -155,6 +180,16 @@ int conntrack_parse_message(const struct nlmsghdr *nlh, size_t len, unsigned fam
                         if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
                                 return CONNTRACK_PARSE_MALFORMED;
                         f->ct_id = ntohl(mnl_attr_get_u32(a));
+                        break;
+                case CTA_STATUS:
+                        if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+                                return CONNTRACK_PARSE_MALFORMED;
+                        f->ct_status = ntohl(mnl_attr_get_u32(a));
+                        f->has_status = true;
+                        break;
+                case CTA_PROTOINFO:
+                        if (parse_protoinfo(a, f) < 0)
+                                return CONNTRACK_PARSE_MALFORMED;
                         break;
                 case CTA_MARK:
                         if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
@@ -313,6 +348,10 @@ int conntrack_input_new(struct conntrack_input **ret, unsigned families, uint32_
         return 0;
 }
 
+void conntrack_input_set_timeouts(struct conntrack_input *in, const struct ct_timeouts *t) {
+        in->timeouts = *t;
+}
+
 struct conntrack_input *conntrack_input_free(struct conntrack_input *in) {
         if (!in)
                 return NULL;
@@ -361,6 +400,9 @@ static void handle_datagram(struct conntrack_input *in, unsigned i) {
 
                 if (r == CONNTRACK_PARSE_OK) {
                         in->stats.events++;
+                        if (in->flow.action == FLOW_CONNECTION_END)
+                                in->flow.has_duration = ct_duration(&in->timeouts, &in->flow,
+                                                                    &in->flow.duration_ns);
                         in->handler(&in->flow, in->userdata);
                 } else if (r == CONNTRACK_PARSE_MALFORMED)
                         in->stats.malformed++;

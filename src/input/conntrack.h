@@ -65,6 +65,11 @@ void conntrack_input_get_stats(struct conntrack_input *in, struct conntrack_stat
  * dropped. Returns the number of flows handled, or a negative errno. */
 int conntrack_input_stop(struct conntrack_input *in);
 
+/* The namespace's conntrack timeouts (ct-duration.h), from which connection
+ * ends get their duration; none is derived until they are set. */
+struct ct_timeouts;
+void conntrack_input_set_timeouts(struct conntrack_input *in, const struct ct_timeouts *t);
+
 /* Grows the receive buffer, e.g. after a reload raised the maximum. */
 int conntrack_input_set_rcvbuf(struct conntrack_input *in, uint32_t rcvbuf, uint32_t rcvbuf_max);
 

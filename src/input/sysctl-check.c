@@ -30,7 +30,7 @@ static const struct {
         },
 };
 
-static int read_int(const char *dir, const char *file) {
+int sysctl_read_int(const char *dir, const char *file) {
         char path[256];
         _cleanup_fclose_ FILE *f = NULL;
         int v;
@@ -47,7 +47,7 @@ static int read_int(const char *dir, const char *file) {
 
 void sysctl_read(const char *dir, struct sysctl_state *ret) {
         for (unsigned i = 0; i < _SYSCTL_SETTING_MAX; i++)
-                ret->value[i] = read_int(dir, settings[i].file);
+                ret->value[i] = sysctl_read_int(dir, settings[i].file);
 }
 
 const char *sysctl_setting_name(enum sysctl_setting s) {

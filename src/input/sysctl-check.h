@@ -23,6 +23,10 @@ struct sysctl_state {
         int value[_SYSCTL_SETTING_MAX]; /* the value read, or a negative errno */
 };
 
+/* One non-negative integer setting, dir/file; a negative errno when it is
+ * missing or not such a number. */
+int sysctl_read_int(const char *dir, const char *file);
+
 /* dir: SYSCTL_NETFILTER_DIR, or another directory in tests. */
 void sysctl_read(const char *dir, struct sysctl_state *ret);
 

@@ -15,6 +15,7 @@
 
 #include "entry.h"
 #include "message-id.h"
+#include "tcp-state.h"
 #include "time-util.h"
 
 #define FIELD_NAME_MAX 64
@@ -260,7 +261,7 @@ static int add_flow_message(struct entry *e, const struct flow *f, const struct 
         else
                 sb_label(&s, f, t, c, ce);
         if (f->action == FLOW_CONNECTION_END)
-                sb_puts(&s, " ended");
+                sb_puts(&s, flow_answered(f) ? " ended" : " ended unanswered");
         else if (f->action == FLOW_PACKET_LOGGED)
                 sb_puts(&s, " packet logged");
         sb_puts(&s, ": ");
@@ -278,8 +279,11 @@ static int add_flow_message(struct entry *e, const struct flow *f, const struct 
         }
 
         if (f->action == FLOW_CONNECTION_END) {
-                if (f->has_timestamps && f->stop_ns >= f->start_ns) {
-                        sb_puts(&s, ", ");
+                if (f->has_duration) {
+                        sb_puts(&s, ", lasted ");
+                        sb_duration(&s, f->duration_ns);
+                } else if (f->has_timestamps && f->stop_ns >= f->start_ns) {
+                        sb_puts(&s, ", conntrack entry kept ");
                         sb_duration(&s, f->stop_ns - f->start_ns);
                 }
                 if (f->has_counters) {
@@ -445,8 +449,16 @@ int entry_format_flow(struct entry *e, const struct flow *f, const struct tag *t
                             (r = add_u64(e, "DESTINATION_PACKETS", f->reply_packets)) < 0)
                                 return r;
                 if (f->has_timestamps && f->stop_ns >= f->start_ns)
-                        if ((r = add_u64(e, "EVENT_DURATION", f->stop_ns - f->start_ns)) < 0)
+                        if ((r = add_u64(e, "CONNTRACK_LIFETIME", f->stop_ns - f->start_ns)) < 0)
                                 return r;
+                if (f->has_duration && (r = add_u64(e, "EVENT_DURATION", f->duration_ns)) < 0)
+                        return r;
+                if (f->has_status &&
+                    (r = add_str(e, "CONNECTION_ANSWERED", flow_answered(f) ? "yes" : "no")) < 0)
+                        return r;
+                if (f->has_tcp_state && tcp_state_name(f->tcp_state) &&
+                    (r = add_str(e, "TCP_STATE", tcp_state_name(f->tcp_state))) < 0)
+                        return r;
         }
         return 0;
 }

@@ -42,22 +42,22 @@ enum entry_kind {
 #define ENTRY_NAME_MAX (CATALOG_PRODUCT_NAME_MAX - 1)
 
 /* The MESSAGE value of a flow entry, piece by piece as entry.c writes it. */
-#define ENTRY_FLOW_MESSAGE_MAX                                                                  \
-        (CATALOG_ENTRY_PRODUCTS_MAX * (ENTRY_NAME_MAX + 2)     /* "A, B" */                     \
-         + 2 + (CATALOG_PROTOCOL_MAX - 1) + 1                  /* " (proto " */                 \
-         + 2 * ENTRY_U16_MAX + 1 + 5 + 2                       /* "lo-hi/udp): " */             \
-         + 16                                                  /* " packet logged" */           \
-         + 2 * ENTRY_ENDPOINT_MAX + 4                          /* "a -> b" */                   \
-         + 5 + ENTRY_ENDPOINT_MAX                              /* " via nat" */                 \
-         + 2 + ENTRY_U64_MAX + 6 + 2 * (2 + ENTRY_U64_MAX + 6) /* ", 1.5 s, N B out, N B in" */ \
-         + 11 + (FLOW_PREFIX_MAX - 1) + 1                      /* ", prefix \"…\"" */         \
-         + 8 + ENTRY_U16_MAX + 2 * (6 + IF_NAMESIZE - 1))      /* ", group N, in X, out Y" */
+#define ENTRY_FLOW_MESSAGE_MAX                                                                                        \
+        (CATALOG_ENTRY_PRODUCTS_MAX * (ENTRY_NAME_MAX + 2)      /* "A, B" */                                          \
+         + 2 + (CATALOG_PROTOCOL_MAX - 1) + 1                   /* " (proto " */                                      \
+         + 2 * ENTRY_U16_MAX + 1 + 5 + 2                        /* "lo-hi/udp): " */                                  \
+         + 17                                                   /* " ended unanswered" */                             \
+         + 2 * ENTRY_ENDPOINT_MAX + 4                           /* "a -> b" */                                        \
+         + 5 + ENTRY_ENDPOINT_MAX                               /* " via nat" */                                      \
+         + 24 + ENTRY_U64_MAX + 6 + 2 * (2 + ENTRY_U64_MAX + 6) /* ", conntrack entry kept 1.5 s, N B out, N B in" */ \
+         + 11 + (FLOW_PREFIX_MAX - 1) + 1                       /* ", prefix \"…\"" */                              \
+         + 8 + ENTRY_U16_MAX + 2 * (6 + IF_NAMESIZE - 1))       /* ", group N, in X, out Y" */
 
-#define ENTRY_FLOW_FIELDS_MAX (34 + ENTRY_PRODUCT_FIELDS_MAX)
+#define ENTRY_FLOW_FIELDS_MAX (37 + ENTRY_PRODUCT_FIELDS_MAX)
 #define ENTRY_FLOW_BYTES_MAX \
-        (ENTRY_F("MESSAGE_ID", 32) + ENTRY_F("MESSAGE", ENTRY_FLOW_MESSAGE_MAX) + ENTRY_F("PRIORITY", 1) + ENTRY_F("SYSLOG_IDENTIFIER", 10) + ENTRY_F("EVENT_ACTION", 14) + ENTRY_F("APPLE_SERVICE", CATALOG_ID_MAX - 1) + ENTRY_PRODUCT_FIELDS_MAX * ENTRY_F("APPLE_PRODUCT", ENTRY_NAME_MAX) + ENTRY_F("APPLE_PRODUCTS", ENTRY_PRODUCT_FIELDS_MAX * (ENTRY_NAME_MAX + 1)) + ENTRY_F("APPLE_NETWORK", 1) + ENTRY_F("APPLE_CONFIDENCE", 6) + ENTRY_F("APPLE_MATCHED_PORT", ENTRY_U16_MAX) + ENTRY_F("APPLE_MATCHED_SIDE", 6) + ENTRY_F("APPLE_SIDE_FROM", 9) + ENTRY_F("NETWORK_TRANSPORT", 3) + ENTRY_F("NETWORK_TYPE", 4) + ENTRY_F("SOURCE_IP", ENTRY_IP_MAX) + ENTRY_F("SOURCE_PORT", ENTRY_U16_MAX) + ENTRY_F("DESTINATION_IP", ENTRY_IP_MAX) + ENTRY_F("DESTINATION_PORT", ENTRY_U16_MAX) + ENTRY_F("SOURCE_NAT_IP", ENTRY_IP_MAX) + ENTRY_F("SOURCE_NAT_PORT", ENTRY_U16_MAX) + ENTRY_F("DESTINATION_NAT_IP", ENTRY_IP_MAX) + ENTRY_F("DESTINATION_NAT_PORT", ENTRY_U16_MAX) + ENTRY_F("CT_ID", ENTRY_U32_MAX) + ENTRY_F("CT_MARK", ENTRY_U32_MAX) + ENTRY_F("CT_ZONE", ENTRY_U16_MAX) + ENTRY_F("NFLOG_GROUP", ENTRY_U16_MAX) + ENTRY_F("NFLOG_PREFIX", FLOW_PREFIX_MAX - 1) + ENTRY_F("IN_INTERFACE", IF_NAMESIZE - 1) + ENTRY_F("OUT_INTERFACE", IF_NAMESIZE - 1) + ENTRY_F("SOURCE_BYTES", ENTRY_U64_MAX) + ENTRY_F("SOURCE_PACKETS", ENTRY_U64_MAX) + ENTRY_F("DESTINATION_BYTES", ENTRY_U64_MAX) + ENTRY_F("DESTINATION_PACKETS", ENTRY_U64_MAX) + ENTRY_F("EVENT_DURATION", ENTRY_U64_MAX) + ENTRY_FLOW_FIELDS_MAX) /* a NUL after each */
+        (ENTRY_F("MESSAGE_ID", 32) + ENTRY_F("MESSAGE", ENTRY_FLOW_MESSAGE_MAX) + ENTRY_F("PRIORITY", 1) + ENTRY_F("SYSLOG_IDENTIFIER", 10) + ENTRY_F("EVENT_ACTION", 14) + ENTRY_F("APPLE_SERVICE", CATALOG_ID_MAX - 1) + ENTRY_PRODUCT_FIELDS_MAX * ENTRY_F("APPLE_PRODUCT", ENTRY_NAME_MAX) + ENTRY_F("APPLE_PRODUCTS", ENTRY_PRODUCT_FIELDS_MAX * (ENTRY_NAME_MAX + 1)) + ENTRY_F("APPLE_NETWORK", 1) + ENTRY_F("APPLE_CONFIDENCE", 6) + ENTRY_F("APPLE_MATCHED_PORT", ENTRY_U16_MAX) + ENTRY_F("APPLE_MATCHED_SIDE", 6) + ENTRY_F("APPLE_SIDE_FROM", 9) + ENTRY_F("NETWORK_TRANSPORT", 3) + ENTRY_F("NETWORK_TYPE", 4) + ENTRY_F("SOURCE_IP", ENTRY_IP_MAX) + ENTRY_F("SOURCE_PORT", ENTRY_U16_MAX) + ENTRY_F("DESTINATION_IP", ENTRY_IP_MAX) + ENTRY_F("DESTINATION_PORT", ENTRY_U16_MAX) + ENTRY_F("SOURCE_NAT_IP", ENTRY_IP_MAX) + ENTRY_F("SOURCE_NAT_PORT", ENTRY_U16_MAX) + ENTRY_F("DESTINATION_NAT_IP", ENTRY_IP_MAX) + ENTRY_F("DESTINATION_NAT_PORT", ENTRY_U16_MAX) + ENTRY_F("CT_ID", ENTRY_U32_MAX) + ENTRY_F("CT_MARK", ENTRY_U32_MAX) + ENTRY_F("CT_ZONE", ENTRY_U16_MAX) + ENTRY_F("NFLOG_GROUP", ENTRY_U16_MAX) + ENTRY_F("NFLOG_PREFIX", FLOW_PREFIX_MAX - 1) + ENTRY_F("IN_INTERFACE", IF_NAMESIZE - 1) + ENTRY_F("OUT_INTERFACE", IF_NAMESIZE - 1) + ENTRY_F("SOURCE_BYTES", ENTRY_U64_MAX) + ENTRY_F("SOURCE_PACKETS", ENTRY_U64_MAX) + ENTRY_F("DESTINATION_BYTES", ENTRY_U64_MAX) + ENTRY_F("DESTINATION_PACKETS", ENTRY_U64_MAX) + ENTRY_F("CONNTRACK_LIFETIME", ENTRY_U64_MAX) + ENTRY_F("EVENT_DURATION", ENTRY_U64_MAX) + ENTRY_F("CONNECTION_ANSWERED", 3) + ENTRY_F("TCP_STATE", 11) + ENTRY_FLOW_FIELDS_MAX) /* a NUL after each */
 
-#define ENTRY_FIELDS_MAX 96
+#define ENTRY_FIELDS_MAX 100
 #define ENTRY_BUF_SIZE 9216
 
 _Static_assert(ENTRY_FLOW_FIELDS_MAX <= ENTRY_FIELDS_MAX, "ENTRY_FIELDS_MAX too small for a flow");

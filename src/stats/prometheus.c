@@ -82,6 +82,8 @@ ITEM_VALUE(connections)
 ITEM_VALUE(blocked)
 ITEM_VALUE(bytes)
 ITEM_VALUE(packets)
+ITEM_VALUE(ended)
+ITEM_VALUE(unanswered)
 
 #define DAEMON_VALUE(field)                                                                \
         static uint64_t daemon_##field(const struct view *v, enum scope scope, size_t i) { \
@@ -90,11 +92,19 @@ ITEM_VALUE(packets)
 DAEMON_VALUE(malformed)
 DAEMON_VALUE(entries_written)
 DAEMON_VALUE(entries_dropped)
-DAEMON_VALUE(journal_errors)
+DAEMON_VALUE(write_errors)
 DAEMON_VALUE(below_threshold)
 DAEMON_VALUE(conntrack_refused)
 DAEMON_VALUE(conntrack_table_entries)
 DAEMON_VALUE(conntrack_table_max)
+
+static uint64_t live_open(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->daemon.live.open;
+}
+
+static uint64_t live_untracked(const struct view *v, enum scope scope, size_t i) {
+        return v->stats->daemon.live.untracked;
+}
 
 static uint64_t events_received(const struct view *v, enum scope scope, size_t i) {
         return v->stats->daemon.events_received[i];
@@ -172,18 +182,26 @@ static const struct family families[] = {
         { "appleflowd_blocked_packets_total", "counter", SCOPE_SERVICE, item_blocked,
           "Tagged packets logged through NFLOG per catalogue entry." },
         { "appleflowd_connection_bytes_total", "counter", SCOPE_SERVICE, item_bytes,
-          "Bytes of ended tagged connections, both directions, per catalogue entry." },
+          "Bytes of tagged connections, both directions, per catalogue entry, as they flow." },
         { "appleflowd_connection_packets_total", "counter", SCOPE_SERVICE, item_packets,
-          "Packets of ended tagged connections, both directions, per catalogue entry." },
+          "Packets of tagged connections, both directions, per catalogue entry, as they flow." },
+        { "appleflowd_connections_ended_total", "counter", SCOPE_SERVICE, item_ended,
+          "Tagged connections that ended (conntrack DESTROY) per catalogue entry (since start)." },
+        { "appleflowd_connections_unanswered_total", "counter", SCOPE_SERVICE, item_unanswered,
+          "Of those, connections the other side never answered, per catalogue entry (since start)." },
 
         { "appleflowd_product_connections_total", "counter", SCOPE_PRODUCT, item_connections,
           "Tagged connections per Apple product." },
         { "appleflowd_product_blocked_packets_total", "counter", SCOPE_PRODUCT, item_blocked,
           "Tagged packets logged through NFLOG per Apple product." },
         { "appleflowd_product_connection_bytes_total", "counter", SCOPE_PRODUCT, item_bytes,
-          "Bytes of ended tagged connections, both directions, per Apple product." },
+          "Bytes of tagged connections, both directions, per Apple product, as they flow." },
         { "appleflowd_product_connection_packets_total", "counter", SCOPE_PRODUCT, item_packets,
-          "Packets of ended tagged connections, both directions, per Apple product." },
+          "Packets of tagged connections, both directions, per Apple product, as they flow." },
+        { "appleflowd_product_connections_ended_total", "counter", SCOPE_PRODUCT, item_ended,
+          "Tagged connections that ended per Apple product (since start)." },
+        { "appleflowd_product_connections_unanswered_total", "counter", SCOPE_PRODUCT, item_unanswered,
+          "Of those, connections the other side never answered, per Apple product (since start)." },
 
         { "appleflowd_connections_by_confidence_total", "counter", SCOPE_SERVICE_CONFIDENCE, by_confidence,
           "Tagged connections per catalogue entry by confidence (since start)." },
@@ -214,11 +232,16 @@ static const struct family families[] = {
         { "appleflowd_malformed_packets_total", "counter", SCOPE_NONE, daemon_malformed,
           "Messages and packets that did not parse." },
         { "appleflowd_entries_written_total", "counter", SCOPE_NONE, daemon_entries_written,
-          "Journal entries written." },
+          "Entries written to the output (journald, the console or JSON: mode=)." },
         { "appleflowd_entries_dropped_total", "counter", SCOPE_NONE, daemon_entries_dropped,
-          "Journal entries dropped because the writer queue was full." },
-        { "appleflowd_journal_errors_total", "counter", SCOPE_NONE, daemon_journal_errors,
-          "Journal writes that failed." },
+          "Entries dropped because the writer queue was full." },
+        { "appleflowd_entry_write_errors_total", "counter", SCOPE_NONE, daemon_write_errors,
+          "Entries the output refused (journald away, a full pipe): not written." },
+
+        { "appleflowd_live_connections", "gauge", SCOPE_NONE, live_open,
+          "Open tagged connections whose bytes are read as they flow (live_bytes_interval)." },
+        { "appleflowd_live_connections_untracked_total", "counter", SCOPE_NONE, live_untracked,
+          "Tagged connections not followed while open (live_connections_max reached): their bytes count at their end." },
 
         { "appleflowd_conntrack_entries", "gauge", SCOPE_NONE, daemon_conntrack_table_entries,
           "Connections in the kernel's conntrack table." },

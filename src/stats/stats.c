@@ -81,30 +81,28 @@ int stats_reload(struct stats *s, const struct catalog *c) {
         return 0;
 }
 
-static void item_add(struct stats_item *i, const struct flow *f) {
-        switch (f->action) {
-        case FLOW_CONNECTION_NEW:
-                i->total.connections++;
-                break;
-        case FLOW_CONNECTION_END:
-                if (f->has_counters) {
-                        i->total.bytes += f->orig_bytes + f->reply_bytes;
-                        i->total.packets += f->orig_packets + f->reply_packets;
-                }
-                break;
-        case FLOW_PACKET_LOGGED:
-                i->total.blocked++;
-                break;
-        }
+/* What one event adds to an item. */
+struct delta {
+        bool connection; /* a NEW: counts by confidence too */
+        uint64_t blocked, bytes, packets, ended, unanswered;
+};
+
+static void item_add(struct stats_item *i, const struct delta *d) {
+        i->total.connections += d->connection;
+        i->total.blocked += d->blocked;
+        i->total.bytes += d->bytes;
+        i->total.packets += d->packets;
+        i->total.ended += d->ended;
+        i->total.unanswered += d->unanswered;
 }
 
-static void item_add_confidence(struct stats_item *i, const struct flow *f, enum confidence c) {
-        if (f->action == FLOW_CONNECTION_NEW && c >= CONFIDENCE_LOW && c < _CONFIDENCE_MAX)
+static void item_add_confidence(struct stats_item *i, const struct delta *d, enum confidence c) {
+        if (d->connection && c >= CONFIDENCE_LOW && c < _CONFIDENCE_MAX)
                 i->total.confidence[STATS_CONFIDENCE_INDEX(c)]++;
 }
 
 /* The products of entry not yet counted for this event, with confidence c. */
-static void count_products(struct stats *s, const struct flow *f, size_t entry, enum confidence c) {
+static void count_products(struct stats *s, const struct delta *d, size_t entry, enum confidence c) {
         const struct catalog_entry *e = &s->catalog->entries[entry];
 
         for (unsigned j = 0; j < e->n_products && j < CATALOG_ENTRY_PRODUCTS_MAX; j++) {
@@ -116,9 +114,9 @@ static void count_products(struct stats *s, const struct flow *f, size_t entry, 
                 if (p->stamp == s->stamp)
                         continue; /* already counted for this event */
                 p->stamp = s->stamp;
-                item_add_confidence(p, f, c);
+                item_add_confidence(p, d, c);
                 if (c >= s->attribute_min)
-                        item_add(p, f);
+                        item_add(p, d);
         }
 }
 
@@ -166,8 +164,34 @@ int stats_enable_names(struct stats *s) {
         return s->names ? 0 : name_stats_new(&s->names);
 }
 
+/* Adds d to the tag's entry and, unless the tag is a name's, to the products
+ * its matches name, each once, with the best confidence among them. */
+static void count_tagged(struct stats *s, const struct tag *t, const struct delta *d) {
+        s->stamp++;
+        item_add(&s->entries[t->entry], d);
+        item_add_confidence(&s->entries[t->entry], d, t->confidence);
+        if (t->name_rule && d->connection)
+                name_stats_count(s->names, t->name_rule);
+        /* Tagged by an Apple name: its service and suffix count, not the port's products. */
+        if (t->by_name)
+                return;
+        /* The most confident match first, so a product named by several
+         * entries counts with the best of them. */
+        for (enum confidence c = CONFIDENCE_HIGH; c >= CONFIDENCE_LOW; c--) {
+                if (t->confidence == c)
+                        count_products(s, d, t->entry, c);
+                for (unsigned m = 0; m < t->matches.n; m++) {
+                        size_t e = t->matches.entries[m];
+
+                        if (e < s->n_entries && tagger_match_confidence(t, &s->catalog->entries[e]) == c)
+                                count_products(s, d, e, c);
+                }
+        }
+}
+
 void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t) {
         struct stats_account *a;
+        struct delta d = {};
 
         if (t->confidence == CONFIDENCE_NONE || t->entry >= s->n_entries) {
                 stats_count_unmatched(s, f, t);
@@ -177,26 +201,29 @@ void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t
         a = account_of(s, f);
         if (a)
                 a->tagged++;
-        s->stamp++;
-        item_add(&s->entries[t->entry], f);
-        item_add_confidence(&s->entries[t->entry], f, t->confidence);
-        if (t->name_rule && f->action == FLOW_CONNECTION_NEW)
-                name_stats_count(s->names, t->name_rule);
-        /* Tagged by an Apple name: its service and suffix count, not the port's products. */
-        if (t->by_name)
-                return;
-        /* The most confident match first, so a product named by several
-         * entries counts with the best of them. */
-        for (enum confidence c = CONFIDENCE_HIGH; c >= CONFIDENCE_LOW; c--) {
-                if (t->confidence == c)
-                        count_products(s, f, t->entry, c);
-                for (unsigned m = 0; m < t->matches.n; m++) {
-                        size_t e = t->matches.entries[m];
-
-                        if (e < s->n_entries && tagger_match_confidence(t, &s->catalog->entries[e]) == c)
-                                count_products(s, f, e, c);
-                }
+        switch (f->action) {
+        case FLOW_CONNECTION_NEW:
+                d.connection = true;
+                break;
+        case FLOW_CONNECTION_END:
+                d.ended = 1;
+                d.unanswered = !flow_answered(f);
+                break;
+        case FLOW_PACKET_LOGGED:
+                d.blocked = 1;
+                break;
+        case FLOW_CONNECTION_OPEN:
+                return; /* bytes only, through stats_count_bytes() */
         }
+        count_tagged(s, t, &d);
+}
+
+void stats_count_bytes(struct stats *s, const struct tag *t, uint64_t bytes, uint64_t packets) {
+        const struct delta d = { .bytes = bytes, .packets = packets };
+
+        if (t->confidence == CONFIDENCE_NONE || t->entry >= s->n_entries || (bytes == 0 && packets == 0))
+                return;
+        count_tagged(s, t, &d);
 }
 
 uint64_t stats_confidence_at_least(const struct stats_counters *c, enum confidence min) {

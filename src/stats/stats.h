@@ -17,8 +17,10 @@
  * stats.attribute_min it goes into the product's totals and rates, below it
  * only into its confidence counts, "not attributed". So HTTPS to the rest of
  * the internet (https, shared: low) adds nothing to Siri or Maps, and
- * FaceTime's figures are FaceTime's. Bytes and packets come from connection
- * ends with kernel accounting (both directions); blocked packets from NFLOG.
+ * FaceTime's figures are FaceTime's. Bytes and packets come from the
+ * kernel's accounting (both directions), read while connections are open
+ * and at their end; blocked packets from NFLOG. A connection end counts as
+ * ended, and as unanswered when the other side never replied.
  *
  * The account of this run: every TCP or UDP event the per-event path sees
  * is counted as seen, then exactly once as excluded (the router's own),
@@ -33,6 +35,7 @@
 
 #include "catalog.h"
 #include "flow.h"
+#include "live-bytes.h"
 #include "macro.h"
 #include "name-stats.h"
 #include "rate.h"
@@ -66,8 +69,8 @@ struct stats_daemon {
         uint64_t events_lost[_STATS_SOURCE_MAX]; /* events the kernel dropped: receive buffer full */
         uint64_t malformed;                      /* packets or messages that did not parse */
         uint64_t entries_written;
-        uint64_t entries_dropped; /* ring full */
-        uint64_t journal_errors;
+        uint64_t entries_dropped;            /* ring full */
+        uint64_t write_errors;               /* entries the output (journal, console, JSON) refused */
         uint64_t below_threshold;            /* matched, counted, not logged */
         uint64_t conntrack_table_entries;    /* the kernel's table, at the last tick */
         uint64_t conntrack_table_max;        /* 0: no limit, or unknown */
@@ -79,6 +82,9 @@ struct stats_daemon {
         uint64_t nflog_conntrack_unparsed;   /* NFLOG packets handled without their
                                                          * connection, which did not parse */
         uint64_t conntrack_quiet_sec;        /* no conntrack event for so long; 0: fine */
+        struct live_bytes_stats live;        /* open connections' bytes (live-bytes.h) */
+        uint64_t live_interval_sec;          /* live_bytes_interval; 0: off */
+        uint64_t live_reads_skipped;         /* a read was due while the last still ran */
         struct stats_dns dns;
 };
 
@@ -89,8 +95,10 @@ struct stats_daemon {
 struct stats_counters {
         uint64_t connections; /* products: the attributed ones only */
         uint64_t blocked;
-        uint64_t bytes;
+        uint64_t bytes; /* both directions, as they flow (stats_count_bytes) */
         uint64_t packets;
+        uint64_t ended;                             /* connection ends (DESTROY), since start */
+        uint64_t unanswered;                        /* of those, never answered (no SEEN_REPLY), since start */
         uint64_t confidence[_STATS_CONFIDENCE_MAX]; /* every connection, by confidence */
 };
 
@@ -164,6 +172,12 @@ int stats_enable_names(struct stats *s);
  * The hot path: no allocation, no system call. */
 void stats_count_seen(struct stats *s, const struct flow *f);
 void stats_count_flow(struct stats *s, const struct flow *f, const struct tag *t);
+/* Bytes and packets of a tagged connection (both directions), counted
+ * where stats_count_flow() counts its connection. The daemon hands over
+ * what is new since it last counted the connection (live-bytes.h), so a
+ * byte counts once whether it was read while the connection was open or
+ * at its end. */
+void stats_count_bytes(struct stats *s, const struct tag *t, uint64_t bytes, uint64_t packets);
 /* A flow left out of tagging (the router's own traffic, a configured
  * exclusion): counted here only, never as matched or unmatched. */
 void stats_count_excluded(struct stats *s, const struct flow *f);

@@ -42,7 +42,7 @@ alive() { kill -0 "$E2E_DAEMON_PID" 2>/dev/null || e2e_fail "appleflowd died"; }
 # 1. No journald at all.
 e2e_wait 10 "the first entries" e2e_journal_has SYSLOG_IDENTIFIER=appleflowd EVENT_ACTION=connection-new
 kill_when_written
-refused_seen() { e2e_stats; ((S_JOURNAL_ERRORS > 1000)); }
+refused_seen() { e2e_stats; ((S_WRITE_ERRORS > 1000)); }
 e2e_wait 20 "entries refused while journald is away" refused_seen
 alive
 e2e_accounting         # nothing changes in the journal while journald is away
@@ -57,7 +57,7 @@ kill_when_written
 e2e_wait_dropped
 alive
 e2e_stats
-e2e_log "while journald is away: $S_WRITTEN written, $S_DROPPED dropped, $S_JOURNAL_ERRORS refused"
+e2e_log "while journald is away: $S_WRITTEN written, $S_DROPPED dropped, $S_WRITE_ERRORS refused"
 e2e_accounting
 before=$J_NEW reports=$J_DROP_REPORTS
 e2e_journald_restart
@@ -69,8 +69,8 @@ e2e_load_wait 60
 created=$(e2e_flows_created)
 e2e_invariant "$created"
 e2e_check_counters "$created"
-((S_JOURNAL_ERRORS > 0 && S_DROPPED > 0)) ||
-        e2e_fail "expected both refused ($S_JOURNAL_ERRORS) and dropped ($S_DROPPED) entries"
+((S_WRITE_ERRORS > 0 && S_DROPPED > 0)) ||
+        e2e_fail "expected both refused ($S_WRITE_ERRORS) and dropped ($S_DROPPED) entries"
 ((J_STARTED == 1)) || e2e_fail "$J_STARTED \"started\" entries: the daemon restarted?"
 
 e2e_daemon_stop 10

@@ -27,7 +27,7 @@
   fault-tools.py stats
       Reads `appleflowctl stats --json` on stdin and prints the daemon's own
       counters as shell assignments: S_RECEIVED, S_LOST (conntrack),
-      S_WRITTEN, S_DROPPED, S_JOURNAL_ERRORS, S_BELOW_THRESHOLD, S_UNMATCHED,
+      S_WRITTEN, S_DROPPED, S_WRITE_ERRORS, S_BELOW_THRESHOLD, S_UNMATCHED,
       S_MALFORMED, S_NFLOG_RECEIVED, S_NFLOG_LOST, and S_CONNECTIONS (the
       connections counted over all services).
 """
@@ -181,7 +181,7 @@ def stats():
         "NFLOG_LOST": d["events_lost"]["nflog"],
         "WRITTEN": d["entries_written"],
         "DROPPED": d["entries_dropped"],
-        "JOURNAL_ERRORS": d["journal_errors"],
+        "WRITE_ERRORS": d["write_errors"],
         "BELOW_THRESHOLD": d["below_threshold"],
         "UNMATCHED": d["unmatched_connections"],
         "MALFORMED": d["malformed_packets"],

@@ -754,8 +754,8 @@ e2e_check_counters() {
         e2e_stats
         ((S_RECEIVED + S_LOST == events)) ||
                 e2e_fail "appleflowd received $S_RECEIVED events and lost $S_LOST, the kernel sent $events"
-        ((J_DROPPED == S_DROPPED + S_JOURNAL_ERRORS)) ||
-                e2e_fail "the journal reports $J_DROPPED not written, appleflowd counted $S_DROPPED dropped and $S_JOURNAL_ERRORS refused"
+        ((J_DROPPED == S_DROPPED + S_WRITE_ERRORS)) ||
+                e2e_fail "the journal reports $J_DROPPED not written, appleflowd counted $S_DROPPED dropped and $S_WRITE_ERRORS refused"
         ((J_LOST == S_LOST)) || e2e_fail "the journal reports $J_LOST events lost, appleflowd counted $S_LOST"
         ((S_UNMATCHED == 0 && S_BELOW_THRESHOLD == 0)) ||
                 e2e_fail "every flow goes to Apple and should be written: $S_UNMATCHED unmatched, $S_BELOW_THRESHOLD below the threshold"

@@ -14,6 +14,17 @@
       end) or COUNT UDP datagrams from one socket (each answered, unless
       --no-reply). Fails when the answer does not come within 5 seconds.
 
+      --pause MS: wait MS milliseconds between sending and shutting down
+      (TCP). --timing FILE: write the nanoseconds from before connect() to
+      after close() there, the bound the connection's duration must fit in.
+      --unanswered SECONDS (TCP): expect no answer at all; the SYN and its
+      retransmissions go out for SECONDS, then the socket is closed.
+
+  peer.py stream ADDRESS PORT --chunk BYTES --chunks N --sync DIR
+      One TCP connection that stays open: sends N chunks of BYTES bytes;
+      after chunk i it creates DIR/sent-i and waits (up to 120 s) for
+      DIR/go-i before going on; then shuts down and reads the answer.
+
   peer.py many FILE
       Many connections from one process, each from a new socket and so a
       port the kernel picks: FILE has lines "PROTO ADDRESS PORT TIMES", taken
@@ -30,11 +41,13 @@ N + 48 on IPv6.
 """
 
 import argparse
+import errno
 import os
 import resource
 import selectors
 import socket
 import sys
+import time
 
 REPLY_BYTES = 100
 
@@ -120,27 +133,40 @@ def many(args):
     print(f"connections={n}")
 
 
+def unanswered(s, args):
+    """A TCP connect that nobody answers: SYNs for args.unanswered seconds."""
+    s.setblocking(False)
+    err = s.connect_ex((args.address, args.port))
+    if err not in (errno.EINPROGRESS, errno.EAGAIN):
+        sys.exit(f"tcp {args.address} {args.port}: connect: {os.strerror(err)}")
+    sel = selectors.DefaultSelector()
+    sel.register(s, selectors.EVENT_WRITE)
+    if sel.select(args.unanswered):
+        err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        sys.exit(f"tcp {args.address} {args.port}: answered ({os.strerror(err) if err else 'connected'})")
+    s.close()
+
+
 def connect(args, keep=False):
     family = socket.AF_INET6 if ":" in args.address else socket.AF_INET
     kind = socket.SOCK_STREAM if args.proto == "tcp" else socket.SOCK_DGRAM
+    began = time.monotonic_ns()
     s = socket.socket(family, kind)
     s.settimeout(5)
     if args.sport or args.bind:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((args.bind or ("::" if family == socket.AF_INET6 else "0.0.0.0"), args.sport))
     payload = b"s" * args.send
+    if kind == socket.SOCK_STREAM and getattr(args, "unanswered", 0):
+        unanswered(s, args)
+        return None
     if kind == socket.SOCK_STREAM:
         s.connect((args.address, args.port))
         s.sendall(payload)
+        if getattr(args, "pause", 0):
+            time.sleep(args.pause / 1000)
         s.shutdown(socket.SHUT_WR)
-        got = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            got += chunk
-        if len(got) != REPLY_BYTES:
-            sys.exit(f"tcp {args.address} {args.port}: got {len(got)} bytes, expected {REPLY_BYTES}")
+        read_reply(s, f"tcp {args.address} {args.port}")
     else:
         for _ in range(args.count):
             s.sendto(payload, (args.address, args.port))
@@ -152,7 +178,43 @@ def connect(args, keep=False):
     if keep:
         return s
     s.close()
+    if getattr(args, "timing", ""):
+        with open(args.timing, "w") as f:
+            f.write(f"{time.monotonic_ns() - began}\n")
     return None
+
+
+def read_reply(s, what):
+    """The server's whole reply, up to its close; exits unless it is REPLY_BYTES."""
+    got = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    if len(got) != REPLY_BYTES:
+        sys.exit(f"{what}: got {len(got)} bytes, expected {REPLY_BYTES}")
+
+
+def wait_for(path, seconds):
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            sys.exit(f"stream: no {path} within {seconds} s")
+        time.sleep(0.05)
+
+
+def stream(args):
+    s = socket.create_connection((args.address, args.port), timeout=5)
+    chunk = b"s" * args.chunk
+    for i in range(1, args.chunks + 1):
+        s.sendall(chunk)
+        with open(os.path.join(args.sync, f"sent-{i}"), "w"):
+            pass
+        wait_for(os.path.join(args.sync, f"go-{i}"), 120)
+    s.shutdown(socket.SHUT_WR)
+    read_reply(s, "stream")
+    s.close()
 
 
 def notify(args):
@@ -185,13 +247,22 @@ def main():
     pc.add_argument("--send", type=int, default=10)
     pc.add_argument("--count", type=int, default=1)
     pc.add_argument("--no-reply", action="store_true")
+    pc.add_argument("--pause", type=int, default=0)
+    pc.add_argument("--timing", default="")
+    pc.add_argument("--unanswered", type=float, default=0)
+    pt = sub.add_parser("stream")
+    pt.add_argument("address")
+    pt.add_argument("port", type=int)
+    pt.add_argument("--chunk", type=int, required=True)
+    pt.add_argument("--chunks", type=int, required=True)
+    pt.add_argument("--sync", required=True)
     pm = sub.add_parser("many")
     pm.add_argument("file")
     pn = sub.add_parser("notify")
     pn.add_argument("socket")
     args = p.parse_args()
     try:
-        {"serve": serve, "connect": connect, "many": many, "notify": notify}[args.cmd](args)
+        {"serve": serve, "connect": connect, "stream": stream, "many": many, "notify": notify}[args.cmd](args)
     except (OSError, socket.timeout) as e:
         sys.exit(f"peer.py {args.cmd}: {e}")
 

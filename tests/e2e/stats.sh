@@ -130,7 +130,7 @@ def check_json(path):
     if services["facetime-rtp"]["bytes"] != 2 * (38 + 128) or services["facetime-rtp"]["packets"] != 4:
         fail(f"facetime-rtp bytes from the journal: {services['facetime-rtp']}")
     d = o["daemon"]
-    want = dict(malformed_packets=0, entries_dropped=0, journal_errors=0, below_threshold=0,
+    want = dict(malformed_packets=0, entries_dropped=0, write_errors=0, below_threshold=0,
                 unmatched_connections=1, unmatched_packets=1)
     for k, v in want.items():
         if d[k] != v:
@@ -293,7 +293,7 @@ stats_py json "$E2E_TMP/stats1.json" || e2e_fail "appleflowctl stats --json: see
 # ---- the table, the filters, --watch
 e2e_log "checking the table and the filters"
 stats >"$E2E_TMP/table.txt" || e2e_fail "appleflowctl stats"
-head -1 "$E2E_TMP/table.txt" | grep -q '^SERVICE  *PRODUCTS  *CONNECTIONS  *RATE/10S  *RATE/1M  *RATE/5M  *RATE/15M  *BLOCKED  *BYTES$' ||
+head -1 "$E2E_TMP/table.txt" | grep -q '^SERVICE  *PRODUCTS  *CONNECTIONS  *UNANSWERED  *RATE/10S  *RATE/1M  *RATE/5M  *RATE/15M  *BLOCKED  *BYTES$' ||
         e2e_fail "table header: $(head -1 "$E2E_TMP/table.txt")"
 sed -n 2p "$E2E_TMP/table.txt" | grep -q '^apns  .*  3  ' || e2e_fail "first row: $(sed -n 2p "$E2E_TMP/table.txt")"
 # The busiest first, once the rates have ticked: apns had the most connections

@@ -103,7 +103,8 @@ for f in "${flows[@]}"; do
                           'DESTINATION_BYTES>=220')
         fi
         e2e_expect 1 "${match[@]}" EVENT_ACTION=connection-end -- "${common[@]}" \
-                MESSAGE_ID="$MID_END" CT_ID="$ct_id" "${counters[@]}" 'EVENT_DURATION>=1'
+                MESSAGE_ID="$MID_END" CT_ID="$ct_id" "${counters[@]}" 'CONNTRACK_LIFETIME>=1' \
+                CONNECTION_ANSWERED=yes '!EVENT_DURATION'
 done
 
 # Nothing for the flows below the threshold.

@@ -206,11 +206,12 @@ pk_checks() {
                         "^    DESTINATION_IP=2620:149::1\$" "^    DESTINATION_PORT=5223\$"'
         check "connection end (conntrack -D): bytes, packets and duration (sysctl.d's acct and timestamp)" \
                 ct conntrack -D -p tcp --orig-port-src 21001
-        check "journalctl: the connection-end entry with SOURCE_BYTES, DESTINATION_PACKETS, EVENT_DURATION" \
+        check "journalctl: the connection-end entry with SOURCE_BYTES, DESTINATION_PACKETS, CONNTRACK_LIFETIME, TCP_STATE" \
                 until_ok 10 eval 'expect "$(pk_entry EVENT_ACTION=connection-end SOURCE_PORT=21001)" \
                         "^    SOURCE_BYTES=[1-9][0-9]*\$" "^    DESTINATION_BYTES=[1-9][0-9]*\$" \
                         "^    SOURCE_PACKETS=[1-9][0-9]*\$" "^    DESTINATION_PACKETS=[1-9][0-9]*\$" \
-                        "^    EVENT_DURATION=[0-9]+\$"'
+                        "^    CONNTRACK_LIFETIME=[1-9][0-9]*\$" "^    CONNECTION_ANSWERED=yes\$" \
+                        "^    TCP_STATE=[A-Z_]+\$"'
         check "a packet from the internet to the LAN's 4398/udp, dropped by the example rules" \
                 ct ip netns exec pkinet sh -c 'echo x | socat -u - UDP4-SENDTO:192.168.77.2:4398,bind=17.1.2.3'
         check "journalctl: the dropped packet logged through NFLOG group 2" until_ok 10 \

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <stdlib.h>
 
@@ -32,6 +33,7 @@
 #include "ct-message.h"
 #include "kernel-netns.h"
 #include "macro.h"
+#include "tcp-state.h"
 
 static const char ruleset[] =
         "table inet ct_test {\n"
@@ -306,6 +308,65 @@ static void test_parse_dnat(void **state) {
         assert_int_equal(f.snat_port, 61000);
 }
 
+/* A DESTROY with the connection's status and TCP state: answered or not,
+ * the state it ended in; a state attribute of the wrong size is malformed. */
+static struct nlmsghdr *put_end(void *buf, uint32_t status, const void *state, size_t state_len) {
+        struct nlmsghdr *nlh = put_event(buf, true);
+        struct nlattr *proto, *tcp;
+
+        nlh->nlmsg_type = NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_DELETE;
+        mnl_attr_put_u32(nlh, CTA_STATUS, htonl(status));
+        if (state) {
+                proto = mnl_attr_nest_start(nlh, CTA_PROTOINFO);
+                tcp = mnl_attr_nest_start(nlh, CTA_PROTOINFO_TCP);
+                mnl_attr_put_u8(nlh, CTA_PROTOINFO_TCP_WSCALE_ORIGINAL, 7);
+                mnl_attr_put(nlh, CTA_PROTOINFO_TCP_STATE, state_len, state);
+                mnl_attr_nest_end(nlh, tcp);
+                mnl_attr_nest_end(nlh, proto);
+        }
+        return nlh;
+}
+
+static void test_parse_end_status(void **state) {
+        _Alignas(4) uint8_t buf[512];
+        const uint8_t time_wait = 7, syn_sent = 1;
+        const uint16_t wide = 7;
+        struct nlmsghdr *nlh;
+        struct flow f;
+
+        nlh = put_end(buf, IPS_CONFIRMED | IPS_SEEN_REPLY | IPS_ASSURED, &time_wait, 1);
+        assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, INPUT_FAMILY_IPV4, &f),
+                         CONNTRACK_PARSE_OK);
+        assert_int_equal(f.action, FLOW_CONNECTION_END);
+        assert_true(f.has_status);
+        assert_true(flow_answered(&f));
+        assert_true(f.has_tcp_state);
+        assert_string_equal(tcp_state_name(f.tcp_state), "TIME_WAIT");
+
+        nlh = put_end(buf, IPS_CONFIRMED, &syn_sent, 1);
+        assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, INPUT_FAMILY_IPV4, &f),
+                         CONNTRACK_PARSE_OK);
+        assert_false(flow_answered(&f));
+        assert_string_equal(tcp_state_name(f.tcp_state), "SYN_SENT");
+
+        /* No protocol information (UDP): no state. */
+        nlh = put_end(buf, IPS_CONFIRMED, NULL, 0);
+        assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, INPUT_FAMILY_IPV4, &f),
+                         CONNTRACK_PARSE_OK);
+        assert_false(f.has_tcp_state);
+        assert_false(flow_answered(&f));
+
+        nlh = put_end(buf, IPS_CONFIRMED, &wide, sizeof(wide));
+        assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, INPUT_FAMILY_IPV4, &f),
+                         CONNTRACK_PARSE_MALFORMED);
+
+        /* A status of the wrong size. */
+        nlh = put_event(buf, true);
+        mnl_attr_put_u16(nlh, CTA_STATUS, 1);
+        assert_int_equal(conntrack_parse_message(nlh, nlh->nlmsg_len, INPUT_FAMILY_IPV4, &f),
+                         CONNTRACK_PARSE_MALFORMED);
+}
+
 /* Every cut of a well-formed message is malformed unless it falls between
  * two top-level attributes after the original tuple (a shorter event), and is
  * never read past: each is parsed from a buffer of exactly that many bytes,
@@ -368,6 +429,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_event),
                 cmocka_unit_test(test_parse_dnat),
                 cmocka_unit_test(test_parse_truncated),
+                cmocka_unit_test(test_parse_end_status),
         };
         const char *skip;
         int r;

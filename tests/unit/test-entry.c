@@ -228,13 +228,17 @@ static void test_connection_end(void **state) {
         f.has_timestamps = true;
         f.start_ns = 1000000000ull;
         f.stop_ns = 4250000001ull;
+        f.has_status = true;
+        f.ct_status = FLOW_CT_SEEN_REPLY;
+        f.has_duration = true;
+        f.duration_ns = 12000000;
         /* NFLOG fields belong to packets only. */
         assert_int_equal(entry_format_flow(&e, &f, &tag_rtp, &catalog), 0);
         assert_int_equal(e.kind, ENTRY_CONNECTION_END);
         assert_fields(&e, (const char *const[]) {
                                   "MESSAGE_ID=" MESSAGE_ID_CONNECTION_END_STR,
                                   "MESSAGE=FaceTime, Game Center, Messages (RTP 16384-16387/udp) ended: "
-                                  "192.168.1.20:60321 -> 17.1.2.3:16385, 3.250 s, 1200 B out, "
+                                  "192.168.1.20:60321 -> 17.1.2.3:16385, lasted 0.012 s, 1200 B out, "
                                   "18446744073709551615 B in",
                                   "PRIORITY=6",
                                   "SYSLOG_IDENTIFIER=appleflowd",
@@ -259,9 +263,31 @@ static void test_connection_end(void **state) {
                                   "SOURCE_PACKETS=10",
                                   "DESTINATION_BYTES=18446744073709551615",
                                   "DESTINATION_PACKETS=12",
-                                  "EVENT_DURATION=3250000001",
+                                  "CONNTRACK_LIFETIME=3250000001",
+                                  "EVENT_DURATION=12000000",
+                                  "CONNECTION_ANSWERED=yes",
                                   NULL,
                           });
+
+        /* Nobody answered, and the duration cannot be derived: the entry's
+         * lifetime is said to be that, and the TCP state is named. */
+        f.ct_status = 0;
+        f.has_duration = false;
+        f.l4proto = IPPROTO_TCP;
+        f.has_tcp_state = true;
+        f.tcp_state = 1;
+        assert_int_equal(entry_format_flow(&e, &f, &tag_rtp, &catalog), 0);
+        assert_string_equal(entry_get(&e, "CONNECTION_ANSWERED"), "no");
+        assert_string_equal(entry_get(&e, "TCP_STATE"), "SYN_SENT");
+        assert_null(entry_get(&e, "EVENT_DURATION"));
+        assert_string_equal(entry_get(&e, "CONNTRACK_LIFETIME"), "3250000001");
+        assert_string_equal(entry_get(&e, "MESSAGE"),
+                            "FaceTime, Game Center, Messages (RTP 16384-16387/tcp) ended unanswered: "
+                            "192.168.1.20:60321 -> 17.1.2.3:16385, conntrack entry kept 3.250 s, 1200 B out, "
+                            "18446744073709551615 B in");
+        f.l4proto = IPPROTO_UDP;
+        f.has_tcp_state = false;
+        f.has_status = false;
 
         /* No accounting: no counters, no duration, and a stop before the
          * start (clock trouble) gives no duration either. */
@@ -271,6 +297,8 @@ static void test_connection_end(void **state) {
         assert_int_equal(entry_format_flow(&e, &f, &tag_rtp, &catalog), 0);
         assert_null(entry_get(&e, "SOURCE_BYTES"));
         assert_null(entry_get(&e, "EVENT_DURATION"));
+        assert_null(entry_get(&e, "CONNTRACK_LIFETIME"));
+        assert_null(entry_get(&e, "CONNECTION_ANSWERED"));
         assert_string_equal(entry_get(&e, "MESSAGE"),
                             "FaceTime, Game Center, Messages (RTP 16384-16387/udp) ended: "
                             "192.168.1.20:60321 -> 17.1.2.3:16385");

@@ -37,18 +37,18 @@ static void fixture_init(struct fixture *x) {
         assert_int_equal(stats_new(&x->stats, &x->catalog), 0);
 
         /* apns: no low one, which it cannot have, and is left out. */
-        x->stats->entries[0].total = (struct stats_counters) { 12, 3, 4096, 40, { 0, 4, 6 } };
+        x->stats->entries[0].total = (struct stats_counters) { 12, 3, 4096, 40, 9, 2, { 0, 4, 6 } };
         /* Rates are PromQL's business: none of them appears in the file. */
         x->stats->entries[0].rate[STATS_RATED_CONNECTIONS][RATE_WINDOW_1M] = 0.25;
         /* A low one its entries cannot give: written all the same, never lost. */
-        x->stats->products[0].total = (struct stats_counters) { 7, 0, 18446744073709551615ull, 1, { 5, 3, 4 } };
+        x->stats->products[0].total = (struct stats_counters) { 7, 0, 18446744073709551615ull, 1, 5, 1, { 5, 3, 4 } };
         x->stats->daemon = (struct stats_daemon) {
                 .events_received = { 100, 20 },
                 .events_lost = { 1, 0 },
                 .malformed = 2,
                 .entries_written = 90,
                 .entries_dropped = 5,
-                .journal_errors = 1,
+                .write_errors = 1,
                 .below_threshold = 4,
                 .conntrack_table_entries = 2000,
                 .conntrack_table_max = 262144,
@@ -91,26 +91,40 @@ static const char golden[] =
         "# TYPE appleflowd_blocked_packets_total counter\n"
         "appleflowd_blocked_packets_total{service=\"apns\"} 3\n"
         "appleflowd_blocked_packets_total{service=\"apple-other\"} 0\n"
-        "# HELP appleflowd_connection_bytes_total Bytes of ended tagged connections, both directions, per catalogue entry.\n"
+        "# HELP appleflowd_connection_bytes_total Bytes of tagged connections, both directions, per catalogue entry, as they flow.\n"
         "# TYPE appleflowd_connection_bytes_total counter\n"
         "appleflowd_connection_bytes_total{service=\"apns\"} 4096\n"
         "appleflowd_connection_bytes_total{service=\"apple-other\"} 0\n"
-        "# HELP appleflowd_connection_packets_total Packets of ended tagged connections, both directions, per catalogue entry.\n"
+        "# HELP appleflowd_connection_packets_total Packets of tagged connections, both directions, per catalogue entry, as they flow.\n"
         "# TYPE appleflowd_connection_packets_total counter\n"
         "appleflowd_connection_packets_total{service=\"apns\"} 40\n"
         "appleflowd_connection_packets_total{service=\"apple-other\"} 0\n"
+        "# HELP appleflowd_connections_ended_total Tagged connections that ended (conntrack DESTROY) per catalogue entry (since start).\n"
+        "# TYPE appleflowd_connections_ended_total counter\n"
+        "appleflowd_connections_ended_total{service=\"apns\"} 9\n"
+        "appleflowd_connections_ended_total{service=\"apple-other\"} 0\n"
+        "# HELP appleflowd_connections_unanswered_total Of those, connections the other side never answered, per catalogue entry (since start).\n"
+        "# TYPE appleflowd_connections_unanswered_total counter\n"
+        "appleflowd_connections_unanswered_total{service=\"apns\"} 2\n"
+        "appleflowd_connections_unanswered_total{service=\"apple-other\"} 0\n"
         "# HELP appleflowd_product_connections_total Tagged connections per Apple product.\n"
         "# TYPE appleflowd_product_connections_total counter\n"
         "appleflowd_product_connections_total{product=\"Face\\\"Time\\\\\"} 7\n"
         "# HELP appleflowd_product_blocked_packets_total Tagged packets logged through NFLOG per Apple product.\n"
         "# TYPE appleflowd_product_blocked_packets_total counter\n"
         "appleflowd_product_blocked_packets_total{product=\"Face\\\"Time\\\\\"} 0\n"
-        "# HELP appleflowd_product_connection_bytes_total Bytes of ended tagged connections, both directions, per Apple product.\n"
+        "# HELP appleflowd_product_connection_bytes_total Bytes of tagged connections, both directions, per Apple product, as they flow.\n"
         "# TYPE appleflowd_product_connection_bytes_total counter\n"
         "appleflowd_product_connection_bytes_total{product=\"Face\\\"Time\\\\\"} 18446744073709551615\n"
-        "# HELP appleflowd_product_connection_packets_total Packets of ended tagged connections, both directions, per Apple product.\n"
+        "# HELP appleflowd_product_connection_packets_total Packets of tagged connections, both directions, per Apple product, as they flow.\n"
         "# TYPE appleflowd_product_connection_packets_total counter\n"
         "appleflowd_product_connection_packets_total{product=\"Face\\\"Time\\\\\"} 1\n"
+        "# HELP appleflowd_product_connections_ended_total Tagged connections that ended per Apple product (since start).\n"
+        "# TYPE appleflowd_product_connections_ended_total counter\n"
+        "appleflowd_product_connections_ended_total{product=\"Face\\\"Time\\\\\"} 5\n"
+        "# HELP appleflowd_product_connections_unanswered_total Of those, connections the other side never answered, per Apple product (since start).\n"
+        "# TYPE appleflowd_product_connections_unanswered_total counter\n"
+        "appleflowd_product_connections_unanswered_total{product=\"Face\\\"Time\\\\\"} 1\n"
         "# HELP appleflowd_connections_by_confidence_total Tagged connections per catalogue entry by confidence (since start).\n"
         "# TYPE appleflowd_connections_by_confidence_total counter\n"
         "appleflowd_connections_by_confidence_total{service=\"apns\",confidence=\"medium\"} 4\n"
@@ -159,15 +173,21 @@ static const char golden[] =
         "# HELP appleflowd_malformed_packets_total Messages and packets that did not parse.\n"
         "# TYPE appleflowd_malformed_packets_total counter\n"
         "appleflowd_malformed_packets_total 2\n"
-        "# HELP appleflowd_entries_written_total Journal entries written.\n"
+        "# HELP appleflowd_entries_written_total Entries written to the output (journald, the console or JSON: mode=).\n"
         "# TYPE appleflowd_entries_written_total counter\n"
         "appleflowd_entries_written_total 90\n"
-        "# HELP appleflowd_entries_dropped_total Journal entries dropped because the writer queue was full.\n"
+        "# HELP appleflowd_entries_dropped_total Entries dropped because the writer queue was full.\n"
         "# TYPE appleflowd_entries_dropped_total counter\n"
         "appleflowd_entries_dropped_total 5\n"
-        "# HELP appleflowd_journal_errors_total Journal writes that failed.\n"
-        "# TYPE appleflowd_journal_errors_total counter\n"
-        "appleflowd_journal_errors_total 1\n"
+        "# HELP appleflowd_entry_write_errors_total Entries the output refused (journald away, a full pipe): not written.\n"
+        "# TYPE appleflowd_entry_write_errors_total counter\n"
+        "appleflowd_entry_write_errors_total 1\n"
+        "# HELP appleflowd_live_connections Open tagged connections whose bytes are read as they flow (live_bytes_interval).\n"
+        "# TYPE appleflowd_live_connections gauge\n"
+        "appleflowd_live_connections 0\n"
+        "# HELP appleflowd_live_connections_untracked_total Tagged connections not followed while open (live_connections_max reached): their bytes count at their end.\n"
+        "# TYPE appleflowd_live_connections_untracked_total counter\n"
+        "appleflowd_live_connections_untracked_total 0\n"
         "# HELP appleflowd_conntrack_entries Connections in the kernel's conntrack table.\n"
         "# TYPE appleflowd_conntrack_entries gauge\n"
         "appleflowd_conntrack_entries 2000\n"

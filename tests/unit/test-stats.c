@@ -84,18 +84,28 @@ static void test_counting(void **state) {
         assert_int_equal(s->products[0].total.connections, 1);
         assert_int_equal(s->products[1].total.connections, 2);
 
-        /* Connection end with accounting: both directions. */
-        f = (struct flow) { .action = FLOW_CONNECTION_END, .has_counters = true, .orig_bytes = 100, .reply_bytes = 900, .orig_packets = 2, .reply_packets = 3 };
+        /* A connection end counts as ended; answered unless the status
+         * says nobody replied. Its bytes come through stats_count_bytes(). */
+        f = (struct flow) { .action = FLOW_CONNECTION_END, .has_status = true, .ct_status = FLOW_CT_SEEN_REPLY };
         stats_count_flow(s, &f, &t);
+        f.ct_status = 0;
+        stats_count_flow(s, &f, &t);
+        assert_int_equal(s->entries[1].total.ended, 2);
+        assert_int_equal(s->entries[1].total.unanswered, 1);
+        assert_int_equal(s->products[1].total.unanswered, 1);
+        assert_int_equal(s->entries[1].total.bytes, 0);
+        assert_int_equal(s->entries[1].total.connections, 1);
+
+        /* Bytes, both directions, where the connection counts. */
+        stats_count_bytes(s, &t, 1000, 5);
         assert_int_equal(s->entries[1].total.bytes, 1000);
         assert_int_equal(s->entries[1].total.packets, 5);
         assert_int_equal(s->products[2].total.bytes, 1000);
         assert_int_equal(s->products[0].total.bytes, 0);
         assert_int_equal(s->entries[1].total.connections, 1);
 
-        /* Without accounting, nothing. */
-        f.has_counters = false;
-        stats_count_flow(s, &f, &t);
+        /* Nothing new, nothing counted; an unmatched tag counts no bytes. */
+        stats_count_bytes(s, &t, 0, 0);
         assert_int_equal(s->entries[1].total.bytes, 1000);
 
         /* NFLOG: blocked. */
