@@ -7,9 +7,13 @@
 # docs/examples/fleet-certificates.sh, configuration from docs/examples/)
 # to one collector. Every entry of both routers arrives exactly once with
 # every field, repeated ones included; the collector is stopped while the
-# routers write more, and after its restart each upload resumes from its
-# saved cursor: nothing lost, and nothing twice but the one entry at the
-# cursor that systemd 252's journal-upload sends again at each resume.
+# routers write more, the uploads fail and are started again while it is
+# away and after it is back, and each resumes after the last entry the
+# collector accepted: nothing lost, nothing twice. Before each start runs
+# the ExecStartPre= of docs/examples/journal-upload.service.conf, as systemd
+# would: without it, journal-upload of systemd 252 sends the entry at its
+# saved cursor again at each start (FLEET_RESUME=no shows it: this test then
+# fails).
 
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/siem-lib.sh"
@@ -27,7 +31,7 @@ COLLECTOR=collector.example.net
 COLLECTOR_IP=$INET_WAN_IP4      # the collector listens in the "internet" namespace
 CERTS=$E2E_TMP/certs
 REMOTE=$E2E_TMP/remote          # what /var/log/journal/remote/ is on a collector
-declare -A ROUTER_PID UPLOAD_PID UPLOAD_RESUMED ROUTER_NETNS ROUTER_LAN
+declare -A ROUTER_PID UPLOAD_PID UPLOAD_STARTS ROUTER_NETNS ROUTER_LAN
 
 sh "$EXAMPLES/fleet-certificates.sh" "$CERTS" ca
 sh "$EXAMPLES/fleet-certificates.sh" "$CERTS" server "$COLLECTOR" "$COLLECTOR_IP"
@@ -132,12 +136,26 @@ fleet_router() {
                 nsenter --target "$pid" --mount --uts journalctl -q --no-pager MESSAGE="fleet-ready-$name"
 }
 
-# upload_start NAME: journal-upload in the router, with its saved cursor.
-# Every start after the first resumes from that cursor: counted.
+# The drop-in's ExecStartPre= line, its paths moved to the scenario's: the
+# script from docs/examples/, the state file and journal-upload given below.
+RESUME_DROPIN=$EXAMPLES/journal-upload.service.conf
+RESUME_PRE=$(sed -n 's/^ExecStartPre=-//p' "$RESUME_DROPIN")
+[[ $RESUME_PRE == "/usr/libexec/appleflowd/journal-upload-resume /var/lib/systemd/journal-upload/state /lib/systemd/systemd-journal-upload" ]] ||
+        e2e_fail "$RESUME_DROPIN: ExecStartPre=-$RESUME_PRE: not the one this test runs"
+
+# upload_resume NAME: the drop-in's ExecStartPre=, before each start.
+upload_resume() {
+        [[ ${FLEET_RESUME:-yes} == no ]] && return 0
+        sh "$EXAMPLES/journal-upload-resume.sh" "$E2E_TMP/$1/upload.state" "$JOURNAL_UPLOAD" \
+                2>>"$E2E_TMP/$1/resume.err" || e2e_fail "journal-upload-resume of $1 exited with $?"
+}
+
+# upload_start NAME: journal-upload in the router, with its saved cursor
+# (started as systemd-journal-upload.service starts it: the ExecStartPre=
+# first). Every start is counted.
 upload_start() {
-        if [[ -n ${UPLOAD_PID[$1]:-} ]]; then
-                UPLOAD_RESUMED[$1]=$((${UPLOAD_RESUMED[$1]:-0} + 1))
-        fi
+        UPLOAD_STARTS[$1]=$((${UPLOAD_STARTS[$1]:-0} + 1))
+        upload_resume "$1"
         nsenter --target "${ROUTER_PID[$1]}" --mount --uts --net="/run/netns/${ROUTER_NETNS[$1]}" \
                 "$JOURNAL_UPLOAD" --save-state="$E2E_TMP/$1/upload.state" \
                 >>"$E2E_TMP/$1/upload.err" 2>&1 &
@@ -216,9 +234,8 @@ e2e_wait 20 "every entry in the collector" fleet_complete
 # The collector stops; router B's traffic, and a restart of router A's
 # daemon, happen while it is away. Each journal-upload fails at its next
 # upload and exits (status 1); systemd restarts it (Restart=on-failure, and
-# docs/fleet.md's drop-in keeps it trying), and it resumes from the cursor it
-# saved (--save-state): nothing lost; the entry at that cursor is sent again
-# (systemd 252), which fleet-check.py allows once per resume and no more.
+# docs/fleet.md's drop-in keeps it trying), and it resumes after the cursor
+# it saved (--save-state): nothing lost, nothing twice.
 siem_stop "$COLLECTOR_PID" systemd-journal-remote
 as_router router-b siem_wave_1
 as_router router-b siem_wave_2
@@ -230,11 +247,21 @@ for name in router-a router-b; do
         grep -q '^LAST_CURSOR=' "$E2E_TMP/$name/upload.state" ||
                 e2e_fail "journal-upload of $name saved no cursor"
 done
+# Started again while the collector is still away (Restart=), each fails
+# again: the saved cursor is moved past the last entry sent once, not at
+# every start (one more would lose an entry).
+for round in 1 2; do
+        for name in router-a router-b; do
+                upload_start "$name"
+                e2e_wait 30 "journal-upload of $name to fail again ($round)" eval "! siem_running ${UPLOAD_PID[$name]}"
+                wait "${UPLOAD_PID[$name]}" && e2e_fail "journal-upload of $name exited with status 0"
+        done
+done
 collector_start
 e2e_wait 30 "every entry in the collector after its restart" fleet_complete
 
 # Stopped and started again (a reboot, systemctl restart), each upload sends
-# only what is new.
+# only what is new: router B has new entries, router A none.
 for name in router-a router-b; do
         siem_stop "${UPLOAD_PID[$name]}" "journal-upload of $name"
 done
@@ -242,8 +269,12 @@ as_router router-b e2e_daemon_start
 as_router router-b e2e_daemon_stop 5
 upload_start router-a
 upload_start router-b
+# A last entry in each router, once the uploads run: an entry sent again at
+# their start would come before it, so it is in the collector once this is.
+for name in router-a router-b; do
+        echo "fleet-done-$name" | nsenter --target "${ROUTER_PID[$name]}" --mount --uts systemd-cat -t afe2e
+done
 e2e_wait 30 "every entry in the collector after the uploads restarted" fleet_complete
-sleep 1         # time for a duplicate to show
 for name in router-a router-b; do
         siem_stop "${UPLOAD_PID[$name]}" "journal-upload of $name"
 done
@@ -263,8 +294,8 @@ for name in "${names[@]}"; do
         grep -q "^remote-$name\.journal$" "$E2E_TMP/remote.ls" ||
                 e2e_fail "no file remote-$name.journal in the collector: $(cat "$E2E_TMP/remote.ls")"
 done
-"$E2E_PYTHON" "$E2E_SRCDIR/fleet-check.py" --resumed router-a="${UPLOAD_RESUMED[router-a]}" \
-        --resumed router-b="${UPLOAD_RESUMED[router-b]}" "$E2E_TMP/collector.json" \
+echo "journal-upload started ${UPLOAD_STARTS[router-a]} times on router-a, ${UPLOAD_STARTS[router-b]} on router-b"
+"$E2E_PYTHON" "$E2E_SRCDIR/fleet-check.py" "$E2E_TMP/collector.json" \
         "$E2E_TMP/router-a.json" "$E2E_TMP/router-b.json" ||
         e2e_fail "the collector's journal does not match the routers': see above"
 
