@@ -38,6 +38,17 @@ sh "$EXAMPLES/fleet-certificates.sh" "$CERTS" server "$COLLECTOR" "$COLLECTOR_IP
 sh "$EXAMPLES/fleet-certificates.sh" "$CERTS" client router-a
 sh "$EXAMPLES/fleet-certificates.sh" "$CERTS" client router-b
 
+# journal-upload runs as systemd runs it: a dynamic user (a UID of that
+# range, no name), in group systemd-journal, that owns its state directory
+# and nothing else but its key.
+UPLOAD_UID=61234
+getent passwd "$UPLOAD_UID" >/dev/null && e2e_skip "UID $UPLOAD_UID is taken: the dynamic user must be new"
+JOURNAL_GID=$(getent group systemd-journal | cut -d: -f3)
+[[ -n $JOURNAL_GID ]] || e2e_skip "no group systemd-journal"
+chmod 0711 "$E2E_TMP"
+chown "$UPLOAD_UID" "$CERTS/router-a.key" "$CERTS/router-b.key"
+AS_UPLOAD_USER=(setpriv --reuid="$UPLOAD_UID" --regid="$UPLOAD_UID" --groups="$JOURNAL_GID" --inh-caps=-all)
+
 # fleet_conf EXAMPLE OUTPUT KEY CERT: the example with its three certificate
 # paths moved to the scenario's; nothing else changes.
 fleet_conf() {
@@ -108,6 +119,8 @@ fleet_topology_b() {
 fleet_router() {
         local name=$1 dir=$E2E_TMP/$1 pid
         mkdir -p "$dir"
+        # StateDirectory=: journal-upload's own, mode 0700.
+        install -d -m 0700 -o "$UPLOAD_UID" -g "$UPLOAD_UID" "$dir/state"
         systemd-id128 new >"$dir/machine-id"
         { cat /etc/hosts; echo "$COLLECTOR_IP $COLLECTOR"; } >"$dir/hosts"
         fleet_conf journal-upload.conf "$dir/journal-upload.conf" "$CERTS/$name.key" "$CERTS/$name.pem"
@@ -115,6 +128,10 @@ fleet_router() {
                 set -e
                 source "$1/../private-journald.sh"
                 private_journald_mount "$2" 64M
+                # As systemd-tmpfiles makes it (tmpfiles.d/systemd.conf), so
+                # that journal-upload reads the journal by its group.
+                chgrp systemd-journal /run/log/journal
+                chmod 2755 /run/log/journal
                 mount --bind "$2/machine-id" /etc/machine-id
                 mount --bind "$2/hosts" /etc/hosts
                 mount --bind "$2/journal-upload.conf" /etc/systemd/journal-upload.conf
@@ -146,7 +163,7 @@ RESUME_PRE=$(sed -n 's/^ExecStartPre=-//p' "$RESUME_DROPIN")
 # upload_resume NAME: the drop-in's ExecStartPre=, before each start.
 upload_resume() {
         [[ ${FLEET_RESUME:-yes} == no ]] && return 0
-        sh "$EXAMPLES/journal-upload-resume.sh" "$E2E_TMP/$1/upload.state" "$JOURNAL_UPLOAD" \
+        "${AS_UPLOAD_USER[@]}" sh "$EXAMPLES/journal-upload-resume.sh" "$E2E_TMP/$1/state/state" "$JOURNAL_UPLOAD" \
                 2>>"$E2E_TMP/$1/resume.err" || e2e_fail "journal-upload-resume of $1 exited with $?"
 }
 
@@ -157,7 +174,7 @@ upload_start() {
         UPLOAD_STARTS[$1]=$((${UPLOAD_STARTS[$1]:-0} + 1))
         upload_resume "$1"
         nsenter --target "${ROUTER_PID[$1]}" --mount --uts --net="/run/netns/${ROUTER_NETNS[$1]}" \
-                "$JOURNAL_UPLOAD" --save-state="$E2E_TMP/$1/upload.state" \
+                "${AS_UPLOAD_USER[@]}" "$JOURNAL_UPLOAD" --save-state="$E2E_TMP/$1/state/state" \
                 >>"$E2E_TMP/$1/upload.err" 2>&1 &
         UPLOAD_PID[$1]=$!
         E2E_PIDS+=("${UPLOAD_PID[$1]}")
@@ -239,12 +256,18 @@ e2e_wait 20 "every entry in the collector" fleet_complete
 siem_stop "$COLLECTOR_PID" systemd-journal-remote
 as_router router-b siem_wave_1
 as_router router-b siem_wave_2
+# Router A's journal is rotated meanwhile (SIGUSR2, as journalctl --rotate
+# asks): the entry at its saved cursor is now in an archived file, what
+# follows in the new one.
+kill -USR2 "${ROUTER_PID[router-a]}"
+e2e_wait 10 "router-a's journal rotated" \
+        eval "compgen -G '/proc/${ROUTER_PID[router-a]}/root/run/log/journal/*/system@*.journal' >/dev/null"
 as_router router-a e2e_daemon_start
 as_router router-a e2e_daemon_stop 5
 for name in router-a router-b; do
         e2e_wait 30 "journal-upload of $name to fail" eval "! siem_running ${UPLOAD_PID[$name]}"
         wait "${UPLOAD_PID[$name]}" && e2e_fail "journal-upload of $name exited with status 0"
-        grep -q '^LAST_CURSOR=' "$E2E_TMP/$name/upload.state" ||
+        grep -q '^LAST_CURSOR=' "$E2E_TMP/$name/state/state" ||
                 e2e_fail "journal-upload of $name saved no cursor"
 done
 # Started again while the collector is still away (Restart=), each fails
