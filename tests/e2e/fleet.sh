@@ -24,6 +24,15 @@ for prog in "$JOURNAL_REMOTE" "$JOURNAL_UPLOAD"; do
 done
 command -v openssl >/dev/null || e2e_skip "openssl is not installed"
 command -v systemd-id128 >/dev/null || e2e_skip "systemd-id128 is not installed"
+# FLEET_PROXY=yes (tests/e2e/fleet-proxy.sh): the collector behind stunnel,
+# which checks the routers' client certificates.
+FLEET_PROXY=${FLEET_PROXY:-no}
+if [[ $FLEET_PROXY == yes ]]; then
+        STUNNEL=$(command -v stunnel4 || true)
+        [[ -n $STUNNEL ]] || e2e_skip "stunnel4 is not installed (package stunnel4)"
+        getent passwd stunnel4 >/dev/null || e2e_skip "no user stunnel4 (package stunnel4)"
+        command -v systemd-socket-activate >/dev/null || e2e_skip "systemd-socket-activate is not installed"
+fi
 e2e_begin "$@"
 
 EXAMPLES=$E2E_TOPDIR/docs/examples
@@ -52,28 +61,68 @@ AS_UPLOAD_USER=(setpriv --reuid="$UPLOAD_UID" --regid="$UPLOAD_UID" --groups="$J
 # fleet_conf EXAMPLE OUTPUT KEY CERT: the example with its three certificate
 # paths moved to the scenario's; nothing else changes.
 fleet_conf() {
-        sed -e "s|=/etc/ssl/private/journal-[a-z]*\.pem$|=$3|" \
-                -e "s|=/etc/ssl/certs/journal-[a-z]*\.pem$|=$4|" \
-                -e "s|=/etc/ssl/ca/trusted\.pem$|=$CERTS/ca.pem|" "$EXAMPLES/$1" >"$2"
-        [[ $(grep -c "=$E2E_TMP/" "$2") -eq 3 ]] || e2e_fail "$1: not three certificate paths"
+        sed -e "s|\(= *\)/etc/ssl/private/journal-[a-z]*\.pem$|\1$3|" \
+                -e "s|\(= *\)/etc/ssl/certs/journal-[a-z]*\.pem$|\1$4|" \
+                -e "s|\(= *\)/etc/ssl/ca/trusted\.pem$|\1$CERTS/ca.pem|" "$EXAMPLES/$1" >"$2"
+        [[ $(grep -c "= *$E2E_TMP/" "$2") -eq 3 ]] || e2e_fail "$1: not three certificate paths"
+}
+
+# dropin_line FILE KEY: the last KEY= of a drop-in in docs/examples/ (the
+# first one of a pair resets the unit's).
+dropin_line() {
+        sed -n "s/^$2=\(.\+\)$/\1/p" "$EXAMPLES/$1" | tail -1
 }
 
 # The collector's configuration where journal-remote reads it, in the
-# scenario's mount namespace only.
-fleet_conf journal-remote.conf "$E2E_TMP/journal-remote.conf" "$CERTS/$COLLECTOR.key" "$CERTS/$COLLECTOR.pem"
+# scenario's mount namespace only. Behind the proxy journal-remote needs
+# none: its drop-ins give it all on its command line.
+if [[ $FLEET_PROXY == yes ]]; then
+        : >"$E2E_TMP/journal-remote.conf"
+        fleet_conf stunnel-journal-remote.conf "$E2E_TMP/stunnel.conf" "$CERTS/$COLLECTOR.key" "$CERTS/$COLLECTOR.pem"
+        PROXY_LISTEN=$(dropin_line journal-remote.socket.conf ListenStream)
+        REMOTE_EXEC=$(dropin_line journal-remote.service.conf ExecStart)
+        [[ $PROXY_LISTEN == 127.0.0.1:19531 && $REMOTE_EXEC == "/lib/systemd/systemd-journal-remote --listen-http=-3 --split-mode=none --output=/var/log/journal/remote/fleet.journal" ]] ||
+                e2e_fail "journal-remote's drop-ins: ListenStream=$PROXY_LISTEN, ExecStart=$REMOTE_EXEC: not what this test runs"
+        REMOTE_EXEC=${REMOTE_EXEC//\/lib\/systemd\/systemd-journal-remote/$JOURNAL_REMOTE}
+        REMOTE_EXEC=${REMOTE_EXEC//\/var\/log\/journal\/remote\//$E2E_TMP/remote/}
+else
+        fleet_conf journal-remote.conf "$E2E_TMP/journal-remote.conf" "$CERTS/$COLLECTOR.key" "$CERTS/$COLLECTOR.pem"
+fi
 mount --bind "$E2E_TMP/journal-remote.conf" /etc/systemd/journal-remote.conf
 [[ -d /etc/systemd/journal-remote.conf.d ]] && mount -t tmpfs tmpfs /etc/systemd/journal-remote.conf.d
 mkdir -p "$REMOTE"
 
+# collector_listening PORT: something listens on PORT in the "internet".
+collector_listening() {
+        nsenter --net="/run/netns/$E2E_INET" ss -Hltn | grep -q ":$1 "
+}
+
 collector_start() {
-        # nsenter execs it: $! is journal-remote itself.
-        nsenter --net="/run/netns/$E2E_INET" \
-                "$JOURNAL_REMOTE" --listen-https="$COLLECTOR_IP:19532" --output="$REMOTE/" \
-                >>"$E2E_TMP/collector.err" 2>&1 &
+        # nsenter execs it, and systemd-socket-activate execs journal-remote
+        # on the socket it made, as systemd does: $! is journal-remote itself.
+        if [[ $FLEET_PROXY == yes ]]; then
+                # shellcheck disable=SC2086 # the drop-in's command line, split as systemd splits it
+                nsenter --net="/run/netns/$E2E_INET" systemd-socket-activate -l "$PROXY_LISTEN" $REMOTE_EXEC \
+                        >>"$E2E_TMP/collector.err" 2>&1 &
+        else
+                nsenter --net="/run/netns/$E2E_INET" \
+                        "$JOURNAL_REMOTE" --listen-https="$COLLECTOR_IP:19532" --output="$REMOTE/" \
+                        >>"$E2E_TMP/collector.err" 2>&1 &
+        fi
         COLLECTOR_PID=$!
         E2E_PIDS+=("$COLLECTOR_PID")
-        e2e_wait 10 "journal-remote listening" \
-                bash -c "nsenter --net=/run/netns/$E2E_INET ss -Hltn | grep -q ':19532 '"
+        if [[ $FLEET_PROXY == yes ]]; then
+                e2e_wait 10 "journal-remote listening" collector_listening 19531
+                nsenter --net="/run/netns/$E2E_INET" "$STUNNEL" "$E2E_TMP/stunnel.conf" >>"$E2E_TMP/stunnel.err" 2>&1 &
+                PROXY_PID=$!
+                E2E_PIDS+=("$PROXY_PID")
+        fi
+        e2e_wait 10 "the collector listening" collector_listening 19532
+}
+
+collector_stop() {
+        [[ $FLEET_PROXY == yes ]] && siem_stop "$PROXY_PID" stunnel
+        siem_stop "$COLLECTOR_PID" systemd-journal-remote
 }
 
 # The second router: its own LAN and router namespaces like the harness's,
@@ -238,6 +287,39 @@ fi
 grep -qi "certificate" "$E2E_TMP/other-ca/upload.err" ||
         e2e_fail "journal-upload failed, but not on the certificate: $(cat "$E2E_TMP/other-ca/upload.err")"
 [[ -z $(ls "$REMOTE") ]] || e2e_fail "the collector wrote $(ls "$REMOTE") from an untrusted upload"
+
+# upload_refused WHAT EXTRA-ARGS...: journal-upload of router A, with the
+# configuration in $conf, is refused by the proxy: it fails, stunnel says
+# why, and the collector writes nothing.
+upload_refused() {
+        local what=$1 err=$E2E_TMP/refused-$1.err
+        shift
+        if timeout 20 nsenter --target "${ROUTER_PID[router-a]}" --mount --uts --net="/run/netns/$E2E_RTR" \
+                "$JOURNAL_UPLOAD" --follow=no "$@" >"$err" 2>&1; then
+                e2e_fail "journal-upload with $what: the collector took it"
+        fi
+        [[ -z $(ls "$REMOTE") ]] || e2e_fail "the collector wrote $(ls "$REMOTE") from an upload with $what"
+        grep -q "Upload to https://$COLLECTOR:19532/upload failed" "$err" ||
+                e2e_fail "journal-upload with $what failed, but not at the upload: $(cat "$err")"
+}
+
+# Behind the proxy, the collector checks the routers' certificates: an
+# upload with none, and one with a certificate of another CA, are refused
+# during the TLS handshake, before anything reaches journal-remote.
+if [[ $FLEET_PROXY == yes ]]; then
+        sed '/^ServerKeyFile=\|^ServerCertificateFile=/d' "$conf.good" >"$conf"
+        upload_refused "no client certificate" --key=- --cert=-
+        grep -q "peer did not return a certificate" "$E2E_TMP/stunnel.err" ||
+                e2e_fail "stunnel does not say that the router sent no certificate: $(cat "$E2E_TMP/stunnel.err")"
+        sh "$EXAMPLES/fleet-certificates.sh" "$E2E_TMP/other-ca" client router-a
+        sed -e "s|^ServerKeyFile=.*|ServerKeyFile=$E2E_TMP/other-ca/router-a.key|" \
+                -e "s|^ServerCertificateFile=.*|ServerCertificateFile=$E2E_TMP/other-ca/router-a.pem|" \
+                "$conf.good" >"$conf"
+        upload_refused "another CA's client certificate"
+        grep -q "Rejected by CERT at depth=0: CN=router-a" "$E2E_TMP/stunnel.err" ||
+                e2e_fail "stunnel does not say that it could not check the certificate: $(cat "$E2E_TMP/stunnel.err")"
+        echo "an upload without a client certificate and one with another CA's: refused by stunnel, nothing written"
+fi
 cat "$conf.good" >"$conf"
 
 upload_start router-a
@@ -253,7 +335,7 @@ e2e_wait 20 "every entry in the collector" fleet_complete
 # upload and exits (status 1); systemd restarts it (Restart=on-failure, and
 # docs/fleet.md's drop-in keeps it trying), and it resumes after the cursor
 # it saved (--save-state): nothing lost, nothing twice.
-siem_stop "$COLLECTOR_PID" systemd-journal-remote
+collector_stop
 as_router router-b siem_wave_1
 as_router router-b siem_wave_2
 # Router A's journal is rotated meanwhile (SIGUSR2, as journalctl --rotate
@@ -301,22 +383,23 @@ e2e_wait 30 "every entry in the collector after the uploads restarted" fleet_com
 for name in router-a router-b; do
         siem_stop "${UPLOAD_PID[$name]}" "journal-upload of $name"
 done
-siem_stop "$COLLECTOR_PID" systemd-journal-remote
+collector_stop
 
 fleet_dump
-# One file per router: named after its certificate's name when the collector
-# checks client certificates; Debian 12 builds journal-remote without GnuTLS,
-# which checks none and names the files after the routers' addresses.
-if grep -q "Certificate checking disabled" "$E2E_TMP/collector.err"; then
-        names=(198.51.100.1 198.51.101.1)
+# Directly, one file per router: named after its certificate's name when
+# journal-remote checks client certificates; Debian 12 builds it without
+# GnuTLS, which checks none and names the files after the routers'
+# addresses. Behind the proxy, one file for all (the drop-in's --output).
+if [[ $FLEET_PROXY == yes ]]; then
+        files=(fleet.journal)
+elif grep -q "Certificate checking disabled" "$E2E_TMP/collector.err"; then
+        files=(remote-198.51.100.1.journal remote-198.51.101.1.journal)
 else
-        names=(router-a router-b)
+        files=(remote-router-a.journal remote-router-b.journal)
 fi
 ls "$REMOTE" >"$E2E_TMP/remote.ls"
-for name in "${names[@]}"; do
-        grep -q "^remote-$name\.journal$" "$E2E_TMP/remote.ls" ||
-                e2e_fail "no file remote-$name.journal in the collector: $(cat "$E2E_TMP/remote.ls")"
-done
+[[ $(sort "$E2E_TMP/remote.ls") == "$(printf '%s\n' "${files[@]}" | sort)" ]] ||
+        e2e_fail "the collector's files: $(cat "$E2E_TMP/remote.ls"), not ${files[*]}"
 echo "journal-upload started ${UPLOAD_STARTS[router-a]} times on router-a, ${UPLOAD_STARTS[router-b]} on router-b"
 "$E2E_PYTHON" "$E2E_SRCDIR/fleet-check.py" "$E2E_TMP/collector.json" \
         "$E2E_TMP/router-a.json" "$E2E_TMP/router-b.json" ||
