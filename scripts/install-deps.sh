@@ -25,6 +25,9 @@ packages=(
         # and journal-remote, certificates; the libraries of the unpacked
         # rsyslog and syslog-ng-core (below)
         systemd-journal-remote openssl
+        # the collector's TLS in front of journal-remote, which checks the
+        # routers' client certificates (docs/fleet.md)
+        stunnel4
         libestr0 libfastjson4 liblognorm5 libuuid1 libzstd1 zlib1g
         libcap2 libglib2.0-0 libivykis0 libjson-c5 libnet1 libpcre3 libssl3 libwrap0
         # appleflowctl report's benchmark and examples: the same figures by
