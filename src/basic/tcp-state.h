@@ -27,8 +27,16 @@ enum tcp_state {
 /* "TIME_WAIT"; NULL for a number the kernel does not define. */
 static inline const char *tcp_state_name(uint8_t state) {
         static const char *const names[_TCP_STATE_MAX] = {
-                "NONE",       "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
-                "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",       "SYN_SENT2",
+                "NONE",
+                "SYN_SENT",
+                "SYN_RECV",
+                "ESTABLISHED",
+                "FIN_WAIT",
+                "CLOSE_WAIT",
+                "LAST_ACK",
+                "TIME_WAIT",
+                "CLOSE",
+                "SYN_SENT2",
         };
 
         return state < _TCP_STATE_MAX ? names[state] : NULL;

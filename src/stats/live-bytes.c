@@ -7,8 +7,8 @@
 #include "live-bytes.h"
 
 struct slot {
-        uint32_t id;    /* the conntrack id */
-        uint32_t check; /* the tuple's digest: an id reused by another connection does not match */
+        uint32_t id;             /* the conntrack id */
+        uint32_t check;          /* the tuple's digest: an id reused by another connection does not match */
         uint64_t bytes, packets; /* counted so far, both directions */
         uint32_t seen;           /* the read that last listed it, or that was running when it opened */
         bool used;

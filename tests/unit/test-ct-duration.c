@@ -42,12 +42,18 @@ static void write_setting(const char *name, const char *value) {
 }
 
 static const char *const settings[] = {
-        "nf_conntrack_tcp_timeout_syn_sent",     "nf_conntrack_tcp_timeout_syn_recv",
-        "nf_conntrack_tcp_timeout_established",  "nf_conntrack_tcp_timeout_fin_wait",
-        "nf_conntrack_tcp_timeout_close_wait",   "nf_conntrack_tcp_timeout_last_ack",
-        "nf_conntrack_tcp_timeout_time_wait",    "nf_conntrack_tcp_timeout_close",
-        "nf_conntrack_tcp_timeout_max_retrans",  "nf_conntrack_tcp_timeout_unacknowledged",
-        "nf_conntrack_udp_timeout",              "nf_conntrack_udp_timeout_stream",
+        "nf_conntrack_tcp_timeout_syn_sent",
+        "nf_conntrack_tcp_timeout_syn_recv",
+        "nf_conntrack_tcp_timeout_established",
+        "nf_conntrack_tcp_timeout_fin_wait",
+        "nf_conntrack_tcp_timeout_close_wait",
+        "nf_conntrack_tcp_timeout_last_ack",
+        "nf_conntrack_tcp_timeout_time_wait",
+        "nf_conntrack_tcp_timeout_close",
+        "nf_conntrack_tcp_timeout_max_retrans",
+        "nf_conntrack_tcp_timeout_unacknowledged",
+        "nf_conntrack_udp_timeout",
+        "nf_conntrack_udp_timeout_stream",
 };
 
 static int make_dir(void **state) {

@@ -268,7 +268,8 @@ static void test_incomplete_between(void **state) {
  * and the table holds exactly the open ones (deletions keep every probe
  * chain whole). */
 static void test_churn(void **state) {
-        enum { SLOTS = 48, STEPS = 200000 };
+        enum { SLOTS = 48,
+               STEPS = 200000 };
         struct {
                 bool open;
                 uint32_t id;
@@ -328,11 +329,16 @@ static void test_bad_size(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_counts_once),    cmocka_unit_test(test_end_unfollowed),
-                cmocka_unit_test(test_older),          cmocka_unit_test(test_no_counters),
-                cmocka_unit_test(test_reused_id),      cmocka_unit_test(test_full),
-                cmocka_unit_test(test_stale),          cmocka_unit_test(test_incomplete_between),
-                cmocka_unit_test(test_churn),          cmocka_unit_test(test_bad_size),
+                cmocka_unit_test(test_counts_once),
+                cmocka_unit_test(test_end_unfollowed),
+                cmocka_unit_test(test_older),
+                cmocka_unit_test(test_no_counters),
+                cmocka_unit_test(test_reused_id),
+                cmocka_unit_test(test_full),
+                cmocka_unit_test(test_stale),
+                cmocka_unit_test(test_incomplete_between),
+                cmocka_unit_test(test_churn),
+                cmocka_unit_test(test_bad_size),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
