@@ -177,6 +177,8 @@ static void on_stats_refresh(struct stats *s, struct stats_daemon *dd, void *use
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         struct daemon *d = userdata;
 
+        if (d->conntrack)
+                conntrack_input_check_drops(d->conntrack);
         daemon_report_losses(d);
         daemon_live_tick(d);
         daemon_watch_table(d, false);

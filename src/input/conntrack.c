@@ -36,6 +36,7 @@ struct conntrack_input {
         void *userdata;
         struct conntrack_stats stats;
         struct socket_drops drops;
+        uint64_t drops_seen;         /* drops.total at the last overrun counted */
         struct ct_timeouts timeouts; /* the namespace's, for durations */
         struct flow flow;            /* filled in place per event */
 
@@ -373,7 +374,8 @@ void conntrack_input_get_stats(struct conntrack_input *in, struct conntrack_stat
         ret->dropped = in->drops.supported ? in->drops.total : in->stats.enobufs;
 }
 
-static void lost(struct conntrack_input *in) {
+/* One overrun: count it, grow the buffer once, say so. */
+static void overrun(struct conntrack_input *in) {
         in->stats.enobufs++;
         if (in->stats.rcvbuf < in->stats.rcvbuf_max) {
                 uint64_t next = (uint64_t) in->stats.rcvbuf * 2;
@@ -382,6 +384,32 @@ static void lost(struct conntrack_input *in) {
         }
         if (in->loss)
                 in->loss(in, in->userdata);
+}
+
+/* 1: the kernel's drop counter rose since the last overrun counted;
+ * 0: it did not; negative errno: it could not be read. */
+static int new_drops(struct conntrack_input *in) {
+        int r = socket_drops_update(&in->drops, in->fd);
+
+        if (r < 0)
+                return r;
+        if (in->drops.total == in->drops_seen)
+                return 0;
+        in->drops_seen = in->drops.total;
+        return 1;
+}
+
+/* An overrun shows twice: as the drop counter rising and as ENOBUFS on the
+ * next read, in either order (after a stall the tick can run before the
+ * reader). Whichever comes first counts it; the other finds no new drop. */
+static void lost(struct conntrack_input *in) {
+        if (!in->drops.supported || new_drops(in) != 0)
+                overrun(in);
+}
+
+void conntrack_input_check_drops(struct conntrack_input *in) {
+        if (in->drops.supported && new_drops(in) > 0)
+                overrun(in);
 }
 
 static void handle_datagram(struct conntrack_input *in, unsigned i) {

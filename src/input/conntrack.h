@@ -28,7 +28,7 @@ struct conntrack_stats {
         uint64_t events;    /* flows handed to the handler */
         uint64_t malformed; /* messages that did not parse */
         uint64_t ignored;   /* other families or transports (kernel filter missed) */
-        uint64_t enobufs;   /* overruns: times the kernel reported lost events */
+        uint64_t enobufs;   /* overruns: ENOBUFS, or the drop counter rising */
         uint64_t dropped;   /* events the kernel dropped (socket-drops.h) */
         bool dropped_exact; /* false: the kernel does not count, dropped = enobufs */
         uint32_t rcvbuf;    /* receive buffer requested now, bytes */
@@ -36,7 +36,7 @@ struct conntrack_stats {
         bool rcvbuf_forced; /* SO_RCVBUFFORCE worked (CAP_NET_ADMIN) */
 };
 
-/* Called after each ENOBUFS, once the buffer has been grown; the number of
+/* Called after each overrun, once the buffer has been grown; the number of
  * events lost is in conntrack_input_get_stats(). */
 typedef void (*conntrack_loss_handler_t)(struct conntrack_input *in, void *userdata);
 
@@ -58,6 +58,11 @@ int conntrack_input_dispatch(struct conntrack_input *in);
 
 /* Also reads the kernel's drop counter: a system call, not for every event. */
 void conntrack_input_get_stats(struct conntrack_input *in, struct conntrack_stats *ret);
+
+/* Once a tick: an overrun the drop counter shows before the reader meets
+ * its ENOBUFS (or that raises none, the queue never emptied) is counted and
+ * the buffer grown now, as ENOBUFS would. */
+void conntrack_input_check_drops(struct conntrack_input *in);
 
 /* For a clean stop: leaves the event groups, so that nothing more comes, and
  * hands every event still queued on the socket to the handler. Afterwards
