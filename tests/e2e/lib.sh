@@ -33,7 +33,7 @@
 #   e2e_begin "$@"                  # re-executes itself in the namespaces; skips (77) when it cannot run
 #   e2e_servers tcp:5223 udp:16385  # listeners in inet, on every address
 #   e2e_daemon_start [ARGS...]      # appleflowd in the router namespace, waits for READY=1
-#   e2e_client tcp 17.1.2.3 5223 --sport 21001
+#   e2e_client tcp 17.1.2.3 5223
 #   e2e_expect 1 EVENT_ACTION=connection-new DESTINATION_PORT=5223 -- APPLE_SERVICE=apns ...
 #   e2e_pass
 #
@@ -373,10 +373,16 @@ e2e_port_forward() {
 	EOF
 }
 
-# e2e_client tcp|udp ADDRESS PORT [--sport N] [--send BYTES] [--no-reply]
+# e2e_client tcp|udp ADDRESS PORT [peer.py connect options]: one client in
+# the LAN. Without --sport the kernel picks the source port, as for any real
+# client; E2E_CLIENT_PORT is then the port it picked, for finding the entries.
 e2e_client() {
-        in_lan "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect "$@" ||
+        local port_file=$E2E_TMP/client.port
+        rm -f "$port_file"
+        in_lan "$E2E_PYTHON" "$E2E_SRCDIR/peer.py" connect "$@" --port-file "$port_file" ||
                 e2e_fail "client failed: $*"
+        E2E_CLIENT_PORT=$(<"$port_file")
+        [[ $E2E_CLIENT_PORT =~ ^[0-9]+$ ]] || e2e_fail "client $*: no source port in $port_file"
 }
 
 # e2e_send_dropped ADDRESS PORT SOURCE-PORT COUNT: COUNT UDP datagrams from

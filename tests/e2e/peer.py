@@ -19,6 +19,9 @@
       after close() there, the bound the connection's duration must fit in.
       --unanswered SECONDS (TCP): expect no answer at all; the SYN and its
       retransmissions go out for SECONDS, then the socket is closed.
+      --port-file FILE: write the source port there (the kernel's choice
+      unless --sport), so that a test finds its entries by the port the
+      real world would use.
 
   peer.py stream ADDRESS PORT --chunk BYTES --chunks N --sync DIR
       One TCP connection that stays open: sends N chunks of BYTES bytes;
@@ -139,6 +142,7 @@ def unanswered(s, args):
     err = s.connect_ex((args.address, args.port))
     if err not in (errno.EINPROGRESS, errno.EAGAIN):
         sys.exit(f"tcp {args.address} {args.port}: connect: {os.strerror(err)}")
+    write_port(s, args)
     sel = selectors.DefaultSelector()
     sel.register(s, selectors.EVENT_WRITE)
     if sel.select(args.unanswered):
@@ -162,14 +166,17 @@ def connect(args, keep=False):
         return None
     if kind == socket.SOCK_STREAM:
         s.connect((args.address, args.port))
+        write_port(s, args)
         s.sendall(payload)
         if getattr(args, "pause", 0):
             time.sleep(args.pause / 1000)
         s.shutdown(socket.SHUT_WR)
         read_reply(s, f"tcp {args.address} {args.port}")
     else:
-        for _ in range(args.count):
+        for i in range(args.count):
             s.sendto(payload, (args.address, args.port))
+            if i == 0:
+                write_port(s, args)
             if args.no_reply:
                 continue
             got, _ = s.recvfrom(65535)
@@ -182,6 +189,13 @@ def connect(args, keep=False):
         with open(args.timing, "w") as f:
             f.write(f"{time.monotonic_ns() - began}\n")
     return None
+
+
+def write_port(s, args):
+    """--port-file: the source port, known once the socket is bound."""
+    if getattr(args, "port_file", ""):
+        with open(args.port_file, "w") as f:
+            f.write(f"{s.getsockname()[1]}\n")
 
 
 def read_reply(s, what):
@@ -250,6 +264,7 @@ def main():
     pc.add_argument("--pause", type=int, default=0)
     pc.add_argument("--timing", default="")
     pc.add_argument("--unanswered", type=float, default=0)
+    pc.add_argument("--port-file", default="")
     pt = sub.add_parser("stream")
     pt.add_argument("address")
     pt.add_argument("port", type=int)

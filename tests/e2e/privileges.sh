@@ -34,8 +34,8 @@ e2e_daemon_start
 check_caps "$E2E_DAEMON_PID"
 uid=$(awk '$1 == "Uid:" { print $2 }' "/proc/$E2E_DAEMON_PID/status")
 ((uid == 0)) || e2e_fail "without user= the daemon changed its uid to $uid"
-e2e_client tcp "$APPLE_IP4" 5223 --sport 21501
-e2e_expect 1 EVENT_ACTION=connection-new SOURCE_PORT=21501 -- APPLE_SERVICE=apns
+e2e_client tcp "$APPLE_IP4" 5223
+e2e_expect 1 EVENT_ACTION=connection-new SOURCE_PORT="$E2E_CLIENT_PORT" -- APPLE_SERVICE=apns
 e2e_daemon_stop 5
 
 # 2. user = nobody. The state directory's parent must be reachable by nobody;
@@ -56,8 +56,8 @@ done
 [[ $(stat -c '%u %a' "$state") == "$nobody_uid 750" ]] ||
         e2e_fail "state directory: $(stat -c '%U %a' "$state"), wanted nobody 750"
 
-e2e_client tcp "$APPLE_IP4" 5223 --sport 21502
-e2e_expect 1 EVENT_ACTION=connection-new SOURCE_PORT=21502 -- APPLE_SERVICE=apns
+e2e_client tcp "$APPLE_IP4" 5223
+e2e_expect 1 EVENT_ACTION=connection-new SOURCE_PORT="$E2E_CLIENT_PORT" -- APPLE_SERVICE=apns
 # Statistics are counted on the reading thread when the event arrives.
 n=$(e2e_ctl stats --json --socket "$E2E_CTL_SOCKET" |
         "$E2E_PYTHON" -c 'import json, sys; r = json.load(sys.stdin)

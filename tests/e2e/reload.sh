@@ -29,7 +29,7 @@ kill -HUP "$E2E_DAEMON_PID"
 e2e_expect 1 MESSAGE_ID="$MID_RELOADED" -- "MESSAGE=Reloaded: nothing changed"
 
 # 1. Unlisted, not Apple's: counted only.
-e2e_client tcp "$OTHER_IP4" 40123 --sport 21401
+e2e_client tcp "$OTHER_IP4" 40123
 sleep 1         # time for an entry that must not come
 E2E_TIMEOUT=0 e2e_expect 0 DESTINATION_PORT=40123
 
@@ -39,9 +39,9 @@ printf 'e2e-reload\t40123\ttcp\tEnd-to-end test protocol\t-\t-\tE2E Test\ten2015
 kill -HUP "$E2E_DAEMON_PID"
 e2e_expect 1 MESSAGE_ID="$MID_RELOADED" \
         "MESSAGE=Reloaded: catalogue $catalog changed ($entries → $((entries + 1)) entries)"
-e2e_client tcp "$OTHER_IP4" 40123 --sport 21402
+e2e_client tcp "$OTHER_IP4" 40123
 e2e_expect 1 DESTINATION_PORT=40123 EVENT_ACTION=connection-new -- \
-        SOURCE_PORT=21402 APPLE_SERVICE=e2e-reload APPLE_CONFIDENCE=medium 'APPLE_PRODUCT[]=E2E Test'
+        SOURCE_PORT="$E2E_CLIENT_PORT" APPLE_SERVICE=e2e-reload APPLE_CONFIDENCE=medium 'APPLE_PRODUCT[]=E2E Test'
 
 # 3. A line with three fields: refused, with the file and the line.
 printf 'broken\t40124\ttcp\n' >>"$catalog"
@@ -50,8 +50,8 @@ kill -HUP "$E2E_DAEMON_PID"
 e2e_expect 1 MESSAGE_ID="$MID_RELOAD_FAILED" -- "MESSAGE*=$catalog:$bad_line:" 'PRIORITY~[0-4]'
 E2E_TIMEOUT=0 e2e_expect 2 MESSAGE_ID="$MID_RELOADED"
 kill -0 "$E2E_DAEMON_PID" || e2e_fail "appleflowd exited after a failed reload"
-e2e_client tcp "$OTHER_IP4" 40123 --sport 21403
-e2e_expect 1 DESTINATION_PORT=40123 SOURCE_PORT=21403 EVENT_ACTION=connection-new -- \
+e2e_client tcp "$OTHER_IP4" 40123
+e2e_expect 1 DESTINATION_PORT=40123 SOURCE_PORT="$E2E_CLIENT_PORT" EVENT_ACTION=connection-new -- \
         APPLE_SERVICE=e2e-reload APPLE_CONFIDENCE=medium
 
 # The notify protocol: RELOADING=1 then READY=1 again for each reload.

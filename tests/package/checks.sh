@@ -114,13 +114,21 @@ pk_router() {
         '
 }
 
-# pk_connect ADDRESS SOURCE-PORT: one TCP connection from the LAN to
-# ADDRESS:5223, which must echo what it is sent.
+# pk_connect ADDRESS NAME: one TCP connection from the LAN to ADDRESS:5223,
+# which must echo what it is sent, from the source port the kernel picks;
+# that port is kept as NAME for pk_port (socat -dd says which it was).
 pk_connect() {
-        local out
-        out=$(ct ip netns exec pklan sh -c \
-                "echo hello | socat -T5 - TCP:$1:5223,sourceport=$2" 2>&1)
-        [[ $out == hello ]] || { echo "the connection to $1:5223 from port $2 got: $out"; return 1; }
+        local out log=$PK_TMP/socat-$2.log port
+        out=$(ct ip netns exec pklan sh -c "echo hello | socat -d -d -T5 - TCP:$1:5223" 2>"$log")
+        port=$(sed -n 's/.* successfully connected from local address .*:\([0-9][0-9]*\)$/\1/p' "$log")
+        [[ $out == hello && $port =~ ^[0-9]+$ ]] ||
+                { echo "the connection to $1:5223 got '$out', from port '$port':"; cat "$log"; return 1; }
+        echo "$port" >"$PK_TMP/port-$2"
+}
+
+# pk_port NAME: the source port of pk_connect's connection NAME.
+pk_port() {
+        cat "$PK_TMP/port-$1"
 }
 
 # pk_entry MATCH...: the one entry of appleflowd's journal with these fields,
@@ -187,27 +195,27 @@ pk_checks() {
                 systemctl restart appleflowd"
 
         check "TCP over IPv4 from the LAN to 17.1.2.3:5223 through the router" \
-                pk_connect 17.1.2.3 21001
+                pk_connect 17.1.2.3 v4
         check "TCP over IPv6 from the LAN to [2620:149::1]:5223 through the router" \
-                pk_connect '[2620:149::1]' 21002
+                pk_connect '[2620:149::1]' v6
         check "journalctl -u appleflowd -o verbose: the IPv4 connection with its fields" until_ok 10 \
-                eval 'expect "$(pk_entry EVENT_ACTION=connection-new SOURCE_PORT=21001)" \
+                eval 'expect "$(pk_entry EVENT_ACTION=connection-new SOURCE_PORT=$(pk_port v4))" \
                         "^    MESSAGE_ID=$MID_CONNECTION\$" "^    PRIORITY=6\$" \
                         "^    APPLE_SERVICE=apns\$" "^    APPLE_PRODUCT=APNs\$" "^    APPLE_PRODUCT=FaceTime\$" \
                         "^    APPLE_CONFIDENCE=high\$" "^    APPLE_NETWORK=1\$" \
                         "^    NETWORK_TRANSPORT=tcp\$" "^    NETWORK_TYPE=ipv4\$" \
                         "^    SOURCE_IP=192.168.77.2\$" "^    DESTINATION_IP=17.1.2.3\$" \
                         "^    DESTINATION_PORT=5223\$" "^    CT_ID=[0-9]+\$" \
-                        "^    MESSAGE=.*192.168.77.2:21001 -> 17.1.2.3:5223"'
+                        "^    MESSAGE=.*192.168.77.2:$(pk_port v4) -> 17.1.2.3:5223"'
         check "journalctl -u appleflowd -o verbose: the IPv6 connection with its fields" until_ok 10 \
-                eval 'expect "$(pk_entry EVENT_ACTION=connection-new SOURCE_PORT=21002)" \
+                eval 'expect "$(pk_entry EVENT_ACTION=connection-new SOURCE_PORT=$(pk_port v6))" \
                         "^    APPLE_SERVICE=apns\$" "^    APPLE_CONFIDENCE=high\$" \
                         "^    NETWORK_TYPE=ipv6\$" "^    SOURCE_IP=fd77::2\$" \
                         "^    DESTINATION_IP=2620:149::1\$" "^    DESTINATION_PORT=5223\$"'
         check "connection end (conntrack -D): bytes, packets and duration (sysctl.d's acct and timestamp)" \
-                ct conntrack -D -p tcp --orig-port-src 21001
+                eval 'ct conntrack -D -p tcp --orig-port-src "$(pk_port v4)"'
         check "journalctl: the connection-end entry with SOURCE_BYTES, DESTINATION_PACKETS, CONNTRACK_LIFETIME, TCP_STATE" \
-                until_ok 10 eval 'expect "$(pk_entry EVENT_ACTION=connection-end SOURCE_PORT=21001)" \
+                until_ok 10 eval 'expect "$(pk_entry EVENT_ACTION=connection-end SOURCE_PORT=$(pk_port v4))" \
                         "^    SOURCE_BYTES=[1-9][0-9]*\$" "^    DESTINATION_BYTES=[1-9][0-9]*\$" \
                         "^    SOURCE_PACKETS=[1-9][0-9]*\$" "^    DESTINATION_PACKETS=[1-9][0-9]*\$" \
                         "^    CONNTRACK_LIFETIME=[1-9][0-9]*\$" "^    CONNECTION_ANSWERED=yes\$" \
@@ -220,7 +228,7 @@ pk_checks() {
                         "^    IN_INTERFACE=wan0\$" "^    OUT_INTERFACE=lan0\$" \
                         "^    APPLE_PRODUCT=Game Center\$" "^    SOURCE_IP=17.1.2.3\$"'
         check "journalctl -x: the catalog explains the entry" \
-                eval 'expect "$(ct journalctl -x -u appleflowd.service --no-pager EVENT_ACTION=connection-new SOURCE_PORT=21001)" \
+                eval 'expect "$(ct journalctl -x -u appleflowd.service --no-pager EVENT_ACTION=connection-new SOURCE_PORT=$(pk_port v4))" \
                         "Subject: Connection to an Apple service: apns" "tagged it as the Apple service"'
 
         # Statistics: root, a user of the control group, anybody else.
@@ -257,8 +265,8 @@ pk_checks() {
                                 "RELOAD_ERROR=$PK_CONF:[0-9]+: unknown key" &&
                         [[ $(prop MainPID) == "$pid" && $(prop ActiveState) == active ]]'
         check "after the refused reloads the old configuration still tags and logs" \
-                eval 'pk_connect 17.1.2.3 21003 &&
-                        until_ok 10 pk_entry EVENT_ACTION=connection-new SOURCE_PORT=21003'
+                eval 'pk_connect 17.1.2.3 after-reload &&
+                        until_ok 10 pk_entry EVENT_ACTION=connection-new SOURCE_PORT=$(pk_port after-reload)'
         ct sed -i '/^bogus_key = 1$/d' "$PK_CONF"
 
         # Restarts: by hand, by the package's upgrade, by the watchdog.
