@@ -1,11 +1,18 @@
 # bash completion for appleflowctl(1)                    -*- shell-script -*-
+#
+# The verbs and options are those of 'appleflowctl --help' and
+# 'appleflowctl VERB --help'; tests/ctl/test-completion.sh checks that they
+# stay the same.
 
 # The products and service ids of the catalogue in use, asked of appleflowctl
 # itself (with --catalog when the command line names one).
 _appleflowctl_catalog() {
         local i catalog=()
         for ((i = 1; i < cword; i++)); do
-                [[ ${words[i]} == --catalog ]] && catalog=(--catalog "${words[i + 1]}")
+                case ${words[i]} in
+                --catalog) catalog=(--catalog "${words[i + 1]}") ;;
+                --catalog=*) catalog=("${words[i]}") ;;
+                esac
         done
         case $1 in
         products) "${words[0]}" "${catalog[@]}" products 2>/dev/null |
@@ -15,27 +22,29 @@ _appleflowctl_catalog() {
 }
 
 _appleflowctl() {
-        local cur prev words cword
-        _init_completion || return
+        local cur prev words cword split
+        _init_completion -s || return
 
-        local common='--catalog --networks --json --help'
+        # Accepted before and after the verb.
+        local common='--catalog --networks --domains --json --help'
         local -A verb_options=(
-                [lookup]=''
-                [list]='--product --service'
+                [lookup]='--dnat --local-port-range'
+                [list]='--product --service --suffixes'
                 [products]=''
-                [rules]='--product --format --table --chain'
+                [rules]='--product --apple-only --apple-networks --format --table --chain'
                 [check]=''
                 [stats]='--watch --product --service --all --socket'
-                [help]=''
+                [report]='--since --until --by --top --directory --file --router --service --product
+                          --client --blocked --csv'
         )
 
         case $prev in
-        --catalog | --networks | --socket)
-                # --networks alone is a flag of check, a path elsewhere.
-                if [[ $prev != --networks || ${words[*]} != *" check "* ]]; then
-                        _filedir
-                        return
-                fi ;;
+        --catalog | --networks | --domains | --socket | --file)
+                _filedir
+                return ;;
+        --directory)
+                _filedir -d
+                return ;;
         --product)
                 local IFS=$'\n'
                 COMPREPLY=($(compgen -W "$(_appleflowctl_catalog products)" -- "$cur"))
@@ -47,9 +56,13 @@ _appleflowctl() {
         --format)
                 COMPREPLY=($(compgen -W 'nft iptables' -- "$cur"))
                 return ;;
-        --table | --chain)
+        --by)
+                COMPREPLY=($(compgen -W 'router service product client hour day' -- "$cur"))
+                return ;;
+        --table | --chain | --dnat | --local-port-range | --since | --until | --top | --router | --client)
                 return ;;
         esac
+        $split && return
 
         local i verb=
         for ((i = 1; i < cword; i++)); do

@@ -10,6 +10,8 @@ packages=(
         libinih-dev libjson-c-dev
         # tests, fuzzing and docs
         libcmocka-dev clang libclang-rt-14-dev scdoc
+        # the shell completions, run by the real shells
+        bash-completion zsh
         # the end-to-end tests: real kernel, real journald, real firewall
         systemd iproute2 nftables iptables conntrack util-linux procps
         # promtool (the textfile, the alert rules), and the real Prometheus and

@@ -51,6 +51,7 @@ void ctl_verb_help(const struct ctl *ctl, FILE *f) {
         fputs("\nCommon options:\n"
               "  --catalog PATH     use this catalogue instead of the built-in one\n"
               "  --networks PATH    use this list of Apple's networks instead of the built-in one\n"
+              "  --domains PATH     use this list of Apple's domains instead of the built-in one\n"
               "  --json             print JSON instead of text\n"
               "  -h, --help         show this help\n",
               f);

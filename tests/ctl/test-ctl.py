@@ -276,7 +276,7 @@ def test_exit():
     expect_exit(["--catalog", str(SAMPLE), "rules", "--product", "beta", "--format", "IPTABLES"], 0,
                 stdout_re=r"(?m)^iptables ")
     # One meaning per option in --help: no option listed twice.
-    for verb in ("lookup", "list", "products", "rules", "check", "stats"):
+    for verb in ("lookup", "list", "products", "rules", "check", "stats", "report"):
         p = expect_exit([verb, "--help"], 0)
         opts = re.findall(r"^  (--[a-z-]+)", p.stdout, re.M)
         expect(len(opts) == len(set(opts)), f"{verb} --help lists an option twice: {opts}")
