@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench-clock.h"
 #include "catalog.h"
 #include "port-index.h"
 
@@ -32,13 +33,6 @@ struct query {
 
 static volatile uint64_t sink;
 static volatile uint64_t zero; /* read once: the compiler cannot know it is 0 */
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
 
 static uint64_t xorshift(uint64_t *s) {
         *s ^= *s << 13;

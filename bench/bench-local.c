@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench-clock.h"
 #include "local-addresses.h"
 
 /* Few enough flows to stay in the cache (a struct flow is some 400 bytes):
@@ -26,13 +27,6 @@
 #define PASSES 256u
 
 static volatile uint64_t sink;
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
 
 static uint64_t xorshift(uint64_t *s) {
         *s ^= *s << 13;

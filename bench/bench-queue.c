@@ -25,19 +25,13 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "bench-clock.h"
 #include "queue.h"
 #include "ring.h"
 #include "tagset.h"
 #include "writer.h"
 
 #define FLOWS 4096
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
 
 static long peak_rss_kib(void) {
         FILE *f = fopen("/proc/self/status", "re");

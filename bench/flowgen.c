@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-clock.h"
+
 #define BATCH 64
 
 struct options {
@@ -48,12 +50,6 @@ struct options {
         unsigned n_ports;
         uint16_t sport; /* of the UDP sockets; 0 = the kernel's choice */
 };
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
-}
 
 static int parse_u64(const char *s, uint64_t *ret) {
         char *end;

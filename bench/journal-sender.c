@@ -37,6 +37,8 @@
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
+#include "bench-clock.h"
+
 #define FIELDS_MAX 128 /* per entry */
 #define FIELD_NAME_MAX 64
 #define FIELD_SIZE_MAX (64u * 1024) /* journald's own limit is far larger; ours are small */
@@ -48,13 +50,6 @@ static double cpu_seconds(void) {
                 return 0;
         return (double) ru.ru_utime.tv_sec + (double) ru.ru_utime.tv_usec / 1e6 +
                (double) ru.ru_stime.tv_sec + (double) ru.ru_stime.tv_usec / 1e6;
-}
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
 }
 
 static int send_synthetic(uint64_t i) {
