@@ -59,9 +59,11 @@ chown "$UPLOAD_UID" "$CERTS/router-a.key" "$CERTS/router-b.key"
 AS_UPLOAD_USER=(setpriv --reuid="$UPLOAD_UID" --regid="$UPLOAD_UID" --groups="$JOURNAL_GID" --inh-caps=-all)
 
 # fleet_conf EXAMPLE OUTPUT KEY CERT: the example with its three certificate
-# paths moved to the scenario's; nothing else changes.
+# paths moved to the scenario's; nothing else changes. The router's key is
+# where systemd hands journal-upload its copy (LoadCredential= of the drop-in).
 fleet_conf() {
         sed -e "s|\(= *\)/etc/ssl/private/journal-[a-z]*\.pem$|\1$3|" \
+                -e "s|\(= *\)/run/credentials/systemd-journal-upload\.service/journal-upload\.pem$|\1$3|" \
                 -e "s|\(= *\)/etc/ssl/certs/journal-[a-z]*\.pem$|\1$4|" \
                 -e "s|\(= *\)/etc/ssl/ca/trusted\.pem$|\1$CERTS/ca.pem|" "$EXAMPLES/$1" >"$2"
         [[ $(grep -c "= *$E2E_TMP/" "$2") -eq 3 ]] || e2e_fail "$1: not three certificate paths"
