@@ -1,6 +1,8 @@
 # The checks of the package test, inside the booted container. Sourced by
 # run.sh; ct (container.sh) runs a command in the container. Each check
-# prints PASS or FAIL with what it saw.
+# prints PASS or FAIL with what it saw. run.sh sets pipefail: a reader that
+# leaves a pipe early (grep -q, awk's exit) would fail it once the writer
+# has more to write, so readers here read to the end.
 
 PK_PASSED=0
 PK_FAILED=0
@@ -175,7 +177,7 @@ pk_checks() {
                 ct test -s /usr/lib/modules-load.d/appleflowd.conf -a -s /usr/lib/sysctl.d/50-appleflowd.conf
         check "sysusers.d made the group appleflowctl" ct getent group appleflowctl
         check "the journal catalog applied by systemd's trigger" \
-                eval 'ct journalctl --list-catalog --no-pager | grep -q "^$MID_CONNECTION"'
+                eval 'ct journalctl --list-catalog --no-pager | grep "^$MID_CONNECTION" >/dev/null'
 
         out=$(ct systemd-analyze security appleflowd.service --no-pager 2>&1)
         if [[ $out =~ exposure\ level\ for\ appleflowd.service:\ ([0-9.]+) ]] &&
@@ -234,11 +236,11 @@ pk_checks() {
         # Statistics: root, a user of the control group, anybody else.
         ct usermod -aG appleflowctl pkmember
         check "appleflowctl stats as root: apns with 2 connections" \
-                eval '[[ $(pk_stats_connections apns) == 2 ]] && ct appleflowctl stats | grep -q "^apns "'
+                eval '[[ $(pk_stats_connections apns) == 2 ]] && ct appleflowctl stats | grep "^apns " >/dev/null'
         check "appleflowctl stats refused for an unprivileged user" \
                 eval '! out=$(ct runuser -u pkuser -- appleflowctl stats 2>&1) && expect "$out" "[Pp]ermission denied"'
         check "appleflowctl stats allowed for a member of the group appleflowctl" \
-                eval 'ct runuser -u pkmember -- appleflowctl stats | grep -q "^apns "'
+                eval 'ct runuser -u pkmember -- appleflowctl stats | grep "^apns " >/dev/null'
         check "node-exporter serves the textfile: appleflowd_connections_total for apns is 2 (within 20 s)" \
                 until_ok 20 eval 'expect "$(ct curl -sf http://localhost:9100/metrics)" \
                         "^appleflowd_connections_total\{.*service=\"apns\".*\} 2\$" \
@@ -285,7 +287,9 @@ pk_checks() {
                 until_ok 45 eval '[[ $(prop MainPID) != "$pid" && $(prop MainPID) != 0 &&
                         $(prop ActiveState) == active && $(prop NRestarts) -gt $n ]]'
         check "systemd logged the watchdog timeout" \
-                until_ok 10 eval 'ct journalctl -u appleflowd.service --no-pager | grep -q "Watchdog timeout"'
+                until_ok 10 eval 'ct journalctl -u appleflowd.service --no-pager | grep "Watchdog timeout" >/dev/null'
+
+        pk_fleet_checks
 
         # Remove, then purge.
         check "apt-get remove stops the service and keeps its state and configuration" \

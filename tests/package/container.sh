@@ -7,7 +7,9 @@ PK_MIRROR=${PK_MIRROR:-http://deb.debian.org/debian}
 # What the container needs besides the package's own dependencies: systemd
 # as PID 1, and the tools of the router quick start and of the checks.
 PK_BASE_PACKAGES=(systemd systemd-sysv dbus iproute2 nftables conntrack socat curl
-                  prometheus-node-exporter)
+                  prometheus-node-exporter
+                  # the fleet recipe (fleet-checks.sh): router and collector
+                  systemd-journal-remote stunnel4 openssl)
 
 # pk_root_tar DEB: prints the path of a tarball of the root file system with
 # the base packages and DEB's dependencies installed, made when missing. Its

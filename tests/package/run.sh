@@ -28,6 +28,7 @@ git -C "$src" rev-parse --git-dir >/dev/null 2>&1 || skip "$src is not a git che
 
 source "$here/container.sh"
 source "$here/checks.sh"
+source "$here/fleet-checks.sh"
 
 PK_TMP=$(mktemp -d /tmp/pk-package.XXXXXX)
 cleanup() {
