@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -54,17 +55,31 @@ static uint64_t get_u64(const uint8_t *p) {
         return v;
 }
 
+/* A record's counters in file order; version 1 has the first STATE_COUNTERS_1. */
+static void record_counters(struct stats_counters *c, uint64_t *v[STATE_COUNTERS]) {
+        static_assert(_STATS_CONFIDENCE_MAX == 3, "the file holds three confidence counts");
+        v[0] = &c->connections;
+        v[1] = &c->blocked;
+        v[2] = &c->bytes;
+        v[3] = &c->packets;
+        v[4] = &c->ended;
+        v[5] = &c->unanswered;
+        for (size_t i = 0; i < _STATS_CONFIDENCE_MAX; i++)
+                v[6 + i] = &c->confidence[i];
+}
+
 static size_t put_record(uint8_t *p, const char *key, const struct stats_counters *c) {
         size_t n = strnlen(key, STATE_KEY_MAX);
+        struct stats_counters copy = *c;
+        uint64_t *v[STATE_COUNTERS];
 
         p[0] = (uint8_t) n;
         memcpy(p + 1, key, n);
         p += 1 + n;
-        put_u64(p, c->connections);
-        put_u64(p + 8, c->blocked);
-        put_u64(p + 16, c->bytes);
-        put_u64(p + 24, c->packets);
-        return 1 + n + 32;
+        record_counters(&copy, v);
+        for (size_t i = 0; i < STATE_COUNTERS; i++)
+                put_u64(p + 8 * i, *v[i]);
+        return 1 + n + 8 * STATE_COUNTERS;
 }
 
 int state_format(const struct stats *s, char **ret, size_t *ret_len) {
@@ -102,9 +117,10 @@ struct record {
 int state_parse(struct stats *s, const char *name, const void *data, size_t len,
                 char *err, size_t errlen) {
         _cleanup_free_ struct record *records = NULL;
+        uint64_t *v[STATE_COUNTERS];
         const uint8_t *buf = data;
         uint32_t version, n_entries, n_products, crc;
-        size_t off, n, applied = 0;
+        size_t off, n, counters, applied = 0;
 
         if (len < HEADER_SIZE + 4)
                 return errorf(-EBADMSG, err, errlen, "%s: truncated: %zu bytes", name, len);
@@ -113,9 +129,10 @@ int state_parse(struct stats *s, const char *name, const void *data, size_t len,
         if (memcmp(buf, STATE_MAGIC, 8) != 0)
                 return errorf(-EBADMSG, err, errlen, "%s: not a statistics state file", name);
         version = get_u32(buf + 8);
-        if (version != STATE_VERSION)
-                return errorf(-EBADMSG, err, errlen,
-                              "%s: version %u, expected %u", name, version, STATE_VERSION);
+        if (version != STATE_VERSION && version != STATE_VERSION_1)
+                return errorf(-EBADMSG, err, errlen, "%s: version %u, expected %u or %u", name, version,
+                              STATE_VERSION_1, STATE_VERSION);
+        counters = version == STATE_VERSION_1 ? STATE_COUNTERS_1 : STATE_COUNTERS;
         crc = get_u32(buf + len - 4);
         if (crc != state_crc32(buf, len - 4))
                 return errorf(-EBADMSG, err, errlen, "%s: checksum mismatch (truncated or corrupt)", name);
@@ -142,7 +159,7 @@ int state_parse(struct stats *s, const char *name, const void *data, size_t len,
                 if (klen == 0 || klen > STATE_KEY_MAX)
                         return errorf(-EBADMSG, err, errlen,
                                       "%s: offset %zu: key length %zu", name, off, klen);
-                if (len - 4 - off < 1 + klen + 32)
+                if (len - 4 - off < 1 + klen + 8 * counters)
                         return errorf(-EBADMSG, err, errlen,
                                       "%s: offset %zu: record %zu truncated", name, off, i);
                 if (memchr(buf + off + 1, 0, klen))
@@ -150,11 +167,10 @@ int state_parse(struct stats *s, const char *name, const void *data, size_t len,
                 memcpy(records[i].key, buf + off + 1, klen);
                 records[i].key[klen] = 0;
                 off += 1 + klen;
-                records[i].c.connections = get_u64(buf + off);
-                records[i].c.blocked = get_u64(buf + off + 8);
-                records[i].c.bytes = get_u64(buf + off + 16);
-                records[i].c.packets = get_u64(buf + off + 24);
-                off += 32;
+                record_counters(&records[i].c, v);
+                for (size_t j = 0; j < counters; j++)
+                        *v[j] = get_u64(buf + off + 8 * j);
+                off += 8 * counters;
         }
         if (off != len - 4)
                 return errorf(-EBADMSG, err, errlen,

@@ -9,14 +9,18 @@
  *
  * Format, integers little-endian:
  *   8 bytes  magic "AFDSTATS"
- *   u32      version (1)
+ *   u32      version (2)
  *   u32      number of entry records, at most CATALOG_ENTRIES_MAX
  *   u32      number of product records, at most CATALOG_PRODUCTS_MAX
  *   records  u8 key length (1..47), key (no NUL), u64 connections, blocked,
- *            bytes, packets; the entries, then the products
+ *            bytes, packets, ended, unanswered, and connections by
+ *            confidence low, medium, high; the entries, then the products
  *   u32      CRC-32 (IEEE) of every byte before it
- * Anything else (short, long, foreign, another version, bad checksum, bad
- * key) is refused as a whole and the statistics are left untouched.
+ * Version 1 (records end after packets; written before ended, unanswered
+ * and the counts by confidence were kept) is still read, the counters it
+ * lacks starting from zero, so that an upgrade keeps the totals. Anything
+ * else (short, long, foreign, another version, bad checksum, bad key) is
+ * refused as a whole and the statistics are left untouched.
  */
 
 #include <stdbool.h>
@@ -32,9 +36,12 @@
 #define STATE_FILE_NAME "stats.state"
 #define STATE_LOCK_NAME "lock"
 #define STATE_MAGIC "AFDSTATS"
-#define STATE_VERSION 1u
+#define STATE_VERSION 2u
+#define STATE_VERSION_1 1u
 #define STATE_KEY_MAX 47u
-#define STATE_RECORD_MAX (1 + STATE_KEY_MAX + 4 * 8)
+#define STATE_COUNTERS 9u   /* u64s a record holds */
+#define STATE_COUNTERS_1 4u /* in version 1 */
+#define STATE_RECORD_MAX (1 + STATE_KEY_MAX + STATE_COUNTERS * 8)
 #define STATE_FILE_MAX (20 + (CATALOG_ENTRIES_MAX + CATALOG_PRODUCTS_MAX) * STATE_RECORD_MAX + 4)
 #define STATE_ERROR_MAX 512
 

@@ -97,8 +97,8 @@ struct stats_counters {
         uint64_t blocked;
         uint64_t bytes; /* both directions, as they flow (stats_count_bytes) */
         uint64_t packets;
-        uint64_t ended;                             /* connection ends (DESTROY), since start */
-        uint64_t unanswered;                        /* of those, never answered (no SEEN_REPLY), since start */
+        uint64_t ended;                             /* connection ends (DESTROY) */
+        uint64_t unanswered;                        /* of those, never answered (no SEEN_REPLY) */
         uint64_t confidence[_STATS_CONFIDENCE_MAX]; /* every connection, by confidence */
 };
 

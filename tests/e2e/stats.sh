@@ -12,9 +12,9 @@
 #     another user may not;
 #   - the Prometheus textfile reports the same counts and passes promtool;
 #   - the periodic summary entries add up to the same counts;
-#   - after SIGTERM and a restart on the same state directory the totals are
-#     the same and the rates start from zero; the stop writes the summary of
-#     the last period;
+#   - after SIGTERM and a restart on the same state directory the totals
+#     (ended, unanswered and by confidence included) are the same and the
+#     rates start from zero; the stop writes the summary of the last period;
 #   - a truncated state file is reported and ignored.
 source "$(dirname "$0")/lib.sh"
 e2e_begin "$@"
@@ -112,6 +112,12 @@ def fail(msg):
 def figures(o):
     return {k: o[k] for k in ("connections", "blocked_packets", "bytes", "packets")}
 
+def kept(o):
+    """The totals that stats.state keeps across a restart."""
+    f = figures(o)
+    f.update({k: o[k] for k in ("ended", "unanswered", "confidence")})
+    return f
+
 def load(path):
     with open(path) as f:
         return json.load(f)
@@ -163,9 +169,11 @@ def check_json(path):
 def check_same(path_a, path_b):
     """The totals of two replies are the same; the second's rates are zero."""
     a, b = load(path_a), load(path_b)
+    if not sum(x["ended"] for x in a["services"]):
+        fail("no connection ended before the restart: the comparison would not cover ended")
     for kind, key in (("services", "service"), ("products", "product")):
-        ta = {x[key]: figures(x) for x in a[kind]}
-        tb = {x[key]: figures(x) for x in b[kind]}
+        ta = {x[key]: kept(x) for x in a[kind]}
+        tb = {x[key]: kept(x) for x in b[kind]}
         if ta != tb:
             fail(f"{kind} after the restart: got {tb}, want {ta}")
         for x in b[kind]:

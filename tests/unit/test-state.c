@@ -41,6 +41,9 @@ static void fill(struct stats *s) {
                         .blocked = 2000 + i,
                         .bytes = UINT64_MAX - i,
                         .packets = 4000 + i,
+                        .ended = 900 + i,
+                        .unanswered = 90 + i,
+                        .confidence = { 100 + i, 200 + i, 700 + i },
                 };
         for (size_t i = 0; i < s->n_products; i++)
                 s->products[i].total = (struct stats_counters) {
@@ -99,6 +102,11 @@ static void test_round_trip(void **state) {
         assert_true(s->entries[0].total.bytes == UINT64_MAX);
         assert_int_equal(s->entries[1].total.packets, 4001);
         assert_int_equal(s->products[1].total.packets, 41);
+        assert_int_equal(s->entries[1].total.ended, 901);
+        assert_int_equal(s->entries[2].total.unanswered, 92);
+        assert_int_equal(s->entries[0].total.confidence[0], 100);
+        assert_int_equal(s->entries[1].total.confidence[1], 201);
+        assert_int_equal(s->entries[2].total.confidence[2], 702);
         /* The loaded totals are not a burst: marks follow them. */
         assert_int_equal(s->entries[1].mark[STATS_RATED_CONNECTIONS], 1001);
         assert_int_equal(s->entries[1].summary_mark.connections, 1001);
@@ -183,10 +191,14 @@ static void test_foreign_and_version(void **state) {
         rechecksum(buf, len);
         expect_refused(buf, len, "magic");
         memcpy(buf, STATE_MAGIC, 8);
-        buf[8] = 2;
+        buf[8] = 3;
         rechecksum(buf, len);
         expect_refused(buf, len, "version");
+        /* Version 1 has shorter records: these are not its own. */
         buf[8] = 1;
+        rechecksum(buf, len);
+        expect_refused(buf, len, "version 1 with version 2's records");
+        buf[8] = 2;
         rechecksum(buf, len);
         {
                 struct fixture y;
@@ -195,6 +207,64 @@ static void test_foreign_and_version(void **state) {
                 fixture_init(&y);
                 assert_int_equal(stats_new(&s, &y.catalog), 0);
                 assert_int_equal(state_parse(s, "t", buf, len, NULL, 0), 5);
+        }
+}
+
+/* buf (version 2) as version 1 wrote it: each record's first four
+ * counters, no more. */
+static size_t as_version_1(const char *buf, size_t len, char *out) {
+        size_t in = 20, o = 20;
+
+        memcpy(out, buf, 20);
+        out[8] = 1;
+        while (in < len - 4) {
+                size_t klen = (uint8_t) buf[in];
+
+                memcpy(out + o, buf + in, 1 + klen + 32);
+                o += 1 + klen + 32;
+                in += 1 + klen + 8 * STATE_COUNTERS;
+        }
+        o += 4;
+        rechecksum(out, o);
+        return o;
+}
+
+/* A file of version 1 (before ended, unanswered and confidence were kept)
+ * keeps its totals on upgrade; what it did not hold starts from zero. */
+static void test_version_1(void **state) {
+        struct fixture x;
+        _cleanup_(stats_freep) struct stats *s = NULL;
+        _cleanup_free_ char *buf = NULL, *old = NULL;
+        size_t len, old_len;
+        char err[STATE_ERROR_MAX] = "";
+
+        saved(&x, &buf, &len);
+        old = malloc(len);
+        old_len = as_version_1(buf, len, old);
+        assert_int_equal(old_len, len - 5 * (3 + 2) * 8);
+        assert_int_equal(stats_new(&s, &x.catalog), 0);
+        assert_int_equal(state_parse(s, "t", old, old_len, err, sizeof(err)), 5);
+        assert_int_equal(s->entries[1].total.connections, 1001);
+        assert_true(s->entries[0].total.bytes == UINT64_MAX);
+        assert_int_equal(s->products[1].total.packets, 41);
+        assert_int_equal(s->entries[1].total.ended + s->entries[1].total.unanswered, 0);
+        assert_int_equal(s->entries[2].total.confidence[2], 0);
+        /* Saved again, it is version 2. */
+        {
+                _cleanup_free_ char *again = NULL;
+                size_t again_len;
+
+                assert_int_equal(state_format(s, &again, &again_len), 0);
+                assert_int_equal(again[8], 2);
+                assert_int_equal(again_len, len);
+        }
+        /* Truncated or with a byte flipped, it is refused like any file. */
+        for (size_t l = 0; l < old_len; l++)
+                expect_refused(old, l, "version 1 truncated");
+        for (size_t i = 0; i < old_len; i++) {
+                old[i] ^= 0x5a;
+                expect_refused(old, old_len, "version 1 flipped byte");
+                old[i] ^= 0x5a;
         }
 }
 
@@ -394,6 +464,7 @@ int main(void) {
                 cmocka_unit_test(test_truncated),
                 cmocka_unit_test(test_corrupt),
                 cmocka_unit_test(test_foreign_and_version),
+                cmocka_unit_test(test_version_1),
                 cmocka_unit_test(test_bad_structure),
                 cmocka_unit_test(test_files),
                 cmocka_unit_test(test_make_directory),
