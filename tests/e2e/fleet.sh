@@ -243,12 +243,17 @@ uploads_restart() {
         done
 }
 
-# fleet_dump: each router's journal and the collector's, as JSON.
+# fleet_dump: each router's journal and the collector's, as JSON. A router's
+# includes what was vacuumed from it after the collector had it
+# ($name.vacuumed.json).
 fleet_dump() {
         local name
         for name in router-a router-b; do
-                nsenter --target "${ROUTER_PID[$name]}" --mount --uts \
-                        journalctl --no-pager -q --all -o json >"$E2E_TMP/$name.json"
+                {
+                        cat "$E2E_TMP/$name.vacuumed.json" 2>/dev/null || true
+                        nsenter --target "${ROUTER_PID[$name]}" --mount --uts \
+                                journalctl --no-pager -q --all -o json
+                } >"$E2E_TMP/$name.json"
         done
         journalctl --no-pager -q --all -o json --directory="$REMOTE" >"$E2E_TMP/collector.json"
 }
@@ -382,6 +387,36 @@ for name in router-a router-b; do
         echo "fleet-done-$name" | nsenter --target "${ROUTER_PID[$name]}" --mount --uts systemd-cat -t afe2e
 done
 e2e_wait 30 "every entry in the collector after the uploads restarted" fleet_complete
+
+# Router A's journal vacuumed while its upload is stopped: the entry at the
+# saved cursor is gone (rotated, then removed by journalctl --vacuum-files=1,
+# as a full /run/log/journal would have it). journal-upload, started again,
+# seeks past it to the first entry not sent: nothing twice, nothing lost.
+siem_stop "${UPLOAD_PID[router-a]}" "journal-upload of router-a"
+cursor=$(sed -n 's/^LAST_CURSOR=//p' "$E2E_TMP/router-a/state/state")
+[[ $cursor =~ \;i=([0-9a-f]+)\; ]] || e2e_fail "router-a's saved cursor: '$cursor'"
+sent=$((16#${BASH_REMATCH[1]}))
+nsenter --target "${ROUTER_PID[router-a]}" --mount --uts journalctl --no-pager -q --all -o json \
+        >"$E2E_TMP/router-a.vacuumed.json"
+archived() { compgen -G "/proc/${ROUTER_PID[router-a]}/root/run/log/journal/*/system@*.journal" | wc -l; }
+n=$(archived)
+kill -USR2 "${ROUTER_PID[router-a]}"
+e2e_wait 10 "router-a's journal rotated again" eval '(($(archived) > n))'
+nsenter --target "${ROUTER_PID[router-a]}" --mount --uts journalctl --vacuum-files=1 >"$E2E_TMP/vacuum.out" 2>&1 ||
+        e2e_fail "journalctl --vacuum-files=1 in router-a: $(cat "$E2E_TMP/vacuum.out")"
+! compgen -G "/proc/${ROUTER_PID[router-a]}/root/run/log/journal/*/system@*.journal" >/dev/null ||
+        e2e_fail "router-a's archived journal files are still there after the vacuum"
+# The first entry left, by the sequence number in its cursor.
+nsenter --target "${ROUTER_PID[router-a]}" --mount --uts journalctl --no-pager -q -o json >"$E2E_TMP/router-a.left.json"
+first=$(sed -n '1s/.*"__CURSOR":"[^"]*;i=\([0-9a-f]*\);.*/\1/p' "$E2E_TMP/router-a.left.json")
+[[ -n $first ]] || e2e_fail "router-a's journal is empty after the vacuum"
+first=$((16#$first))
+((first > sent)) || e2e_fail "after the vacuum router-a still has entry $first; the cursor's, $sent, must be gone"
+upload_start router-a
+echo "fleet-vacuumed-router-a" | nsenter --target "${ROUTER_PID[router-a]}" --mount --uts systemd-cat -t afe2e
+e2e_wait 30 "every entry in the collector after router-a's vacuum" fleet_complete
+echo "router-a: the cursor's entry ($sent) vacuumed; the upload resumed at entry $first"
+
 for name in router-a router-b; do
         siem_stop "${UPLOAD_PID[$name]}" "journal-upload of $name"
 done
