@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The shell completions, run by the real shells: bash with Debian's
-# bash-completion, zsh with its completion functions replaced by recorders.
+# bash-completion, zsh with compinit in a pseudo-terminal (zsh-complete.zsh).
 # What they offer must be what the programs' --help lists: every verb, every
 # option of each verb, nothing more; and the values they complete (products
 # and service ids from the catalogue, --by's groups) must be real ones.
@@ -16,6 +16,9 @@ BASH_COMPLETION=/usr/share/bash-completion/bash_completion
 
 [[ -r $BASH_COMPLETION ]] || { echo "SKIP: $BASH_COMPLETION missing (package bash-completion)"; exit 77; }
 command -v zsh >/dev/null || { echo "SKIP: zsh missing (package zsh)"; exit 77; }
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
 
 failed=0
 fail() {
@@ -97,42 +100,33 @@ same "bash: appleflowd --output" "auto journal console json" \
 
 # --- zsh -----------------------------------------------------------------
 
-# zsh_specs FILE STATE WORD...: the option names of the specs handed to the
-# last _arguments call when FILE completes WORDs (words as _arguments leaves
-# them to a verb: the verb first), with _arguments reporting STATE; or, for
-# STATE "verb", the verbs handed to _describe.
-zsh_specs() {
-        zsh -f -c '
-                file=$1 zstate=$2
-                shift 2
-                words=("$@")
-                typeset -ga last_specs described
-                _arguments() {
-                        last_specs=("$@")
-                        state=$zstate
-                        return 1
-                }
-                _describe() { described=(${(P)4}) }
-                _files() { :; }
-                _directories() { :; }
-                source $file
-                if [[ $zstate == verb ]]; then
-                        print -rl -- ${described%%:*}
-                        return
-                fi
-                local spec
-                for spec in $last_specs; do
-                        spec=${spec#\(*\)}
-                        spec=${spec#\*}
-                        [[ $spec == --* ]] && print -r -- ${${spec%%[\[=+:]*}%=}
-                done' zsh "$@"
+# zsh's real completion system in a pseudo-terminal (zsh-complete.zsh), one
+# session for every line; the programs as built, first in PATH.
+zsh_lines=("appleflowctl " "appleflowd --" "appleflowd --output=" "appleflowctl stats --product Face"
+           "appleflowctl list --service apn" "appleflowctl report --by=" "appleflowctl rules --format ")
+for verb in $ctl_verbs; do
+        zsh_lines+=("appleflowctl $verb --")
+done
+printf '%s\n' "${zsh_lines[@]}" |
+        timeout 120 zsh -f "$(dirname "$0")/zsh-complete.zsh" "$DIR" \
+                "$(dirname "$APPLEFLOWCTL"):$(dirname "$APPLEFLOWD")" >"$TMP/zsh.out" ||
+        fail "zsh-complete.zsh exited with $?"
+# zsh_offers LINE: what zsh offered for LINE.
+zsh_offers() {
+        awk -v l="== $1" '$0 == l { on = 1; next } /^== / { on = 0 } on' "$TMP/zsh.out"
 }
 
-same "zsh: appleflowctl VERB" "$ctl_verbs" "$(zsh_specs "$DIR/_appleflowctl" verb appleflowctl)"
+same "zsh: appleflowctl VERB" "$ctl_verbs" "$(zsh_offers "appleflowctl ")"
 for verb in $ctl_verbs; do
         same "zsh: appleflowctl $verb --" "$(help_options "$APPLEFLOWCTL" "$verb")" \
-                "$(zsh_specs "$DIR/_appleflowctl" argument "$verb" --)"
+                "$(zsh_offers "appleflowctl $verb --")"
 done
-same "zsh: appleflowd --" "$(help_options "$APPLEFLOWD")" "$(zsh_specs "$DIR/_appleflowd" none appleflowd --)"
+same "zsh: appleflowd --" "$(help_options "$APPLEFLOWD")" "$(zsh_offers "appleflowd --")"
+same "zsh: appleflowd --output=" "auto journal console json" "$(zsh_offers "appleflowd --output=")"
+same "zsh: stats --product Face" "FaceTime" "$(zsh_offers "appleflowctl stats --product Face")"
+got=$(zsh_offers "appleflowctl list --service apn")
+[[ $got == *apns* ]] || fail "zsh: list --service apn offers '$got', not apns"
+same "zsh: report --by=" "router service product client hour day" "$(zsh_offers "appleflowctl report --by=")"
+same "zsh: rules --format" "nft iptables" "$(zsh_offers "appleflowctl rules --format ")"
 
 exit $failed
