@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 #include <stdio.h>
 #include <sys/file.h>
@@ -55,30 +56,40 @@ static uint64_t get_u64(const uint8_t *p) {
         return v;
 }
 
-/* A record's counters in file order; version 1 has the first STATE_COUNTERS_1. */
-static void record_counters(struct stats_counters *c, uint64_t *v[STATE_COUNTERS]) {
-        static_assert(_STATS_CONFIDENCE_MAX == 3, "the file holds three confidence counts");
-        v[0] = &c->connections;
-        v[1] = &c->blocked;
-        v[2] = &c->bytes;
-        v[3] = &c->packets;
-        v[4] = &c->ended;
-        v[5] = &c->unanswered;
-        for (size_t i = 0; i < _STATS_CONFIDENCE_MAX; i++)
-                v[6 + i] = &c->confidence[i];
+/* Where a record's counters are in struct stats_counters, in file order;
+ * version 1 has the first STATE_COUNTERS_1. */
+static const size_t record_counters[STATE_COUNTERS] = {
+        offsetof(struct stats_counters, connections),
+        offsetof(struct stats_counters, blocked),
+        offsetof(struct stats_counters, bytes),
+        offsetof(struct stats_counters, packets),
+        offsetof(struct stats_counters, ended),
+        offsetof(struct stats_counters, unanswered),
+        offsetof(struct stats_counters, confidence[0]),
+        offsetof(struct stats_counters, confidence[1]),
+        offsetof(struct stats_counters, confidence[2]),
+};
+static_assert(_STATS_CONFIDENCE_MAX == 3, "the file holds three confidence counts");
+
+static uint64_t counter_get(const struct stats_counters *c, size_t i) {
+        uint64_t v;
+
+        memcpy(&v, (const char *) c + record_counters[i], sizeof(v));
+        return v;
+}
+
+static void counter_set(struct stats_counters *c, size_t i, uint64_t v) {
+        memcpy((char *) c + record_counters[i], &v, sizeof(v));
 }
 
 static size_t put_record(uint8_t *p, const char *key, const struct stats_counters *c) {
         size_t n = strnlen(key, STATE_KEY_MAX);
-        struct stats_counters copy = *c;
-        uint64_t *v[STATE_COUNTERS];
 
         p[0] = (uint8_t) n;
         memcpy(p + 1, key, n);
         p += 1 + n;
-        record_counters(&copy, v);
         for (size_t i = 0; i < STATE_COUNTERS; i++)
-                put_u64(p + 8 * i, *v[i]);
+                put_u64(p + 8 * i, counter_get(c, i));
         return 1 + n + 8 * STATE_COUNTERS;
 }
 
@@ -117,7 +128,6 @@ struct record {
 int state_parse(struct stats *s, const char *name, const void *data, size_t len,
                 char *err, size_t errlen) {
         _cleanup_free_ struct record *records = NULL;
-        uint64_t *v[STATE_COUNTERS];
         const uint8_t *buf = data;
         uint32_t version, n_entries, n_products, crc;
         size_t off, n, counters, applied = 0;
@@ -167,9 +177,8 @@ int state_parse(struct stats *s, const char *name, const void *data, size_t len,
                 memcpy(records[i].key, buf + off + 1, klen);
                 records[i].key[klen] = 0;
                 off += 1 + klen;
-                record_counters(&records[i].c, v);
                 for (size_t j = 0; j < counters; j++)
-                        *v[j] = get_u64(buf + off + 8 * j);
+                        counter_set(&records[i].c, j, get_u64(buf + off + 8 * j));
                 off += 8 * counters;
         }
         if (off != len - 4)
