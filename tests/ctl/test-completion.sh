@@ -46,13 +46,20 @@ help_options() {
 
 ctl_verbs=$("$APPLEFLOWCTL" --help | sed -n '/^Verbs:/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p' | paste -sd' ')
 [[ $(wc -w <<<"$ctl_verbs") -ge 7 ]] || fail "appleflowctl --help lists only these verbs: $ctl_verbs"
+# What each --help lists, asked once: verb_options[VERB], and the programs'.
+declare -A verb_options
+for verb in $ctl_verbs; do
+        verb_options[$verb]=$(help_options "$APPLEFLOWCTL" "$verb")
+done
+ctl_options=$(help_options "$APPLEFLOWCTL")
+daemon_options=$(help_options "$APPLEFLOWD")
 
 # --- bash ----------------------------------------------------------------
 
 # bash_complete FUNCTION WORD...: what FUNCTION offers for the last WORD, a
 # line each, with the words as bash splits them ("--by" "=" "h").
 bash_complete() {
-        APPLEFLOWCTL=$APPLEFLOWCTL APPLEFLOWD=$APPLEFLOWD bash --norc --noprofile -c '
+        bash --norc --noprofile -c '
                 source "$0"
                 source "$1"
                 source "$2"
@@ -70,16 +77,16 @@ bash_complete() {
 }
 
 same "bash: appleflowctl VERB" "$ctl_verbs" "$(bash_complete _appleflowctl "$APPLEFLOWCTL" '')"
-same "bash: appleflowctl --" "$(help_options "$APPLEFLOWCTL")" \
+same "bash: appleflowctl --" "$ctl_options" \
         "$(bash_complete _appleflowctl "$APPLEFLOWCTL" --)"
 for verb in $ctl_verbs; do
-        same "bash: appleflowctl $verb --" "$(help_options "$APPLEFLOWCTL" "$verb")" \
+        same "bash: appleflowctl $verb --" "${verb_options[$verb]}" \
                 "$(bash_complete _appleflowctl "$APPLEFLOWCTL" "$verb" --)"
         # Options before the verb do not hide it.
-        same "bash: appleflowctl --json $verb --" "$(help_options "$APPLEFLOWCTL" "$verb")" \
+        same "bash: appleflowctl --json $verb --" "${verb_options[$verb]}" \
                 "$(bash_complete _appleflowctl "$APPLEFLOWCTL" --json "$verb" --)"
 done
-same "bash: appleflowd --" "$(help_options "$APPLEFLOWD")" "$(bash_complete _appleflowd "$APPLEFLOWD" --)"
+same "bash: appleflowd --" "$daemon_options" "$(bash_complete _appleflowd "$APPLEFLOWD" --)"
 
 # Values: the products and ids of the catalogue in use, the groups of --by.
 products=$("$APPLEFLOWCTL" products --json |
@@ -118,10 +125,10 @@ zsh_offers() {
 
 same "zsh: appleflowctl VERB" "$ctl_verbs" "$(zsh_offers "appleflowctl ")"
 for verb in $ctl_verbs; do
-        same "zsh: appleflowctl $verb --" "$(help_options "$APPLEFLOWCTL" "$verb")" \
+        same "zsh: appleflowctl $verb --" "${verb_options[$verb]}" \
                 "$(zsh_offers "appleflowctl $verb --")"
 done
-same "zsh: appleflowd --" "$(help_options "$APPLEFLOWD")" "$(zsh_offers "appleflowd --")"
+same "zsh: appleflowd --" "$daemon_options" "$(zsh_offers "appleflowd --")"
 same "zsh: appleflowd --output=" "auto journal console json" "$(zsh_offers "appleflowd --output=")"
 same "zsh: stats --product Face" "FaceTime" "$(zsh_offers "appleflowctl stats --product Face")"
 got=$(zsh_offers "appleflowctl list --service apn")
